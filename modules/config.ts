@@ -1,0 +1,340 @@
+/**
+ * The project's one configuration module: every default (the walkthrough's values), every pinned
+ * version, and the only place that reads the environment. `loadConfig` validates everything before a
+ * single construct is built; a bad value throws a ConfigError whose lines each name the setting, the
+ * value and the accepted form. It imports nothing from cdktf, so the command-line tools can use it too.
+ */
+
+/** Versions pinned in one place: Kubernetes, Istio, Helm charts and container images. */
+export const VERSIONS = {
+  /** EKS standard support until March 2027 (released on EKS January 2026). */
+  kubernetes: "1.35",
+  /** Kubernetes minor versions in EKS standard support that this project accepts. */
+  supportedKubernetes: ["1.33", "1.34", "1.35"],
+  images: {
+    /** Run-once SSM agent installer (uses busybox's nsenter to reach the host). */
+    ssmInstaller: "public.ecr.aws/docker/library/busybox:1.37.0",
+  },
+} as const;
+
+/** Names of the stacks, as in the walkthrough (without its "06" suffix). */
+export const STACK_NAMES = {
+  bootstrap: "tf-state-bootstrap",
+  network: "eks-cluster-vpc-stack",
+  cluster: "eks-cluster-stack",
+  ssmAgent: "ssm-agent-installer-daemonset-stack",
+} as const;
+
+export interface StateConfig {
+  /** S3 bucket for remote state. Unset: every stack uses a local state file (the offline default). */
+  readonly bucket?: string;
+  /** Object key prefix; each stack's state is `<prefix>/<stack>.tfstate`. */
+  readonly keyPrefix: string;
+}
+
+export interface NetworkConfig {
+  readonly vpcCidr: string;
+  /** Exactly two AZ names; from config so that planning needs no AWS API call. */
+  readonly availabilityZones: readonly string[];
+}
+
+export interface ClusterConfig {
+  readonly name: string;
+  readonly kubernetesVersion: string;
+  /** IAM role given cluster-admin through an EKS access entry. Unset: the stack creates one. */
+  readonly adminRoleArn?: string;
+  /** CIDRs allowed to reach the public API endpoint. */
+  readonly endpointPublicAccessCidrs: readonly string[];
+}
+
+export interface NodeGroupConfig {
+  readonly instanceType: string;
+  readonly minSize: number;
+  readonly desiredSize: number;
+  readonly maxSize: number;
+  /** Kubernetes labels on every node, as in the walkthrough. */
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** The shopfront's versions, as the Deployments' `version` labels and the DestinationRule's subsets. */
+export const SHOPFRONT_VERSIONS = ["v1", "v2", "v3", "v4"] as const;
+
+/** Route weight per subset, in percent (they add up to 100). */
+export type Weights = Readonly<Record<string, number>>;
+
+export interface Config {
+  readonly project: string;
+  readonly region: string;
+  readonly environment: string;
+  readonly owner: string;
+  readonly state: StateConfig;
+  readonly network: NetworkConfig;
+  readonly cluster: ClusterConfig;
+  readonly nodeGroup: NodeGroupConfig;
+  /** Deploy the walkthrough's run-once SSM agent installer DaemonSet (AL2023 nodes already ship the agent). */
+  readonly ssmAgentInstaller: boolean;
+  /**
+   * Plan-only mode for `npm run plan`: mock credentials and the AWS provider's skip flags, so that
+   * `terraform plan` runs with no AWS account. Never set it for a deploy.
+   */
+  readonly offlinePlan: boolean;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Every setting that `loadConfig` reads, with its meaning and default, for errors and the README. */
+export const SETTINGS = {
+  AWS_REGION: "AWS region to deploy to (default us-east-1)",
+  AVAILABILITY_ZONES: "two AZs of the region, comma-separated (default <region>a,<region>b)",
+  STATE_BUCKET: "S3 bucket for Terraform state; unset: local state files",
+  STATE_KEY_PREFIX: "prefix of each stack's state key (default shopfront-mesh)",
+  ENVIRONMENT: "environment tag (default demo)",
+  OWNER: "owner tag (default platform-team)",
+  CLUSTER_NAME: "EKS cluster name (default shopfront-eks)",
+  KUBERNETES_VERSION: `Kubernetes minor version (default ${VERSIONS.kubernetes})`,
+  ADMIN_ROLE_ARN: "IAM role ARN given cluster-admin; unset: the cluster stack creates one",
+  ENDPOINT_PUBLIC_CIDRS: "CIDRs allowed to reach the public API endpoint (default 0.0.0.0/0)",
+  NODE_INSTANCE_TYPE: "EC2 instance type of the nodes (default t3.medium)",
+  NODE_MIN_SIZE: "node group minimum size (default 2)",
+  NODE_DESIRED_SIZE: "node group desired size (default 2)",
+  NODE_MAX_SIZE: "node group maximum size (default 2)",
+  SSM_AGENT_INSTALLER: "deploy the SSM agent installer DaemonSet: true or false (default false)",
+  OFFLINE_PLAN: "plan-only mock credentials for `npm run plan`: true or false (default false)",
+} as const;
+
+export type SettingName = keyof typeof SETTINGS;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * Reads settings from `env`, collecting every problem instead of stopping at the first, so a user
+ * fixes them in one round.
+ */
+export class SettingsReader {
+  readonly problems: string[] = [];
+
+  constructor(private readonly env: Env) {}
+
+  /** The raw value, or undefined when unset; an empty or blank value is an error, not "unset". */
+  raw(name: string): string | undefined {
+    const value = this.env[name];
+    if (value === undefined) return undefined;
+    if (value.trim() === "") {
+      this.fail(name, value, "a non-empty value (unset it to get the default)");
+      return undefined;
+    }
+    return value;
+  }
+
+  fail(name: string, value: string, accepted: string): void {
+    this.problems.push(`${name}=${JSON.stringify(value)} is not ${accepted}`);
+  }
+
+  /** A string that must match `pattern`, else `accepted` names the form in the error. */
+  string(name: string, fallback: string, pattern: RegExp, accepted: string): string {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!pattern.test(value)) {
+      this.fail(name, value, accepted);
+      return fallback;
+    }
+    return value;
+  }
+
+  optionalString(name: string, pattern: RegExp, accepted: string): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    if (!pattern.test(value)) {
+      this.fail(name, value, accepted);
+      return undefined;
+    }
+    return value;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (value === "true") return true;
+    if (value === "false") return false;
+    this.fail(name, value, "a boolean: true or false");
+    return fallback;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+      this.fail(name, value, `a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return Number(value);
+  }
+
+  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(value)) {
+      this.fail(name, value, `one of ${allowed.join(", ")}`);
+      return fallback;
+    }
+    return value as T;
+  }
+
+  /** A comma-separated list whose every item matches `pattern`. */
+  list(name: string, fallback: readonly string[], pattern: RegExp, accepted: string): readonly string[] {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const items = value.split(",").map((item) => item.trim());
+    if (items.some((item) => !pattern.test(item))) {
+      this.fail(name, value, accepted);
+      return fallback;
+    }
+    return items;
+  }
+}
+
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+// S3 bucket naming rules: 3-63 chars, lower-case letters, digits, dots and hyphens, letter or digit at
+// both ends, no "..", not an IP address, none of the reserved prefixes and suffixes.
+const BUCKET = /^(?!xn--|sthree-|amzn-s3-demo-)(?!.*(-s3alias|--ol-s3|--x-s3|--table-s3)$)(?!\d+\.\d+\.\d+\.\d+$)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const KEY_PREFIX = /^[A-Za-z0-9][A-Za-z0-9._\-/]{0,199}$/;
+const TAG_VALUE = /^[A-Za-z0-9 _.:/=+\-@]{1,128}$/;
+const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
+const ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[A-Za-z0-9+=,.@_\-/]{1,512}$/;
+const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+const IPV4_CIDR =
+  /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(3[0-2]|[12]?\d)$/;
+
+/**
+ * Parses `v1=50,v2=30,v3=15,v4=5` into weights. `setting` names the source in errors (the
+ * environment variable or a command-line flag). Subsets left out get weight 0. Returns the weights,
+ * or the problems found.
+ */
+export function parseWeights(
+  setting: string,
+  text: string,
+  subsets: readonly string[] = SHOPFRONT_VERSIONS,
+): { weights: Weights; problems: readonly string[] } {
+  const problems: string[] = [];
+  const weights: Record<string, number> = Object.fromEntries(subsets.map((s) => [s, 0]));
+  const seen = new Set<string>();
+  const where = `${setting}=${JSON.stringify(text)}`;
+  for (const pair of text.split(",")) {
+    const match = /^\s*([^=\s]*)\s*=\s*(\S*)\s*$/.exec(pair);
+    if (!match || match[1] === "") {
+      problems.push(`${where}: "${pair}" is not a subset=weight pair such as v1=50`);
+      continue;
+    }
+    const [, subset, value] = match;
+    if (!subsets.includes(subset)) {
+      problems.push(`${where}: subset ${subset} does not exist (the subsets are ${subsets.join(", ")})`);
+      continue;
+    }
+    if (seen.has(subset)) problems.push(`${where}: subset ${subset} is given twice`);
+    seen.add(subset);
+    if (/^-\d+$/.test(value)) {
+      problems.push(`${where}: the weight of ${subset} is negative (${value}); weights are whole numbers from 0 to 100`);
+    } else if (!/^\d+$/.test(value) || Number(value) > 100) {
+      problems.push(`${where}: the weight of ${subset} (${JSON.stringify(value)}) is not a whole number from 0 to 100`);
+    } else {
+      weights[subset] = Number(value);
+    }
+  }
+  const sum = Object.values(weights).reduce((a, b) => a + b, 0);
+  if (problems.length === 0 && sum !== 100) {
+    problems.push(`${setting}: weights add up to ${sum}, they must add up to 100 (got ${text})`);
+  }
+  return { weights, problems };
+}
+
+/** Reads and validates the whole configuration; throws ConfigError listing every problem. */
+export function loadConfig(env: Env = process.env): Config {
+  const read = new SettingsReader(env);
+
+  const region = read.string("AWS_REGION", "us-east-1", REGION, "an AWS region such as us-east-1");
+  const availabilityZones = read.list(
+    "AVAILABILITY_ZONES",
+    [`${region}a`, `${region}b`],
+    new RegExp(`^${region.replace(/[-]/g, "\\-")}[a-z]$`),
+    `two availability zones of ${region}, comma-separated, such as ${region}a,${region}b`,
+  );
+  if (availabilityZones.length !== 2 || new Set(availabilityZones).size !== 2) {
+    read.fail(
+      "AVAILABILITY_ZONES",
+      availabilityZones.join(","),
+      `exactly two different availability zones, such as ${region}a,${region}b`,
+    );
+  }
+
+  const bucket = read.optionalString(
+    "STATE_BUCKET",
+    BUCKET,
+    "a valid S3 bucket name: 3-63 lower-case letters, digits, dots or hyphens, starting and ending with a letter or digit",
+  );
+  const keyPrefix = read.string(
+    "STATE_KEY_PREFIX",
+    "shopfront-mesh",
+    KEY_PREFIX,
+    "an S3 key prefix of letters, digits, '.', '_', '-' and '/' (up to 200 characters)",
+  );
+
+  const environment = read.string("ENVIRONMENT", "demo", TAG_VALUE, "a tag value of 1-128 letters, digits, spaces or _.:/=+-@");
+  const owner = read.string("OWNER", "platform-team", TAG_VALUE, "a tag value of 1-128 letters, digits, spaces or _.:/=+-@");
+
+  const clusterName = read.string(
+    "CLUSTER_NAME",
+    "shopfront-eks",
+    CLUSTER_NAME,
+    "an EKS cluster name: 1-100 letters, digits, '-' or '_', starting with a letter or digit",
+  );
+  const kubernetesVersion = read.oneOf("KUBERNETES_VERSION", VERSIONS.kubernetes, VERSIONS.supportedKubernetes);
+  const adminRoleArn = read.optionalString(
+    "ADMIN_ROLE_ARN",
+    ROLE_ARN,
+    "an IAM role ARN such as arn:aws:iam::123456789012:role/c_admin",
+  );
+  const endpointPublicAccessCidrs = read.list(
+    "ENDPOINT_PUBLIC_CIDRS",
+    ["0.0.0.0/0"],
+    IPV4_CIDR,
+    "a comma-separated list of IPv4 CIDRs such as 203.0.113.0/24,198.51.100.7/32",
+  );
+
+  const instanceType = read.string(
+    "NODE_INSTANCE_TYPE",
+    "t3.medium",
+    INSTANCE_TYPE,
+    "an EC2 instance type such as t3.medium",
+  );
+  const minSize = read.integer("NODE_MIN_SIZE", 2, 1, 100);
+  const desiredSize = read.integer("NODE_DESIRED_SIZE", 2, 1, 100);
+  const maxSize = read.integer("NODE_MAX_SIZE", 2, 1, 100);
+  if (!(minSize <= desiredSize && desiredSize <= maxSize)) {
+    read.problems.push(
+      `NODE_MIN_SIZE=${minSize}, NODE_DESIRED_SIZE=${desiredSize}, NODE_MAX_SIZE=${maxSize} are not sizes with min <= desired <= max`,
+    );
+  }
+
+  const ssmAgentInstaller = read.boolean("SSM_AGENT_INSTALLER", false);
+  const offlinePlan = read.boolean("OFFLINE_PLAN", false);
+
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+
+  return {
+    project: "shopfront-mesh",
+    region,
+    environment,
+    owner,
+    state: { bucket, keyPrefix },
+    network: { vpcCidr: "10.10.0.0/16", availabilityZones },
+    cluster: { name: clusterName, kubernetesVersion, adminRoleArn, endpointPublicAccessCidrs },
+    nodeGroup: { instanceType, minSize, desiredSize, maxSize, labels: { app: "miztiik_on_demand_ng" } },
+    ssmAgentInstaller,
+    offlinePlan,
+  };
+}
