@@ -59,8 +59,20 @@ export interface NodeGroupConfig {
 /** The shopfront's versions, as the Deployments' `version` labels and the DestinationRule's subsets. */
 export const SHOPFRONT_VERSIONS = ["v1", "v2", "v3", "v4"] as const;
 
+/** Labels of the ingress gateway pods that istio-stack deploys; the shopfront Gateway selects them. */
+export const INGRESS_GATEWAY_LABELS = { app: "istio-ingressgateway", istio: "ingressgateway" } as const;
+
 /** Route weight per subset, in percent (they add up to 100). */
 export type Weights = Readonly<Record<string, number>>;
+
+export interface ShopfrontConfig {
+  /** Route weights that override the VirtualService's in manifests/; unset: the manifest's own. */
+  readonly weights?: Weights;
+  /** Deploy the 2 requests/s load generator. */
+  readonly loadGenerator: boolean;
+  /** Deploy the 1 request/s 404 error generator. */
+  readonly errorGenerator: boolean;
+}
 
 export interface Config {
   readonly project: string;
@@ -73,6 +85,7 @@ export interface Config {
   readonly nodeGroup: NodeGroupConfig;
   /** Deploy the walkthrough's run-once SSM agent installer DaemonSet (AL2023 nodes already ship the agent). */
   readonly ssmAgentInstaller: boolean;
+  readonly shopfront: ShopfrontConfig;
   /**
    * Plan-only mode for `npm run plan`: mock credentials and the AWS provider's skip flags, so that
    * `terraform plan` runs with no AWS account. Never set it for a deploy.
@@ -99,6 +112,9 @@ export const SETTINGS = {
   NODE_DESIRED_SIZE: "node group desired size (default 2)",
   NODE_MAX_SIZE: "node group maximum size (default 2)",
   SSM_AGENT_INSTALLER: "deploy the SSM agent installer DaemonSet: true or false (default false)",
+  SHOPFRONT_WEIGHTS: "route weights per version, e.g. v1=25,v2=25,v3=25,v4=25 (default: manifests/shopfront-mesh.yaml)",
+  SHOPFRONT_LOAD_GENERATOR: "deploy the 2 requests/s load generator: true or false (default false)",
+  SHOPFRONT_ERROR_GENERATOR: "deploy the 1 request/s 404 error generator: true or false (default false)",
   OFFLINE_PLAN: "plan-only mock credentials for `npm run plan`: true or false (default false)",
 } as const;
 
@@ -323,6 +339,15 @@ export function loadConfig(env: Env = process.env): Config {
   const ssmAgentInstaller = read.boolean("SSM_AGENT_INSTALLER", false);
   const offlinePlan = read.boolean("OFFLINE_PLAN", false);
 
+  const weightsText = read.raw("SHOPFRONT_WEIGHTS");
+  const parsedWeights = weightsText === undefined ? undefined : parseWeights("SHOPFRONT_WEIGHTS", weightsText);
+  read.problems.push(...(parsedWeights?.problems ?? []));
+  const shopfront: ShopfrontConfig = {
+    weights: parsedWeights?.weights,
+    loadGenerator: read.boolean("SHOPFRONT_LOAD_GENERATOR", false),
+    errorGenerator: read.boolean("SHOPFRONT_ERROR_GENERATOR", false),
+  };
+
   if (read.problems.length > 0) throw new ConfigError(read.problems);
 
   return {
@@ -335,6 +360,7 @@ export function loadConfig(env: Env = process.env): Config {
     cluster: { name: clusterName, kubernetesVersion, adminRoleArn, endpointPublicAccessCidrs },
     nodeGroup: { instanceType, minSize, desiredSize, maxSize, labels: { app: "miztiik_on_demand_ng" } },
     ssmAgentInstaller,
+    shopfront,
     offlinePlan,
   };
 }
