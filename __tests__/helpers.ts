@@ -1,0 +1,23 @@
+import { Testing, type TerraformStack } from "cdktf";
+import { type Env, loadConfig } from "../modules/config";
+import { buildStacks } from "../stacks/app";
+
+/** All stacks, built from `env` as main.ts builds them. */
+export function buildTestStacks(env: Env = {}) {
+  return buildStacks(Testing.app(), loadConfig(env));
+}
+
+/** The stack's Terraform JSON as a string, for cdktf's matchers; machine paths replaced by <project>. */
+export function synth(stack: TerraformStack): string {
+  return Testing.synth(stack).split(process.cwd()).join("<project>");
+}
+
+/** The stack's Terraform JSON, parsed. */
+export function synthJson(stack: TerraformStack) {
+  return JSON.parse(synth(stack));
+}
+
+/** Resources of one type in a synthesized stack, by Terraform name. */
+export function resources(stack: TerraformStack, type: string): Record<string, Record<string, unknown>> {
+  return synthJson(stack).resource?.[type] ?? {};
+}

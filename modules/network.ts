@@ -1,0 +1,132 @@
+import { Eip } from "@cdktf/provider-aws/lib/eip";
+import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
+import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
+import { Route } from "@cdktf/provider-aws/lib/route";
+import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
+import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
+import { Subnet } from "@cdktf/provider-aws/lib/subnet";
+import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import { Fn } from "cdktf";
+import { Construct } from "constructs";
+
+export interface NetworkProps {
+  /** Name prefix of every resource. */
+  readonly name: string;
+  /** VPC CIDR. @default "10.10.0.0/16" (the walkthrough's) */
+  readonly cidr?: string;
+  /** Exactly two AZ names, given rather than looked up so that planning needs no AWS API call. */
+  readonly availabilityZones: readonly string[];
+  /** The EKS cluster that will use the subnets; its tag lets EKS find them. */
+  readonly clusterName: string;
+}
+
+/** The three subnet tiers, as in the walkthrough's CDK VPC: public, private (with NAT), isolated. */
+export type SubnetTier = "public" | "private" | "isolated";
+const TIERS: readonly SubnetTier[] = ["public", "private", "isolated"];
+
+/**
+ * A two-AZ VPC with public, private and isolated subnets in each AZ, an internet gateway and one NAT
+ * gateway (in the first public subnet) shared by both private subnets: the walkthrough's cost trade-off
+ * (one NAT, not one per AZ). Subnets carry the tags EKS and its load balancers look for.
+ */
+export class Network extends Construct {
+  readonly vpc: Vpc;
+  readonly subnets: Readonly<Record<SubnetTier, readonly Subnet[]>>;
+  readonly natGateway: NatGateway;
+
+  constructor(scope: Construct, id: string, props: NetworkProps) {
+    super(scope, id);
+    const cidr = props.cidr ?? "10.10.0.0/16";
+    if (props.availabilityZones.length !== 2) {
+      throw new Error(`Network needs exactly two availability zones, got ${props.availabilityZones.length}`);
+    }
+
+    this.vpc = new Vpc(this, "vpc", {
+      cidrBlock: cidr,
+      enableDnsHostnames: true,
+      enableDnsSupport: true,
+      tags: { Name: props.name },
+    });
+
+    // /20 per subnet: 6 of the /16's sixteen /20 blocks, public first, as CDK's Vpc lays them out.
+    const clusterTag = { [`kubernetes.io/cluster/${props.clusterName}`]: "shared" };
+    const tierTags: Record<SubnetTier, Record<string, string>> = {
+      public: { ...clusterTag, "kubernetes.io/role/elb": "1" },
+      private: { ...clusterTag, "kubernetes.io/role/internal-elb": "1" },
+      isolated: {},
+    };
+    const subnets: Record<SubnetTier, Subnet[]> = { public: [], private: [], isolated: [] };
+    TIERS.forEach((tier, tierIndex) => {
+      props.availabilityZones.forEach((az, azIndex) => {
+        const netnum = tierIndex * props.availabilityZones.length + azIndex;
+        subnets[tier].push(
+          new Subnet(this, `${tier}-${azIndex}`, {
+            vpcId: this.vpc.id,
+            availabilityZone: az,
+            cidrBlock: Fn.cidrsubnet(cidr, 4, netnum),
+            mapPublicIpOnLaunch: false,
+            tags: { Name: `${props.name}-${tier}-${az}`, tier, ...tierTags[tier] },
+          }),
+        );
+      });
+    });
+    this.subnets = subnets;
+
+    const internetGateway = new InternetGateway(this, "internet-gateway", {
+      vpcId: this.vpc.id,
+      tags: { Name: props.name },
+    });
+
+    const publicRoutes = new RouteTable(this, "public-routes", {
+      vpcId: this.vpc.id,
+      tags: { Name: `${props.name}-public` },
+    });
+    new Route(this, "public-default-route", {
+      routeTableId: publicRoutes.id,
+      destinationCidrBlock: "0.0.0.0/0",
+      gatewayId: internetGateway.id,
+    });
+
+    const natAddress = new Eip(this, "nat-address", {
+      domain: "vpc",
+      tags: { Name: `${props.name}-nat` },
+      dependsOn: [internetGateway],
+    });
+    this.natGateway = new NatGateway(this, "nat-gateway", {
+      allocationId: natAddress.id,
+      subnetId: subnets.public[0].id,
+      tags: { Name: props.name },
+      dependsOn: [internetGateway],
+    });
+
+    const privateRoutes = new RouteTable(this, "private-routes", {
+      vpcId: this.vpc.id,
+      tags: { Name: `${props.name}-private` },
+    });
+    new Route(this, "private-default-route", {
+      routeTableId: privateRoutes.id,
+      destinationCidrBlock: "0.0.0.0/0",
+      natGatewayId: this.natGateway.id,
+    });
+
+    // Isolated subnets get their own table with only the VPC's local route: no way out.
+    const isolatedRoutes = new RouteTable(this, "isolated-routes", {
+      vpcId: this.vpc.id,
+      tags: { Name: `${props.name}-isolated` },
+    });
+
+    const tables: Record<SubnetTier, RouteTable> = {
+      public: publicRoutes,
+      private: privateRoutes,
+      isolated: isolatedRoutes,
+    };
+    for (const tier of TIERS) {
+      subnets[tier].forEach((subnet, azIndex) => {
+        new RouteTableAssociation(this, `${tier}-${azIndex}-routes`, {
+          subnetId: subnet.id,
+          routeTableId: tables[tier].id,
+        });
+      });
+    }
+  }
+}

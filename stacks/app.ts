@@ -1,0 +1,23 @@
+import type { App } from "cdktf";
+import type { Config } from "../modules/config";
+import { ClusterStack } from "./cluster-stack";
+import { NetworkStack } from "./network-stack";
+import { SsmAgentStack } from "./ssm-agent-stack";
+import { StateBootstrapStack } from "./state-bootstrap-stack";
+
+/** Every stack of the project, wired to each other in deploy order. */
+export interface ProjectStacks {
+  readonly bootstrap: StateBootstrapStack;
+  readonly network: NetworkStack;
+  readonly cluster: ClusterStack;
+  readonly ssmAgent: SsmAgentStack;
+}
+
+export function buildStacks(app: App, config: Config): ProjectStacks {
+  const bootstrap = new StateBootstrapStack(app, config);
+  const network = new NetworkStack(app, config);
+  const cluster = new ClusterStack(app, config, network.network);
+  const ssmAgent = new SsmAgentStack(app, config, cluster.connection);
+  ssmAgent.addDependency(cluster);
+  return { bootstrap, network, cluster, ssmAgent };
+}

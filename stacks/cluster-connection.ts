@@ -1,0 +1,21 @@
+/**
+ * What a stack needs to talk to the cluster's API. The values are tokens of eks-cluster-stack's
+ * resources: used in another stack, CDKTF turns them into outputs there and a terraform_remote_state
+ * read here, so no endpoint or name is ever copied between stacks as a string.
+ */
+export interface ClusterConnection {
+  readonly name: string;
+  readonly endpoint: string;
+  /** Base64-encoded CA bundle, as EKS returns it. */
+  readonly certificateAuthorityData: string;
+  readonly region: string;
+}
+
+/** `aws eks get-token` as the client-go exec credential plugin: short-lived tokens, none kept in state. */
+export function execCredentials(cluster: ClusterConnection) {
+  return {
+    apiVersion: "client.authentication.k8s.io/v1beta1",
+    command: "aws",
+    args: ["eks", "get-token", "--cluster-name", cluster.name, "--region", cluster.region, "--output", "json"],
+  };
+}

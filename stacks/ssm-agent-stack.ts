@@ -1,0 +1,33 @@
+import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
+import { Fn, TerraformOutput } from "cdktf";
+import type { Construct } from "constructs";
+import { type Config, STACK_NAMES, VERSIONS } from "../modules/config";
+import { SsmAgentInstaller } from "../modules/ssm-agent-installer";
+import { type ClusterConnection, execCredentials } from "./cluster-connection";
+import { ProjectStack } from "./project-stack";
+
+/**
+ * ssm-agent-installer-daemonset-stack: the walkthrough's SSM agent installer. Off by default
+ * (SSM_AGENT_INSTALLER=false): AL2023 nodes ship the agent. Disabled, the stack holds no provider and no
+ * resource, so deploying or destroying it is a no-op that needs no cluster.
+ */
+export class SsmAgentStack extends ProjectStack {
+  readonly installer?: SsmAgentInstaller;
+
+  constructor(scope: Construct, config: Config, cluster: ClusterConnection) {
+    super(scope, STACK_NAMES.ssmAgent, config);
+    if (!config.ssmAgentInstaller) {
+      new TerraformOutput(this, "status", {
+        value: "disabled: AL2023 nodes ship the SSM agent; set SSM_AGENT_INSTALLER=true to deploy the installer",
+      });
+      return;
+    }
+    new KubernetesProvider(this, "kubernetes", {
+      host: cluster.endpoint,
+      clusterCaCertificate: Fn.base64decode(cluster.certificateAuthorityData),
+      exec: [execCredentials(cluster)],
+    });
+    this.installer = new SsmAgentInstaller(this, "ssm-agent-installer", { image: VERSIONS.images.ssmInstaller });
+    new TerraformOutput(this, "status", { value: "enabled" });
+  }
+}

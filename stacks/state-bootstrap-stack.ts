@@ -1,0 +1,23 @@
+import { TerraformOutput } from "cdktf";
+import type { Construct } from "constructs";
+import { type Config, STACK_NAMES } from "../modules/config";
+import { StateBucket } from "../modules/state-bucket";
+import { ProjectStack } from "./project-stack";
+
+/** tf-state-bootstrap: the state bucket, itself on local state (it cannot keep its state in itself). */
+export class StateBootstrapStack extends ProjectStack {
+  readonly stateBucket: StateBucket;
+
+  constructor(scope: Construct, config: Config) {
+    super(scope, STACK_NAMES.bootstrap, config, { alwaysLocalState: true });
+    this.awsProvider();
+    this.stateBucket = new StateBucket(this, "state-bucket", {
+      bucketName: config.state.bucket,
+      namePrefix: `${config.project}-tfstate-`,
+    });
+    new TerraformOutput(this, "state_bucket", {
+      value: this.stateBucket.bucket.bucket,
+      description: "Set STATE_BUCKET to this name to keep every other stack's state in it",
+    });
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * `npm run plan`: terraform init (from the local provider mirror), validate and plan, offline, for
+ * every stack whose providers are mirrored. Plans are written to cdktf.out/offline-plan/<stack>.txt for
+ * review; the synthesized plan-only code (mock credentials) stays in a scratch folder and is never
+ * deployable.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { ConfigError } from "../modules/config";
+import { checkAll, findToolchain } from "./terraform";
+
+async function main(): Promise<number> {
+  const toolchain = await findToolchain();
+  if ("missing" in toolchain) {
+    process.stderr.write(`plan: ${toolchain.missing}\n`);
+    return 2;
+  }
+  const { checks } = await checkAll(toolchain);
+  const outDir = path.resolve("cdktf.out", "offline-plan");
+  mkdirSync(outDir, { recursive: true });
+  for (const check of checks) {
+    const status = check.plan
+      ? `planned: ${check.plan.create} to add, ${check.plan.update} to change, ${check.plan.delete} to destroy`
+      : check.validated
+        ? `validated; ${check.note}`
+        : `skipped: ${check.note}`;
+    process.stdout.write(`${check.stack.padEnd(38)} ${status}\n`);
+    if (check.plan) writeFileSync(path.join(outDir, `${check.stack}.txt`), check.plan.text);
+  }
+  process.stdout.write(`\nPlans for review: ${outDir}\n`);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(`${error instanceof ConfigError ? error.message : error}\n`);
+    process.exit(1);
+  },
+);
