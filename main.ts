@@ -7,12 +7,13 @@ function configOrExit() {
     return loadConfig(process.env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    // Before any stack is built: nothing is written.
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
   }
 }
 
+// Config first: a bad setting exits before the App creates its output folder, so nothing is written.
+const config = configOrExit();
 const app = new App();
-buildStacks(app, configOrExit());
+buildStacks(app, config);
 app.synth();

@@ -1,10 +1,17 @@
-import { Testing, type TerraformStack } from "cdktf";
+import { TerraformStack, Testing } from "cdktf";
 import { type Env, loadConfig } from "../modules/config";
 import { buildStacks } from "../stacks/app";
 
-/** All stacks, built from `env` as main.ts builds them. */
+/**
+ * All stacks, built from `env` as main.ts builds them, with cross-stack references resolved into
+ * outputs and remote state reads as `app.synth()` does (Testing.synth alone leaves them as plain
+ * references to the other stack's resources).
+ */
 export function buildTestStacks(env: Env = {}) {
-  return buildStacks(Testing.app(), loadConfig(env));
+  const app = Testing.app();
+  const stacks = buildStacks(app, loadConfig(env));
+  for (const stack of app.node.findAll().filter(TerraformStack.isStack)) stack.prepareStack();
+  return stacks;
 }
 
 /** The stack's Terraform JSON as a string, for cdktf's matchers; machine paths replaced by <project>. */

@@ -22,7 +22,9 @@ describe("Network (eks-cluster-vpc-stack)", () => {
   it("has six subnets: public, private and isolated in each of the two AZs", () => {
     expect(subnets).toHaveLength(6);
     for (const az of ["us-east-1a", "us-east-1b"]) {
-      const tiers = subnets.filter((s) => s.availability_zone === az).map((s) => (s.tags as Record<string, string>).tier);
+      const tiers = subnets
+        .filter((s) => s.availability_zone === az)
+        .map((s) => (s.tags as Record<string, string>).tier);
       expect(tiers.sort()).toEqual(["isolated", "private", "public"]);
     }
   });
@@ -34,7 +36,10 @@ describe("Network (eks-cluster-vpc-stack)", () => {
   });
 
   it("takes AZ names from config, so planning needs no AWS API call", () => {
-    const { network: other } = buildTestStacks({ AWS_REGION: "eu-west-1", AVAILABILITY_ZONES: "eu-west-1b,eu-west-1c" });
+    const { network: other } = buildTestStacks({
+      AWS_REGION: "eu-west-1",
+      AVAILABILITY_ZONES: "eu-west-1b,eu-west-1c",
+    });
     const zones = Object.values(resources(other, "aws_subnet")).map((s) => s.availability_zone);
     expect(new Set(zones)).toEqual(new Set(["eu-west-1b", "eu-west-1c"]));
     expect(synth(other)).not.toContain("aws_availability_zones");
@@ -56,7 +61,8 @@ describe("Network (eks-cluster-vpc-stack)", () => {
       }),
     });
     const isolated = subnets.filter((s) => (s.tags as Record<string, string>).tier === "isolated");
-    for (const subnet of isolated) expect(Object.keys(subnet.tags as object)).not.toContain("kubernetes.io/role/elb");
+    for (const subnet of isolated)
+      expect(Object.keys(subnet.tags as object)).not.toContain("kubernetes.io/role/elb");
   });
 
   it("never gives instances public IPs on launch", () => {
@@ -72,7 +78,9 @@ describe("Network (eks-cluster-vpc-stack)", () => {
       ([, s]) => (s.tags as Record<string, string>).tier === "public" && s.availability_zone === "us-east-1a",
     ) as [string, unknown];
     expect(nat.subnet_id).toBe(`\${aws_subnet.${publicSubnet}.id}`);
-    expect(json).toHaveResourceWithProperties(NatGateway, { allocation_id: expect.stringContaining("aws_eip") });
+    expect(json).toHaveResourceWithProperties(NatGateway, {
+      allocation_id: expect.stringContaining("aws_eip"),
+    });
   });
 
   it("routes public subnets to the internet gateway, private ones to the NAT, isolated ones nowhere", () => {

@@ -40,7 +40,11 @@ export class SsmAgentInstaller extends Construct {
               {
                 name: "installer",
                 image: props.image,
-                command: ["sh", "-c", `nsenter -t 1 -m -u -i -n -p -- sh -c '${install}' && exec sleep 2147483647`],
+                command: [
+                  "sh",
+                  "-c",
+                  `nsenter -t 1 -m -u -i -n -p -- sh -c '${install}' && exec sleep 2147483647`,
+                ],
                 securityContext: { privileged: true },
                 resources: {
                   requests: { cpu: "5m", memory: "8Mi" },

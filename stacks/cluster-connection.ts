@@ -16,6 +16,15 @@ export function execCredentials(cluster: ClusterConnection) {
   return {
     apiVersion: "client.authentication.k8s.io/v1beta1",
     command: "aws",
-    args: ["eks", "get-token", "--cluster-name", cluster.name, "--region", cluster.region, "--output", "json"],
+    args: [
+      "eks",
+      "get-token",
+      "--cluster-name",
+      cluster.name,
+      "--region",
+      cluster.region,
+      "--output",
+      "json",
+    ],
   };
 }

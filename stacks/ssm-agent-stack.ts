@@ -18,7 +18,8 @@ export class SsmAgentStack extends ProjectStack {
     super(scope, STACK_NAMES.ssmAgent, config);
     if (!config.ssmAgentInstaller) {
       new TerraformOutput(this, "status", {
-        value: "disabled: AL2023 nodes ship the SSM agent; set SSM_AGENT_INSTALLER=true to deploy the installer",
+        value:
+          "disabled: AL2023 nodes ship the SSM agent; set SSM_AGENT_INSTALLER=true to deploy the installer",
       });
       return;
     }
@@ -27,7 +28,9 @@ export class SsmAgentStack extends ProjectStack {
       clusterCaCertificate: Fn.base64decode(cluster.certificateAuthorityData),
       exec: [execCredentials(cluster)],
     });
-    this.installer = new SsmAgentInstaller(this, "ssm-agent-installer", { image: VERSIONS.images.ssmInstaller });
+    this.installer = new SsmAgentInstaller(this, "ssm-agent-installer", {
+      image: VERSIONS.images.ssmInstaller,
+    });
     new TerraformOutput(this, "status", { value: "enabled" });
   }
 }

@@ -16,7 +16,11 @@ import { buildStacks } from "../stacks/app";
 const run = promisify(execFile);
 
 /** Where a provider mirror is looked for when TF_PROVIDER_MIRROR is unset. */
-const MIRROR_CANDIDATES = ["/opt/tf-plugins", "/usr/share/terraform/plugins", "/usr/local/share/terraform/plugins"];
+const MIRROR_CANDIDATES = [
+  "/opt/tf-plugins",
+  "/usr/share/terraform/plugins",
+  "/usr/local/share/terraform/plugins",
+];
 
 export interface Toolchain {
   readonly terraform: string;
@@ -36,7 +40,8 @@ export async function findToolchain(env: Env = process.env): Promise<Toolchain |
   }
   const candidates = env.TF_PROVIDER_MIRROR ? [env.TF_PROVIDER_MIRROR] : MIRROR_CANDIDATES;
   const mirror = candidates.find((dir) => existsSync(path.join(dir, "registry.terraform.io")));
-  if (!mirror) return { missing: `no provider mirror (looked in ${candidates.join(", ")}; set TF_PROVIDER_MIRROR)` };
+  if (!mirror)
+    return { missing: `no provider mirror (looked in ${candidates.join(", ")}; set TF_PROVIDER_MIRROR)` };
   const registry = path.join(mirror, "registry.terraform.io");
   const providers = new Set(
     readdirSync(registry).flatMap((namespace) =>
@@ -115,15 +120,30 @@ export interface StackCheck {
   readonly stack: string;
   readonly validated: boolean;
   /** Planned actions, when the stack was planned. */
-  readonly plan?: { readonly create: number; readonly update: number; readonly delete: number; readonly text: string };
+  readonly plan?: {
+    readonly create: number;
+    readonly update: number;
+    readonly delete: number;
+    readonly text: string;
+  };
   /** Why the stack was not validated or not planned. */
   readonly note?: string;
 }
 
 async function terraform(toolchain: Toolchain, cliConfig: string, dir: string, args: string[]) {
-  const env = { ...process.env, TF_CLI_CONFIG_FILE: cliConfig, TF_IN_AUTOMATION: "1", CHECKPOINT_DISABLE: "1" };
+  const env = {
+    ...process.env,
+    TF_CLI_CONFIG_FILE: cliConfig,
+    TF_IN_AUTOMATION: "1",
+    CHECKPOINT_DISABLE: "1",
+  };
   try {
-    return await run(toolchain.terraform, args, { cwd: dir, env, timeout: 300_000, maxBuffer: 64 * 1024 * 1024 });
+    return await run(toolchain.terraform, args, {
+      cwd: dir,
+      env,
+      timeout: 300_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
   } catch (error) {
     const { stderr, stdout } = error as { stderr?: string; stdout?: string };
     throw new Error(`terraform ${args[0]} failed in ${dir}:\n${stderr || stdout || String(error)}`);
@@ -138,7 +158,11 @@ export async function checkStack(
 ): Promise<StackCheck> {
   const unmirrored = stack.providers.filter((provider) => !toolchain.providers.has(provider));
   if (unmirrored.length > 0) {
-    return { stack: stack.name, validated: false, note: `providers not in the mirror: ${unmirrored.join(", ")}` };
+    return {
+      stack: stack.name,
+      validated: false,
+      note: `providers not in the mirror: ${unmirrored.join(", ")}`,
+    };
   }
   await terraform(toolchain, cliConfig, stack.dir, ["init", "-input=false", "-no-color"]);
   await terraform(toolchain, cliConfig, stack.dir, ["validate", "-no-color"]);
