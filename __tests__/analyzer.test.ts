@@ -1,0 +1,442 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { analyze } from "../tools/analyze/analyzer";
+import { type Io, run } from "../tools/analyze/cli";
+import type { Finding } from "../tools/analyze/finding";
+import {
+  type ManifestDocument,
+  manifestPathsIn,
+  parseManifests,
+  readManifestFiles,
+  SHOPFRONT_VIRTUAL_SERVICE,
+  withRouteWeights,
+} from "../tools/analyze/manifests";
+
+const APP = "manifests/shopfront.yaml";
+const MESH = "manifests/shopfront-mesh.yaml";
+const WEIGHTS_110 = "__tests__/fixtures/analyzer/shopfront-mesh-weights-110.yaml";
+
+const parsed = parseManifests(readManifestFiles(manifestPathsIn("manifests")));
+
+// biome-ignore lint/suspicious/noExplicitAny: the tests break parsed objects in ways no type allows.
+type Editable = any;
+
+/** The real manifests, deep-copied, after `edit` changed their parsed objects. */
+function manifestsWith(edit: (objectOf: (kind: string, name: string) => Editable) => void) {
+  const documents: ManifestDocument[] = structuredClone(parsed.documents);
+  edit((kind, name) => {
+    const document = documents.find((d) => d.object.kind === kind && d.object.metadata.name === name);
+    if (document === undefined) throw new Error(`no ${kind}/${name} in manifests/`);
+    return document.object as Editable;
+  });
+  return documents;
+}
+
+function error(file: string, resource: string, field: string, message: RegExp): Finding {
+  return { severity: "error", file, resource, field, message: expect.stringMatching(message) };
+}
+
+function runCli(argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: Io = { out: (line) => out.push(line), err: (line) => err.push(line) };
+  return { status: run(argv, io), out, err };
+}
+
+describe("analyzer", () => {
+  it("finds nothing wrong with the real manifests", () => {
+    expect(parsed.documents.map((d) => `${d.file}: ${d.object.kind}/${d.object.metadata.name}`)).toHaveLength(
+      11,
+    );
+    expect(parsed.findings).toEqual([]);
+    expect(analyze(parsed.documents)).toEqual([]);
+  });
+
+  it("finds nothing wrong with the manifests after a canary shift of the weights", () => {
+    const shifted = withRouteWeights(
+      parsed.documents,
+      { v1: 0, v2: 0, v3: 10, v4: 90 },
+      SHOPFRONT_VIRTUAL_SERVICE,
+    );
+    expect(analyze(shifted)).toEqual([]);
+  });
+
+  describe("schemas (kubernetes-models, @kubernetes-models/istio)", () => {
+    it("catches a value of the wrong type", () => {
+      const documents = manifestsWith((objectOf) => {
+        objectOf("Deployment", "shopfront-v1").spec.replicas = "three";
+      });
+      expect(analyze(documents)).toEqual([
+        error(APP, "Deployment/shopfront-v1", "spec.replicas", /^must be integer \(got "three"\)$/),
+      ]);
+    });
+
+    it("catches a missing required field", () => {
+      const documents = manifestsWith((objectOf) => {
+        delete objectOf("Deployment", "shopfront-v4").spec.selector;
+      });
+      expect(analyze(documents)).toEqual([
+        error(APP, "Deployment/shopfront-v4", "spec.selector", /^is required$/),
+      ]);
+    });
+
+    it("catches a value outside an Istio enum", () => {
+      const documents = manifestsWith((objectOf) => {
+        objectOf("DestinationRule", "shopfront-svc").spec.trafficPolicy.loadBalancer.simple =
+          "ROUND_ROBIN_PLEASE";
+      });
+      expect(analyze(documents)).toEqual([
+        error(
+          MESH,
+          "DestinationRule/shopfront-svc",
+          "spec.trafficPolicy.loadBalancer.simple",
+          /^must be one of .*ROUND_ROBIN.* \(got "ROUND_ROBIN_PLEASE"\)$/,
+        ),
+      ]);
+    });
+
+    it("refuses an API version it has no schema for, rather than passing it unchecked", () => {
+      const documents = manifestsWith((objectOf) => {
+        (objectOf("Gateway", "shopfront-gateway") as { apiVersion: string }).apiVersion =
+          "networking.istio.io/v2";
+      });
+      expect(analyze(documents)).toEqual([
+        error(
+          MESH,
+          "Gateway/shopfront-gateway",
+          "apiVersion",
+          /^no schema for networking\.istio\.io\/v2 Gateway/,
+        ),
+      ]);
+    });
+
+    it("catches a name the API server would refuse", () => {
+      const documents = manifestsWith((objectOf) => {
+        objectOf("Deployment", "shopfront-v2").metadata.name = "Shopfront_v2";
+      });
+      expect(analyze(documents)).toContainEqual(
+        error(APP, "Deployment/Shopfront_v2", "metadata.name", /^"Shopfront_v2" is not a DNS subdomain/),
+      );
+    });
+
+    it("catches an object defined twice", () => {
+      const documents = manifestsWith((objectOf) => {
+        objectOf("Deployment", "shopfront-v2").metadata.name = "shopfront-v1";
+      });
+      expect(analyze(documents)).toEqual([
+        error(
+          APP,
+          "Deployment/shopfront-v1",
+          "metadata.name",
+          /^Deployment\/shopfront-v1 is already defined in namespace miztiik-automation-ns by manifests\/shopfront\.yaml \(document 3\)$/,
+        ),
+      ]);
+    });
+
+    it("reports YAML that does not parse, or is not a Kubernetes object, with its document and line", () => {
+      const result = parseManifests([
+        { path: "broken.yaml", text: "kind: Service\nmetadata: {name: a\n" },
+        { path: "list.yaml", text: "---\n- just\n- a list\n" },
+      ]);
+      expect(result.documents).toEqual([]);
+      expect(result.findings).toEqual([
+        error("broken.yaml", "document 1", "line 3", /^not valid YAML: Flow map .* end with a }$/),
+        error("list.yaml", "document 1", "", /^not a Kubernetes object/),
+      ]);
+    });
+  });
+
+  describe("cross-resource rules", () => {
+    it("catches route weights that do not add up to 100, saying the sum", () => {
+      const documents = manifestsWith((objectOf) => {
+        objectOf("VirtualService", "shopfront-virtual-service").spec.http[0].route[3].weight = 15;
+      });
+      expect(analyze(documents)).toEqual([
+        error(
+          MESH,
+          "VirtualService/shopfront-virtual-service",
+          "spec.http[0].route",
+          /^weights add up to 110, they must add up to 100 \(got v1=50, v2=30, v3=15, v4=15\)$/,
+        ),
+      ]);
+    });
+
+    it("catches a route to a subset that no DestinationRule for the host defines", () => {
+      const documents = manifestsWith((objectOf) => {
+        objectOf("VirtualService", "shopfront-virtual-service").spec.http[0].route[3].destination.subset =
+          "v5";
+      });
+      expect(analyze(documents)).toEqual([
+        error(
+          MESH,
+          "VirtualService/shopfront-virtual-service",
+          "spec.http[0].route[3].destination.subset",
+          /^subset v5 is not defined: DestinationRule\/shopfront-svc defines v1, v2, v3, v4$/,
+        ),
+      ]);
+    });
+
+    it("catches a route to a host that is not a Service", () => {
+      const documents = manifestsWith((objectOf) => {
+        objectOf("VirtualService", "shopfront-virtual-service").spec.http[0].route[0].destination.host =
+          "shopfront";
+      });
+      expect(analyze(documents)).toEqual([
+        error(
+          MESH,
+          "VirtualService/shopfront-virtual-service",
+          "spec.http[0].route[0].destination.host",
+          /^host shopfront \(shopfront\.miztiik-automation-ns\.svc\.cluster\.local\) is not a Service/,
+        ),
+      ]);
+    });
+
+    it("catches a DestinationRule for a host that is not a Service", () => {
+      const documents = manifestsWith((objectOf) => {
+        objectOf("DestinationRule", "shopfront-svc").spec.host = "shopfront-svc.default.svc.cluster.local";
+      });
+      expect(analyze(documents)).toContainEqual(
+        error(MESH, "DestinationRule/shopfront-svc", "spec.host", /is not a Service in the manifests$/),
+      );
+    });
+
+    it("catches a subset whose labels select no Deployment's pods", () => {
+      const documents = manifestsWith((objectOf) => {
+        objectOf("DestinationRule", "shopfront-svc").spec.subsets[3].labels.version = "4";
+      });
+      expect(analyze(documents)).toEqual([
+        error(
+          MESH,
+          "DestinationRule/shopfront-svc",
+          "spec.subsets[3].labels",
+          /^subset v4 selects version=4, but no pods of Service\/shopfront-svc carry these labels$/,
+        ),
+      ]);
+    });
+
+    it("catches a Service whose selector matches no pods", () => {
+      const documents = manifestsWith((objectOf) => {
+        objectOf("Service", "shopfront-svc").spec.selector = { app: "shop-front" };
+      });
+      expect(analyze(documents)).toEqual([
+        error(
+          APP,
+          "Service/shopfront-svc",
+          "spec.selector",
+          /^selects app=shop-front, but no Deployment's pods/,
+        ),
+      ]);
+    });
+
+    it.each([
+      [
+        "a port name",
+        "web",
+        /^"web" is not a port of the pods that the Service selects: their named ports are http$/,
+      ],
+      ["a port number", 8080, /^8080 is not a port of the pods .*: their container ports are 80$/],
+    ])("catches a Service targetPort that is not %s of its pods", (_, targetPort, message) => {
+      const documents = manifestsWith((objectOf) => {
+        objectOf("Service", "shopfront-svc").spec.ports[0].targetPort = targetPort;
+      });
+      expect(analyze(documents)).toEqual([
+        error(APP, "Service/shopfront-svc", "spec.ports[0].targetPort", message),
+      ]);
+    });
+
+    it("catches a Gateway whose selector misses the ingress gateway that istio-stack deploys", () => {
+      const documents = manifestsWith((objectOf) => {
+        objectOf("Gateway", "shopfront-gateway").spec.selector = { istio: "ingress" };
+      });
+      expect(analyze(documents)).toEqual([
+        error(
+          MESH,
+          "Gateway/shopfront-gateway",
+          "spec.selector.istio",
+          /^selects istio=ingress, but the ingress gateway pods .* are labelled app=istio-ingressgateway, istio=ingressgateway$/,
+        ),
+      ]);
+      expect(analyze(documents, { ingressGatewayLabels: { istio: "ingress" } })).toEqual([]);
+    });
+
+    it("catches a VirtualService bound to a Gateway that does not exist", () => {
+      const documents = manifestsWith((objectOf) => {
+        objectOf("VirtualService", "shopfront-virtual-service").spec.gateways = [
+          "mesh",
+          "istio-system/shopfront-gateway",
+        ];
+      });
+      expect(analyze(documents)).toEqual([
+        error(
+          MESH,
+          "VirtualService/shopfront-virtual-service",
+          "spec.gateways[1]",
+          /^Gateway istio-system\/shopfront-gateway is not defined in the manifests \(defined: miztiik-automation-ns\/shopfront-gateway\)$/,
+        ),
+      ]);
+    });
+
+    it("catches a namespace without sidecar injection", () => {
+      const documents = manifestsWith((objectOf) => {
+        objectOf("Namespace", "miztiik-automation-ns").metadata.labels = {};
+      });
+      expect(analyze(documents)).toEqual([
+        error(
+          APP,
+          "Namespace/miztiik-automation-ns",
+          "metadata.labels.istio-injection",
+          /^is null: the pods of Deployment\/shopfront-v1, .*Deployment\/shopfront-v4 would run without the Istio sidecar/,
+        ),
+      ]);
+    });
+
+    it("catches workloads in a namespace the manifests do not define, so nothing labels it for injection", () => {
+      const documents = manifestsWith((objectOf) => {
+        objectOf("Deployment", "shopfront-v3").metadata.namespace = "default";
+      });
+      expect(analyze(documents)).toContainEqual(
+        error(
+          APP,
+          "Deployment/shopfront-v3",
+          "metadata.namespace",
+          /^namespace default is not defined in the manifests/,
+        ),
+      );
+    });
+
+    it("does not ask for injection where the only pods opt out of the sidecar (the generators)", () => {
+      const documents = manifestsWith((objectOf) => {
+        objectOf("Deployment", "load-generator").metadata.namespace = "default";
+        objectOf("Deployment", "error-generator").metadata.namespace = "default";
+      });
+      expect(analyze(documents)).toEqual([]);
+    });
+
+    it("catches a Deployment whose selector does not select its own pods", () => {
+      const documents = manifestsWith((objectOf) => {
+        objectOf("Deployment", "shopfront-v2").spec.selector.matchLabels.version = "v1";
+      });
+      expect(analyze(documents)).toEqual([
+        error(
+          APP,
+          "Deployment/shopfront-v2",
+          "spec.selector.matchLabels",
+          /^selects app=shopfront, version=v1, but the pod template is labelled app=shopfront, version=v2$/,
+        ),
+      ]);
+    });
+
+    it("warns about mesh pods without the app and version labels that telemetry and Kiali use", () => {
+      const documents = manifestsWith((objectOf) => {
+        delete objectOf("Deployment", "load-generator").spec.template.metadata.labels[
+          "sidecar.istio.io/inject"
+        ];
+      });
+      expect(analyze(documents)).toEqual([
+        {
+          severity: "warning",
+          file: "manifests/generators.yaml",
+          resource: "Deployment/load-generator",
+          field: "spec.template.metadata.labels",
+          message: expect.stringMatching(/^has no version label/),
+        },
+      ]);
+    });
+  });
+
+  describe("withRouteWeights", () => {
+    const routeOf = (documents: readonly ManifestDocument[]): Editable[] =>
+      (documents.find((d) => d.object.kind === "VirtualService") as Editable).object.spec.http[0].route;
+
+    it("replaces the route with one destination per weight, keeping the host", () => {
+      const shifted = withRouteWeights(
+        parsed.documents,
+        { v1: 25, v2: 25, v3: 25, v4: 25 },
+        SHOPFRONT_VIRTUAL_SERVICE,
+      );
+      expect(routeOf(shifted)).toEqual(
+        ["v1", "v2", "v3", "v4"].map((subset) => ({
+          destination: { host: "shopfront-svc", subset },
+          weight: 25,
+        })),
+      );
+      expect(routeOf(parsed.documents).map((entry: { weight: number }) => entry.weight)).toEqual([
+        50, 30, 15, 5,
+      ]);
+    });
+
+    it("refuses a VirtualService that is not in the manifests", () => {
+      expect(() => withRouteWeights(parsed.documents, { v1: 100 }, "other")).toThrow(
+        "no VirtualService/other with an HTTP route to subsets",
+      );
+    });
+  });
+});
+
+describe("npm run analyze (tools/analyze/cli.ts)", () => {
+  it("exits 0 on the real manifests and prints nothing but the summary", () => {
+    const result = runCli([]);
+    expect(result).toEqual({ status: 0, out: [], err: ["3 files, 11 objects: errors: 0, warnings: 0"] });
+  });
+
+  it("prints each error as file: Kind/name: field: message and exits 1", () => {
+    const result = runCli([APP, WEIGHTS_110]);
+    expect(result.status).toBe(1);
+    expect(result.out).toEqual([
+      `${WEIGHTS_110}: VirtualService/shopfront-virtual-service: spec.http[0].route: weights add up to 110, they must add up to 100 (got v1=50, v2=30, v3=15, v4=15)`,
+    ]);
+  });
+
+  it("exits 0 when there are only warnings, and marks them", () => {
+    const dir = mkdtempSync(join(tmpdir(), "analyze-"));
+    const file = join(dir, "extra.yaml");
+    writeFileSync(
+      file,
+      [
+        "apiVersion: apps/v1",
+        "kind: Deployment",
+        "metadata: {name: admin, namespace: miztiik-automation-ns}",
+        "spec:",
+        "  selector: {matchLabels: {app: admin}}",
+        "  template:",
+        "    metadata: {labels: {app: admin}}",
+        "    spec: {containers: [{name: admin, image: public.ecr.aws/docker/library/busybox:1.37.0}]}",
+      ].join("\n"),
+    );
+    const result = runCli(["manifests", file]);
+    expect(result.status).toBe(0);
+    expect(result.out).toEqual([
+      `${file}: Deployment/admin: spec.template.metadata.labels: warning: has no version label, which Istio telemetry and Kiali use to name the workload`,
+    ]);
+  });
+
+  it("checks a canary shift given with --weights", () => {
+    expect(runCli(["--weights", "v1=70,v2=30"]).status).toBe(0);
+  });
+
+  it.each([
+    [["--weights", "v1=70,v2=20"], /--weights: weights add up to 90/],
+    [["--weights", "v1=50,v9=50"], /subset v9 does not exist/],
+    [["--weights", "v1=100", MESH.replace("mesh", "mesh-missing")], /no such file or folder/],
+    [
+      ["--weights", "v1=100", APP],
+      /--weights: cannot set route weights: no VirtualService\/shopfront-virtual-service/,
+    ],
+    [["--no-such-option"], /unknown option '--no-such-option'/],
+  ])("exits 2 on a usage error: %j", (argv, message) => {
+    const result = runCli(argv);
+    expect(result.status).toBe(2);
+    expect(result.err.join("\n")).toMatch(message);
+  });
+
+  it("runs as a command: npx tsx tools/analyze/cli.ts", () => {
+    const broken = spawnSync("npx", ["tsx", "tools/analyze/cli.ts", APP, WEIGHTS_110], { encoding: "utf8" });
+    expect(broken.status).toBe(1);
+    expect(broken.stdout).toContain(
+      `${WEIGHTS_110}: VirtualService/shopfront-virtual-service: spec.http[0].route:`,
+    );
+    expect(broken.stderr).toContain("2 files, 9 objects: errors: 1, warnings: 0");
+  });
+});
