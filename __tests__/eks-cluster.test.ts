@@ -139,3 +139,18 @@ describe("EksCluster (eks-cluster-stack)", () => {
     expect(JSON.parse(json)).toMatchSnapshot();
   });
 });
+
+describe("public endpoint warning (CKV_AWS_38/39)", () => {
+  const warnings = (env: Record<string, string>) =>
+    buildTestStacks(env)
+      .cluster.node.metadata.filter((entry) => entry.type === "@cdktf/warn")
+      .map((entry) => String(entry.data));
+
+  it("warns at synth when the API endpoint is open to 0.0.0.0/0", () => {
+    expect(warnings({})).toEqual([expect.stringContaining("ENDPOINT_PUBLIC_CIDRS is 0.0.0.0/0")]);
+  });
+
+  it("does not warn when the endpoint is restricted", () => {
+    expect(warnings({ ENDPOINT_PUBLIC_CIDRS: "203.0.113.0/24" })).toEqual([]);
+  });
+});
