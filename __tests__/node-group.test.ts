@@ -49,9 +49,9 @@ describe("NodeGroup (eks-cluster-stack)", () => {
     });
   });
 
-  it("requires IMDSv2 with a hop limit of 2 and encrypts the gp3 root volume", () => {
+  it("requires IMDSv2 out of pods' reach (hop limit 1) and encrypts the gp3 root volume", () => {
     expect(json).toHaveResourceWithProperties(LaunchTemplate, {
-      metadata_options: { http_endpoint: "enabled", http_tokens: "required", http_put_response_hop_limit: 2 },
+      metadata_options: { http_endpoint: "enabled", http_tokens: "required", http_put_response_hop_limit: 1 },
       block_device_mappings: [
         {
           device_name: "/dev/xvda",

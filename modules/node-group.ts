@@ -30,8 +30,8 @@ export interface NodeGroupProps {
 
 /**
  * One managed on-demand node group on the EKS-optimized Amazon Linux 2023 AMI (chosen through
- * `ami_type`, so no SSM lookup at plan time), built from a launch template that requires IMDSv2 and
- * encrypts the gp3 root volume.
+ * `ami_type`, so no SSM lookup at plan time), built from a launch template that requires IMDSv2 (one
+ * hop: out of pods' reach) and encrypts the gp3 root volume.
  */
 export class NodeGroup extends Construct {
   readonly nodeGroup: EksNodeGroup;
@@ -54,8 +54,9 @@ export class NodeGroup extends Construct {
       metadataOptions: {
         httpEndpoint: "enabled",
         httpTokens: "required",
-        // 2 hops: pods that still use the node's IMDS (e.g. the VPC CNI) reach it through their veth.
-        httpPutResponseHopLimit: 2,
+        // 1 hop: pods take AWS credentials through IRSA, never the node role's; the agents that need
+        // IMDS (kubelet, nodeadm, the VPC CNI, kube-proxy) run on the host network and still reach it.
+        httpPutResponseHopLimit: 1,
       },
       blockDeviceMappings: [
         {
