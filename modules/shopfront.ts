@@ -1,0 +1,195 @@
+import { join, relative } from "node:path";
+import { Manifest } from "@cdktf/provider-kubernetes/lib/manifest";
+import type { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
+import { Annotations } from "cdktf";
+import { Construct } from "constructs";
+import { analyze } from "../tools/analyze/analyzer";
+import { type Finding, formatFinding } from "../tools/analyze/finding";
+import {
+  type ManifestDocument,
+  parseManifests,
+  readManifestFiles,
+  resourceName,
+  SHOPFRONT_VIRTUAL_SERVICE,
+  withRouteWeights,
+} from "../tools/analyze/manifests";
+import type { ShopfrontConfig, Weights } from "./config";
+
+export interface ShopfrontProps {
+  /** The cluster's Kubernetes provider. @default the stack's default kubernetes provider */
+  readonly provider?: KubernetesProvider;
+  /** Folder holding the files of SHOPFRONT_MANIFEST_FILES. @default the repository's manifests/ */
+  readonly manifestsDir?: string;
+  /** Route weights override and generator toggles, from `loadConfig`. */
+  readonly config: ShopfrontConfig;
+}
+
+/** The manifest files the shopfront is made of, applied in this order. */
+export const SHOPFRONT_MANIFEST_FILES = {
+  app: "shopfront.yaml",
+  mesh: "shopfront-mesh.yaml",
+  generators: "generators.yaml",
+} as const;
+
+/** The Deployments of generators.yaml, by the ShopfrontConfig toggle that deploys each. */
+export const GENERATOR_DEPLOYMENTS = {
+  loadGenerator: "load-generator",
+  errorGenerator: "error-generator",
+} as const;
+
+const defaultProps = {
+  manifestsDir: join(__dirname, "..", "manifests"),
+  /** Named, so that `kubectl get -o yaml --show-managed-fields` tells who owns a field. */
+  fieldManager: "shopfront-stack",
+};
+
+/** The manifests have errors: synth refuses to write a stack that would deploy them. */
+export class ShopfrontManifestError extends Error {
+  constructor(readonly findings: readonly Finding[]) {
+    super(
+      `the shopfront manifests have errors (run npm run analyze):\n${findings.map((f) => `  ${formatFinding(f)}`).join("\n")}`,
+    );
+    this.name = "ShopfrontManifestError";
+  }
+}
+
+/**
+ * The shopfront and its mesh, from the plain YAML in manifests/: the four-version web service, the
+ * Gateway, VirtualService and DestinationRule, and the generators that the config turns on. The
+ * VirtualService's weights are overridden from the config, the result is analyzed (any error throws
+ * a ShopfrontManifestError), and each object becomes one kubernetes_manifest. The Istio CRDs must
+ * exist when this is planned: kubernetes_manifest reads the types' schemas from the cluster.
+ */
+export class Shopfront extends Construct {
+  /** Name of the shopfront's namespace. */
+  readonly namespaceName: string;
+  /** The Namespace, which every other object depends on. */
+  readonly namespace: Manifest;
+  /** The VirtualService whose weights split the traffic across versions. */
+  readonly virtualService: Manifest;
+  /** Every object, in the order of the files and their documents. */
+  readonly manifests: readonly Manifest[];
+  /** Weight of each subset in the VirtualService's route, as deployed. */
+  readonly routeWeights: Weights;
+
+  constructor(scope: Construct, id: string, props: ShopfrontProps) {
+    super(scope, id);
+    const manifestsDir = props.manifestsDir ?? defaultProps.manifestsDir;
+    // Relative to the working directory, so that findings name files as `manifests/shopfront.yaml`.
+    const pathOf = (file: string) => relative(process.cwd(), join(manifestsDir, file));
+    const generatorsFile = pathOf(SHOPFRONT_MANIFEST_FILES.generators);
+
+    const parsed = parseManifests(readManifestFiles(Object.values(SHOPFRONT_MANIFEST_FILES).map(pathOf)));
+    const selected = parsed.documents.filter(
+      (document) => document.file !== generatorsFile || generatorEnabled(document, props.config),
+    );
+    const documents =
+      props.config.weights === undefined
+        ? selected
+        : withRouteWeights(selected, props.config.weights, SHOPFRONT_VIRTUAL_SERVICE);
+
+    const findings = [...parsed.findings, ...analyze(documents)];
+    const errors = findings.filter((finding) => finding.severity === "error");
+    if (errors.length > 0) throw new ShopfrontManifestError(errors);
+    // What is left are warnings: cdktf prints them at synth.
+    for (const warning of findings) Annotations.of(this).addWarning(formatFinding(warning));
+
+    const namespaces = documents.filter((document) => document.object.kind === "Namespace");
+    if (namespaces.length !== 1) {
+      throw new Error(
+        `${pathOf(SHOPFRONT_MANIFEST_FILES.app)} must define exactly one Namespace, the shopfront's (found ${namespaces.length})`,
+      );
+    }
+    this.namespaceName = namespaces[0].object.metadata.name;
+    const shopfrontRoute = documents.find(
+      (document) =>
+        document.object.kind === "VirtualService" &&
+        document.object.metadata.name === SHOPFRONT_VIRTUAL_SERVICE,
+    );
+    if (shopfrontRoute === undefined) {
+      throw new Error(
+        `${pathOf(SHOPFRONT_MANIFEST_FILES.mesh)} must define VirtualService/${SHOPFRONT_VIRTUAL_SERVICE}`,
+      );
+    }
+    this.routeWeights = routeWeightsOf(shopfrontRoute);
+
+    const created = new Map<ManifestDocument, Manifest>();
+    const createAll = (selection: readonly ManifestDocument[], dependsOn: readonly Manifest[]) =>
+      selection.map((document) => {
+        const manifest = new Manifest(this, constructId(document), {
+          provider: props.provider,
+          manifest: terraformLiteral(document.object) as Record<string, unknown>,
+          dependsOn: dependsOn.length > 0 ? [...dependsOn] : undefined,
+          // Terraform owns these objects: a field changed with `kubectl edit` must not block the next apply.
+          fieldManager: { name: defaultProps.fieldManager, forceConflicts: true },
+          // A deploy succeeds only once every pod of a Deployment is ready, sidecar included.
+          wait: document.object.kind === "Deployment" ? { rollout: true } : undefined,
+        });
+        created.set(document, manifest);
+        return manifest;
+      });
+    const isGenerator = (document: ManifestDocument) => document.file === generatorsFile;
+    const isKind = (document: ManifestDocument, ...kinds: string[]) => kinds.includes(document.object.kind);
+
+    [this.namespace] = createAll(namespaces, []);
+    const base = documents.filter(
+      (document) => !isGenerator(document) && !isKind(document, "Namespace", "VirtualService"),
+    );
+    const baseManifests = createAll(base, [this.namespace]);
+    // Istio's "make before break": the subsets and the gateway exist before a route points at them.
+    const routeTargets = baseManifests.filter((_, index) =>
+      isKind(base[index], "DestinationRule", "Gateway"),
+    );
+    const routes = documents.filter(
+      (document) => !isGenerator(document) && isKind(document, "VirtualService"),
+    );
+    const routeManifests = createAll(routes, [this.namespace, ...routeTargets]);
+    // Generators start once the routes exist, or their first requests would only find 404s.
+    createAll(documents.filter(isGenerator), [this.namespace, ...routeManifests]);
+    this.manifests = documents.flatMap((document) => created.get(document) ?? []);
+    this.virtualService = created.get(shopfrontRoute) as Manifest;
+  }
+}
+
+function generatorEnabled(document: ManifestDocument, config: ShopfrontConfig): boolean {
+  const toggle = (Object.keys(GENERATOR_DEPLOYMENTS) as (keyof typeof GENERATOR_DEPLOYMENTS)[]).find(
+    (key) =>
+      document.object.kind === "Deployment" && GENERATOR_DEPLOYMENTS[key] === document.object.metadata.name,
+  );
+  if (toggle === undefined) {
+    // An object no toggle controls would be silently left out: refuse it instead.
+    throw new Error(
+      `${document.file}: ${resourceName(document.object)} is not a generator Deployment (${Object.values(GENERATOR_DEPLOYMENTS).join(", ")})`,
+    );
+  }
+  return config[toggle];
+}
+
+/** `deployment-shopfront-v1`: from the object alone, so Terraform addresses survive edits to the YAML. */
+function constructId(document: ManifestDocument): string {
+  return `${document.object.kind.toLowerCase()}-${document.object.metadata.name}`;
+}
+
+/** Subset weights of the first HTTP route of the VirtualService. */
+function routeWeightsOf(document: ManifestDocument): Weights {
+  const spec = document.object.spec as {
+    http?: { route?: { destination?: { subset?: string }; weight?: number }[] }[];
+  };
+  const route = spec.http?.[0]?.route ?? [];
+  return Object.fromEntries(
+    route.map((entry) => [entry.destination?.subset ?? "", entry.weight ?? (route.length === 1 ? 100 : 0)]),
+  );
+}
+
+/**
+ * Escapes Terraform's template syntax in every string, so that a shell `${VAR}` or a `%{` in the
+ * YAML reaches the cluster as written, as it does with `kubectl apply`.
+ */
+function terraformLiteral(value: unknown): unknown {
+  if (typeof value === "string") return value.replace(/\$\{/g, () => "$${").replace(/%\{/g, () => "%%{");
+  if (Array.isArray(value)) return value.map(terraformLiteral);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, terraformLiteral(item)]));
+  }
+  return value;
+}
