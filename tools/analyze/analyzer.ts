@@ -61,16 +61,16 @@ interface Inventory {
  * a rule reading a malformed object would report confusing follow-on errors.
  */
 export function analyze(documents: readonly ManifestDocument[], options: AnalyzeOptions = {}): Finding[] {
-  const schemaFindings = [
+  // Each object on its own (schema, name, uniqueness), all errors: the rest needs them fixed first.
+  const objectFindings = [
     ...documents.flatMap(checkSchema),
     ...checkNames(documents),
     ...checkDuplicates(documents),
   ];
-  if (schemaFindings.some((finding) => finding.severity === "error")) return schemaFindings;
+  if (objectFindings.length > 0) return objectFindings;
   const inventory = inventoryOf(documents);
   const ingressGatewayLabels = options.ingressGatewayLabels ?? INGRESS_GATEWAY_LABELS;
   return [
-    ...schemaFindings,
     ...checkDeploymentSelectors(inventory),
     ...checkSidecarInjection(inventory),
     ...checkServices(inventory),
