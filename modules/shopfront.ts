@@ -38,6 +38,8 @@ export const GENERATOR_DEPLOYMENTS = {
 } as const;
 
 const defaultProps = {
+  // This file (modules/) and the esbuild bundle that tools/app.js runs (.build/) both sit one level
+  // below the repository root.
   manifestsDir: join(__dirname, "..", "manifests"),
   /** Named, so that `kubectl get -o yaml --show-managed-fields` tells who owns a field. */
   fieldManager: "shopfront-stack",
