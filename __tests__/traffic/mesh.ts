@@ -1,0 +1,126 @@
+/**
+ * A shopfront mesh in miniature on 127.0.0.1: pod servers answering `<hostname>:<version>`, and a
+ * router (the ingress gateway) that picks a version by weight and a pod of it by round robin, then
+ * proxies to that pod. Plus the broken targets the tool must survive.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface Pod {
+  readonly hostname: string;
+  readonly version: string;
+  readonly port: number;
+}
+
+/** Everything a test started, to close in afterAll. */
+const servers: http.Server[] = [];
+
+async function listen(server: http.Server): Promise<number> {
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+export async function closeAll(): Promise<void> {
+  const closing = servers.splice(0).map(
+    (server) =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  );
+  await Promise.all(closing);
+}
+
+/**
+ * Pods named as Kubernetes names a Deployment's pods (`shopfront-v2-5d8f7c9b6-0`); like httpd, they
+ * answer 404 to any path but `/`, such as the walkthrough's `/miztiik-error-generator`.
+ */
+export async function startPods(replicas: Readonly<Record<string, number>>): Promise<Pod[]> {
+  const pods: Pod[] = [];
+  for (const [version, count] of Object.entries(replicas)) {
+    for (let i = 0; i < count; i++) {
+      const hostname = `shopfront-${version}-5d8f7c9b6-${i}`;
+      const port = await listen(
+        http.createServer((request, response) => {
+          if (request.url === "/") response.end(`${hostname}:${version}\n`);
+          else response.writeHead(404).end("<h1>Not Found</h1>");
+        }),
+      );
+      pods.push({ hostname, version, port });
+    }
+  }
+  return pods;
+}
+
+/**
+ * Smooth weighted round robin (nginx's): deterministic, and every 100 picks follow percent weights
+ * exactly, so a test of a fair router cannot fail by bad luck.
+ */
+export function weightedPicker(weights: Readonly<Record<string, number>>): () => string {
+  const entries = Object.entries(weights).filter(([, weight]) => weight > 0);
+  const total = entries.reduce((sum, [, weight]) => sum + weight, 0);
+  const current = new Map(entries.map(([name]) => [name, 0]));
+  return () => {
+    let best = entries[0][0];
+    for (const [name, weight] of entries) {
+      current.set(name, (current.get(name) ?? 0) + weight);
+      if ((current.get(name) ?? 0) > (current.get(best) ?? 0)) best = name;
+    }
+    current.set(best, (current.get(best) ?? 0) - total);
+    return best;
+  };
+}
+
+export interface RouterOptions {
+  readonly weights: Readonly<Record<string, number>>;
+  /** `round-robin` (DestinationRule ROUND_ROBIN), or `first`: every request to the version's first pod. */
+  readonly podPolicy?: "round-robin" | "first";
+}
+
+/** The gateway: picks a version by weight and a pod by the policy, and proxies the request there. */
+export async function startRouter(pods: readonly Pod[], options: RouterOptions): Promise<string> {
+  const pickVersion = weightedPicker(options.weights);
+  const next = new Map<string, number>();
+  const agent = new http.Agent({ keepAlive: true });
+  const port = await listen(
+    http.createServer((request, response) => {
+      const version = pickVersion();
+      const candidates = pods.filter((pod) => pod.version === version);
+      const index = options.podPolicy === "first" ? 0 : (next.get(version) ?? 0) % candidates.length;
+      next.set(version, index + 1);
+      const pod = candidates[index];
+      const upstream = http.get({ host: "127.0.0.1", port: pod.port, path: request.url, agent }, (answer) => {
+        response.writeHead(answer.statusCode ?? 502, { "content-type": "text/plain" });
+        answer.pipe(response);
+      });
+      upstream.on("error", () => response.writeHead(502).end("upstream error"));
+    }),
+  );
+  return `http://127.0.0.1:${port}/`;
+}
+
+/** A server answering every request with `status` and `body`. */
+export async function startFixedServer(body: string, status = 200): Promise<string> {
+  const port = await listen(http.createServer((_request, response) => response.writeHead(status).end(body)));
+  return `http://127.0.0.1:${port}/`;
+}
+
+/** A server that accepts requests and never answers. */
+export async function startSilentServer(): Promise<string> {
+  const port = await listen(http.createServer(() => {}));
+  return `http://127.0.0.1:${port}/`;
+}
+
+/** A port that was just bound and closed: nothing listens there. */
+export async function deadPort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The walkthrough's mesh: 3 pods of v1, 2 of v2, 1 each of v3 and v4. */
+export const WALKTHROUGH_REPLICAS = { v1: 3, v2: 2, v3: 1, v4: 1 } as const;
+export const WALKTHROUGH_WEIGHTS = { v1: 50, v2: 30, v3: 15, v4: 5 } as const;
