@@ -1,3 +1,7 @@
+import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
+import { Fn } from "cdktf";
+import type { Construct } from "constructs";
+
 /**
  * What a stack needs to talk to the cluster's API. The values are tokens of eks-cluster-stack's
  * resources: used in another stack, CDKTF turns them into outputs there and a terraform_remote_state
@@ -27,4 +31,17 @@ export function execCredentials(cluster: ClusterConnection) {
       "json",
     ],
   };
+}
+
+/** Where the cluster's API is and how to trust it, as the kubernetes and helm providers take it. */
+export function clusterEndpoint(cluster: ClusterConnection) {
+  return { host: cluster.endpoint, clusterCaCertificate: Fn.base64decode(cluster.certificateAuthorityData) };
+}
+
+/** The kubernetes provider for `cluster`, authenticated with `aws eks get-token`. */
+export function kubernetesProvider(scope: Construct, cluster: ClusterConnection): KubernetesProvider {
+  return new KubernetesProvider(scope, "kubernetes", {
+    ...clusterEndpoint(cluster),
+    exec: [execCredentials(cluster)],
+  });
 }

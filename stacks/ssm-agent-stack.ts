@@ -1,9 +1,8 @@
-import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
-import { Fn, TerraformOutput } from "cdktf";
+import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import { type Config, STACK_NAMES, VERSIONS } from "../modules/config";
 import { SsmAgentInstaller } from "../modules/ssm-agent-installer";
-import { type ClusterConnection, execCredentials } from "./cluster-connection";
+import { type ClusterConnection, kubernetesProvider } from "./cluster-connection";
 import { ProjectStack } from "./project-stack";
 
 /**
@@ -23,11 +22,7 @@ export class SsmAgentStack extends ProjectStack {
       });
       return;
     }
-    new KubernetesProvider(this, "kubernetes", {
-      host: cluster.endpoint,
-      clusterCaCertificate: Fn.base64decode(cluster.certificateAuthorityData),
-      exec: [execCredentials(cluster)],
-    });
+    kubernetesProvider(this, cluster);
     this.installer = new SsmAgentInstaller(this, "ssm-agent-installer", {
       image: VERSIONS.images.ssmInstaller,
     });
