@@ -123,7 +123,8 @@ const percent = (part: number, whole: number) => (whole === 0 ? 0 : (100 * part)
 
 /** The most frequent cause of failure, for the one-line "cannot reach" message. */
 function mainCause(causes: Map<string, number>): string {
-  return [...causes].sort((a, b) => b[1] - a[1])[0]?.[0] ?? "no response";
+  const own = [...causes].filter(([cause]) => cause !== "cancelled");
+  return own.sort((a, b) => b[1] - a[1])[0]?.[0] ?? "no response";
 }
 
 export interface RunContext {
@@ -143,7 +144,7 @@ function runSummary(tally: Tally, context: RunContext, errorCauses: Map<string, 
   const problems: string[] = [];
   let unreachable: string | undefined;
   if (tally.responses === 0) {
-    unreachable = `cannot reach ${context.url.href}: ${mainCause(tally.failures)} (${tally.total} of ${tally.total} requests failed)`;
+    unreachable = `cannot reach ${context.url.href}: ${mainCause(tally.failures)} (no answer to ${tally.total} requests)`;
   } else {
     if (context.run.stopped === "max-time") {
       problems.push(`stopped by --max-time after ${context.run.sent} requests`);

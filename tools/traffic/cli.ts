@@ -13,7 +13,7 @@ import { type ExitCode, summarizeCount, summarizeLoad, summarizePods } from "./a
 import { HttpClient, type Outcome, type RunResult, runAtRate, runBatch } from "./http";
 import { countText, loadText, ProgressLine, podsText, progressBar } from "./report";
 import { Tally } from "./tally";
-import { replicasFromManifests, resolveExpected, resolveUrl, UsageError } from "./targets";
+import { gatewayUrl, replicasFromManifests, resolveExpected, resolveUrl, UsageError } from "./targets";
 
 export interface Io {
   readonly stdout: (text: string) => void;
@@ -121,17 +121,27 @@ interface LoadOptions extends TargetOptions {
   path?: string;
 }
 
-function targetOf(options: TargetOptions, io: Io) {
-  // Flags first: a typo should be reported as such, not hidden behind a missing URL.
-  const timeoutMs = duration("--timeout", options.timeout, "10m");
-  const maxErrorRate = percentage("--max-error-rate", options.maxErrorRate);
-  const url = resolveUrl({ flag: options.url, env: io.env, cwd: io.cwd, outputsFile: options.outputsFile });
-  return { url, timeoutMs, maxErrorRate };
+/** Validates the flags every command has. */
+function limitsOf(options: TargetOptions) {
+  // Checked with the other flags; resolveUrl parses it again, or looks elsewhere when it is absent.
+  if (options.url !== undefined) gatewayUrl("--url", options.url);
+  return {
+    timeoutMs: duration("--timeout", options.timeout, "10m"),
+    maxErrorRate: percentage("--max-error-rate", options.maxErrorRate),
+  };
 }
 
-/** Validates the flags of `count` and `pods`, before any target or weight is looked up. */
+function urlOf(options: TargetOptions, io: Io) {
+  return resolveUrl({ flag: options.url, env: io.env, cwd: io.cwd, outputsFile: options.outputsFile });
+}
+
+/**
+ * Validates the flags of `count` and `pods`, before any target or weight is looked up: a typo should
+ * be reported as such, not hidden behind a missing URL.
+ */
 function sampleOf(options: SampleOptions) {
   return {
+    ...limitsOf(options),
     requests: wholeNumber("--requests", options.requests, 1, 1_000_000),
     concurrency: wholeNumber("--concurrency", options.concurrency, 1, 1000),
     maxTimeMs: duration("--max-time", options.maxTime, "24h"),
@@ -182,18 +192,18 @@ function emit<S extends { exitCode: ExitCode; problems: readonly string[] }>(
 
 async function count(options: CountOptions, io: Io): Promise<ExitCode> {
   const settings = sampleOf(options);
-  const target = targetOf(options, io);
   const expected = resolveExpected({
     flag: options.expect,
     env: io.env,
     cwd: io.cwd,
     manifestsFile: options.manifests,
   });
-  const { tally, run } = await sample(target.url.value, { ...settings, ...target }, io);
+  const url = urlOf(options, io);
+  const { tally, run } = await sample(url.value, settings, io);
   const summary = summarizeCount(tally, {
-    url: target.url.value,
-    urlSource: target.url.source,
-    maxErrorRate: target.maxErrorRate,
+    url: url.value,
+    urlSource: url.source,
+    maxErrorRate: settings.maxErrorRate,
     run,
     requested: settings.requests,
     concurrency: settings.concurrency,
@@ -216,12 +226,12 @@ async function pods(options: PodsOptions, io: Io): Promise<ExitCode> {
           replicasFromManifests(path.resolve(io.cwd, options.manifests), options.version),
           path.dirname(options.manifests),
         );
-  const target = targetOf(options, io);
-  const { tally, run } = await sample(target.url.value, { ...settings, ...target }, io);
+  const url = urlOf(options, io);
+  const { tally, run } = await sample(url.value, settings, io);
   const summary = summarizePods(tally, {
-    url: target.url.value,
-    urlSource: target.url.source,
-    maxErrorRate: target.maxErrorRate,
+    url: url.value,
+    urlSource: url.source,
+    maxErrorRate: settings.maxErrorRate,
     run,
     requested: settings.requests,
     concurrency: settings.concurrency,
@@ -248,12 +258,13 @@ async function load(options: LoadOptions, io: Io): Promise<ExitCode> {
   if (options.path !== undefined && !options.path.startsWith("/")) {
     throw invalid("--path", options.path, "a path starting with /, such as /miztiik-error-generator");
   }
-  const target = targetOf(options, io);
+  const { timeoutMs, maxErrorRate } = limitsOf(options);
+  const url = urlOf(options, io);
   const planned = Math.max(1, Math.round((rate * durationMs) / 1000));
   const tally = new Tally();
-  const client = new HttpClient(target.url.value, {
+  const client = new HttpClient(url.value, {
     maxSockets: LOAD_MAX_SOCKETS,
-    timeoutMs: target.timeoutMs,
+    timeoutMs,
   });
   const progress = io.stderrIsTTY ? new ProgressLine(io.stderr) : undefined;
   let run: RunResult;
@@ -263,7 +274,7 @@ async function load(options: LoadOptions, io: Io): Promise<ExitCode> {
       durationMs,
       path: options.path,
       // The last request may start at the end of the duration and take its whole timeout.
-      maxTimeMs: durationMs + target.timeoutMs + 1000,
+      maxTimeMs: durationMs + timeoutMs + 1000,
       unreachableAfter: Math.min(planned, 3),
       onOutcome: (outcome) => tally.record(outcome),
       onTick: (elapsedMs) => {
@@ -280,11 +291,11 @@ async function load(options: LoadOptions, io: Io): Promise<ExitCode> {
     progress?.done();
   }
   const summary = summarizeLoad(tally, {
-    url: target.url.value,
-    urlSource: target.url.source,
-    maxErrorRate: target.maxErrorRate,
+    url: url.value,
+    urlSource: url.source,
+    maxErrorRate,
     run,
-    path: requestPath || target.url.value.pathname,
+    path: requestPath || url.value.pathname,
     rate,
     durationMs,
     planned,

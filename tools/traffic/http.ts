@@ -264,6 +264,11 @@ class RunGuard {
   private responses = 0;
   private failures = 0;
   private readonly timer: NodeJS.Timeout;
+  private settleReachability: () => void = () => {};
+  /** Resolves at the first HTTP response, or when the run stops: until then, the target may be down. */
+  readonly reachability = new Promise<void>((resolve) => {
+    this.settleReachability = resolve;
+  });
 
   constructor(
     private readonly client: HttpClient,
@@ -273,9 +278,18 @@ class RunGuard {
     this.timer = setTimeout(() => this.stop("max-time"), bounds.maxTimeMs);
   }
 
+  /** No HTTP response yet: a failure now may mean the target is down. */
+  get unproven(): boolean {
+    return this.responses === 0;
+  }
+
   record(outcome: Outcome): void {
-    if (outcome.kind === "response") this.responses++;
-    else this.failures++;
+    if (outcome.kind === "response") {
+      this.responses++;
+      this.settleReachability();
+    } else {
+      this.failures++;
+    }
     this.bounds.onOutcome(outcome);
     if (this.responses === 0 && this.failures >= this.bounds.unreachableAfter) this.stop("unreachable");
   }
@@ -283,7 +297,9 @@ class RunGuard {
   stop(reason: StopReason): void {
     if (this.stopped) return;
     this.stopped = reason;
-    this.client.abortAll(reason);
+    // Requests still in flight when the target is found unreachable were not its fault to fail.
+    this.client.abortAll(reason === "unreachable" ? "cancelled" : reason);
+    this.settleReachability();
     this.onStop();
   }
 
@@ -307,7 +323,11 @@ export async function runBatch(client: HttpClient, options: BatchOptions): Promi
     while (sent < options.requests && !guard.stopped) {
       sent++;
       lastSent = performance.now();
-      guard.record(await client.get());
+      const outcome = await client.get();
+      guard.record(outcome);
+      // Until something answers, a failed worker waits for the others: a dead target costs one
+      // wave of `concurrency` requests, not more.
+      if (outcome.kind === "failure" && guard.unproven) await guard.reachability;
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency, options.requests) }, worker));
