@@ -11,10 +11,36 @@ export const VERSIONS = {
   kubernetes: "1.35",
   /** Kubernetes minor versions in EKS standard support that this project accepts. */
   supportedKubernetes: ["1.33", "1.34", "1.35"],
+  /**
+   * Istio, installed from its Helm charts (base, istiod and gateway are versioned with the release).
+   * 1.31 supports Kubernetes 1.32 to 1.36 and is supported until six weeks after 1.33 (spring 2027).
+   */
+  istio: "1.31.1",
+  /** Istio minor versions that ISTIO_VERSION may name, each with the Kubernetes minors it supports. */
+  supportedIstio: { "1.31": ["1.32", "1.33", "1.34", "1.35", "1.36"] },
+  /** The addons' Helm charts. */
+  charts: {
+    /** prometheus-community/prometheus, Prometheus v3.10.0. */
+    prometheus: "28.10.0",
+    /** grafana-community/grafana, Grafana 12.3.3. */
+    grafana: "11.1.7",
+    /** kiali/kiali-server, Kiali v2.31.0: the Kiali that Istio 1.31.1 ships as its addon. */
+    kiali: "2.31.0",
+  },
   images: {
     /** Run-once SSM agent installer (uses busybox's nsenter to reach the host). */
     ssmInstaller: "public.ecr.aws/docker/library/busybox:1.37.0",
   },
+} as const;
+
+/** Helm repositories of the charts in VERSIONS. */
+export const CHART_REPOSITORIES = {
+  /** Istio publishes its charts here from 1.31 on (no longer on istio-release.storage.googleapis.com). */
+  istio: "https://blob.istio.io/istio-release/charts",
+  prometheus: "https://prometheus-community.github.io/helm-charts",
+  /** The Grafana chart moved from grafana.github.io/helm-charts to the community organisation in 2026. */
+  grafana: "https://grafana-community.github.io/helm-charts",
+  kiali: "https://kiali.org/helm-charts",
 } as const;
 
 /** Names of the stacks, as in the walkthrough (without its "06" suffix). */
@@ -23,6 +49,7 @@ export const STACK_NAMES = {
   network: "eks-cluster-vpc-stack",
   cluster: "eks-cluster-stack",
   ssmAgent: "ssm-agent-installer-daemonset-stack",
+  istio: "istio-stack",
 } as const;
 
 export interface StateConfig {
@@ -62,6 +89,34 @@ export const SHOPFRONT_VERSIONS = ["v1", "v2", "v3", "v4"] as const;
 /** Labels of the ingress gateway pods that istio-stack deploys; the shopfront Gateway selects them. */
 export const INGRESS_GATEWAY_LABELS = { app: "istio-ingressgateway", istio: "ingressgateway" } as const;
 
+/** The observability addons istio-stack can install. */
+export const ISTIO_ADDONS = ["prometheus", "grafana", "kiali"] as const;
+export type IstioAddon = (typeof ISTIO_ADDONS)[number];
+
+export const INGRESS_SERVICE_TYPES = ["LoadBalancer", "NodePort", "ClusterIP"] as const;
+export type IngressServiceType = (typeof INGRESS_SERVICE_TYPES)[number];
+
+/**
+ * The ingress gateway Service's default annotations: an internet-facing Network Load Balancer. EKS's
+ * built-in service controller (we install no AWS Load Balancer Controller) reads the type and makes the
+ * NLB internet-facing by default; the scheme keeps it so should the AWS Load Balancer Controller, whose
+ * default is internal, ever take the Service over.
+ */
+export const NLB_ANNOTATIONS: Readonly<Record<string, string>> = {
+  "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+  "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+};
+
+export interface IstioConfig {
+  /** Istio release, x.y.z, of a minor in VERSIONS.supportedIstio. */
+  readonly version: string;
+  /** Addons to install, listed in the order of ISTIO_ADDONS; grafana and kiali need prometheus. */
+  readonly addons: readonly IstioAddon[];
+  readonly ingressServiceType: IngressServiceType;
+  /** Annotations on the ingress gateway Service; on AWS they choose the load balancer. */
+  readonly ingressServiceAnnotations: Readonly<Record<string, string>>;
+}
+
 /** Route weight per subset, in percent (they add up to 100). */
 export type Weights = Readonly<Record<string, number>>;
 
@@ -86,6 +141,7 @@ export interface Config {
   /** Deploy the walkthrough's run-once SSM agent installer DaemonSet (AL2023 nodes already ship the agent). */
   readonly ssmAgentInstaller: boolean;
   readonly shopfront: ShopfrontConfig;
+  readonly istio: IstioConfig;
   /**
    * Plan-only mode for `npm run plan`: mock credentials and the AWS provider's skip flags, so that
    * `terraform plan` runs with no AWS account. Never set it for a deploy.
@@ -112,9 +168,17 @@ export const SETTINGS = {
   NODE_DESIRED_SIZE: "node group desired size (default 2)",
   NODE_MAX_SIZE: "node group maximum size (default 2)",
   SSM_AGENT_INSTALLER: "deploy the SSM agent installer DaemonSet: true or false (default false)",
-  SHOPFRONT_WEIGHTS: "route weights per version, e.g. v1=25,v2=25,v3=25,v4=25 (default: manifests/shopfront-mesh.yaml)",
+  SHOPFRONT_WEIGHTS:
+    "route weights per version, e.g. v1=25,v2=25,v3=25,v4=25 (default: manifests/shopfront-mesh.yaml)",
   SHOPFRONT_LOAD_GENERATOR: "deploy the 2 requests/s load generator: true or false (default false)",
   SHOPFRONT_ERROR_GENERATOR: "deploy the 1 request/s 404 error generator: true or false (default false)",
+  ISTIO_VERSION: `Istio release x.y.z of a supported minor (default ${VERSIONS.istio})`,
+  ISTIO_ADDONS:
+    "addons to install, comma-separated from prometheus,grafana,kiali, or none (default all three)",
+  INGRESS_SERVICE_TYPE:
+    "ingress gateway Service type: LoadBalancer, NodePort or ClusterIP (default LoadBalancer)",
+  INGRESS_SERVICE_ANNOTATIONS:
+    "ingress gateway Service annotations, comma-separated key=value pairs, or none (default: an internet-facing NLB)",
   OFFLINE_PLAN: "plan-only mock credentials for `npm run plan`: true or false (default false)",
 } as const;
 
@@ -217,7 +281,8 @@ export class SettingsReader {
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 // S3 bucket naming rules: 3-63 chars, lower-case letters, digits, dots and hyphens, letter or digit at
 // both ends, no "..", not an IP address, none of the reserved prefixes and suffixes.
-const BUCKET = /^(?!xn--|sthree-|amzn-s3-demo-)(?!.*(-s3alias|--ol-s3|--x-s3|--table-s3)$)(?!\d+\.\d+\.\d+\.\d+$)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const BUCKET =
+  /^(?!xn--|sthree-|amzn-s3-demo-)(?!.*(-s3alias|--ol-s3|--x-s3|--table-s3)$)(?!\d+\.\d+\.\d+\.\d+$)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const KEY_PREFIX = /^[A-Za-z0-9][A-Za-z0-9._\-/]{0,199}$/;
 const TAG_VALUE = /^[A-Za-z0-9 _.:/=+\-@]{1,128}$/;
 const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
@@ -254,9 +319,13 @@ export function parseWeights(
     if (seen.has(subset)) problems.push(`${where}: subset ${subset} is given twice`);
     seen.add(subset);
     if (/^-\d+$/.test(value)) {
-      problems.push(`${where}: the weight of ${subset} is negative (${value}); weights are whole numbers from 0 to 100`);
+      problems.push(
+        `${where}: the weight of ${subset} is negative (${value}); weights are whole numbers from 0 to 100`,
+      );
     } else if (!/^\d+$/.test(value) || Number(value) > 100) {
-      problems.push(`${where}: the weight of ${subset} (${JSON.stringify(value)}) is not a whole number from 0 to 100`);
+      problems.push(
+        `${where}: the weight of ${subset} (${JSON.stringify(value)}) is not a whole number from 0 to 100`,
+      );
     } else {
       weights[subset] = Number(value);
     }
@@ -266,6 +335,112 @@ export function parseWeights(
     problems.push(`${setting}: weights add up to ${sum}, they must add up to 100 (got ${text})`);
   }
   return { weights, problems };
+}
+
+const ISTIO_RELEASE = /^\d+\.\d+\.\d+$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const QUALIFIED_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const ANNOTATION_KEY_FORM =
+  'an annotation key: an optional DNS prefix and "/", then up to 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit';
+
+/** A Kubernetes annotation key: `[prefix/]name`, the prefix a DNS subdomain, the name a qualified name. */
+function isAnnotationKey(key: string): boolean {
+  const slash = key.indexOf("/");
+  const prefix = slash === -1 ? undefined : key.slice(0, slash);
+  const name = key.slice(slash + 1);
+  const prefixValid = prefix === undefined || (prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix));
+  return prefixValid && name.length <= 63 && QUALIFIED_NAME.test(name);
+}
+
+/**
+ * Parses `prometheus,grafana` (or `none`) into addons, in the order of ISTIO_ADDONS. Grafana and Kiali read
+ * Prometheus, so either one without it is refused.
+ */
+function parseIstioAddons(setting: string, text: string): { addons: IstioAddon[]; problems: string[] } {
+  const where = `${setting}=${JSON.stringify(text)}`;
+  if (text.trim() === "none") return { addons: [], problems: [] };
+  const problems: string[] = [];
+  const named = new Set(text.split(",").map((item) => item.trim()));
+  for (const name of named) {
+    if (!(ISTIO_ADDONS as readonly string[]).includes(name)) {
+      problems.push(
+        `${where}: ${JSON.stringify(name)} is not an addon (the addons are ${ISTIO_ADDONS.join(", ")}; or none for no addon)`,
+      );
+    }
+  }
+  const addons = ISTIO_ADDONS.filter((addon) => named.has(addon));
+  const needers = { grafana: "its data source", kiali: "the source of its graph" } as const;
+  for (const [addon, why] of Object.entries(needers)) {
+    if (named.has(addon) && !named.has("prometheus")) {
+      problems.push(`${where}: ${addon} needs prometheus, ${why} (add it: prometheus,${addons.join(",")})`);
+    }
+  }
+  return { addons, problems };
+}
+
+/** Parses `key=value,key=value` (or `none`) into annotations; values may not contain commas. */
+function parseAnnotations(
+  setting: string,
+  text: string,
+): { annotations: Record<string, string>; problems: string[] } {
+  const where = `${setting}=${JSON.stringify(text)}`;
+  const annotations: Record<string, string> = {};
+  const problems: string[] = [];
+  if (text.trim() === "none") return { annotations, problems };
+  for (const pair of text.split(",")) {
+    const equals = pair.indexOf("=");
+    if (equals === -1) {
+      problems.push(
+        `${where}: ${JSON.stringify(pair)} is not a key=value pair such as service.beta.kubernetes.io/aws-load-balancer-type=nlb`,
+      );
+      continue;
+    }
+    const key = pair.slice(0, equals).trim();
+    if (!isAnnotationKey(key)) {
+      problems.push(`${where}: ${JSON.stringify(key)} is not ${ANNOTATION_KEY_FORM}`);
+    } else if (key in annotations) {
+      problems.push(`${where}: the key ${key} is given twice`);
+    } else {
+      annotations[key] = pair.slice(equals + 1).trim();
+    }
+  }
+  return { annotations, problems };
+}
+
+/** The istio-stack settings. */
+function readIstio(read: SettingsReader): IstioConfig {
+  const version = read.string(
+    "ISTIO_VERSION",
+    VERSIONS.istio,
+    ISTIO_RELEASE,
+    `an Istio release version x.y.z such as ${VERSIONS.istio}`,
+  );
+  const minors = Object.keys(VERSIONS.supportedIstio);
+  if (!minors.includes(version.split(".").slice(0, 2).join("."))) {
+    read.fail(
+      "ISTIO_VERSION",
+      version,
+      `a release of an Istio minor this project supports (${minors.map((minor) => `${minor}.x`).join(", ")})`,
+    );
+  }
+
+  const addonsText = read.raw("ISTIO_ADDONS");
+  const parsedAddons = addonsText === undefined ? undefined : parseIstioAddons("ISTIO_ADDONS", addonsText);
+  read.problems.push(...(parsedAddons?.problems ?? []));
+
+  const annotationsText = read.raw("INGRESS_SERVICE_ANNOTATIONS");
+  const parsedAnnotations =
+    annotationsText === undefined
+      ? undefined
+      : parseAnnotations("INGRESS_SERVICE_ANNOTATIONS", annotationsText);
+  read.problems.push(...(parsedAnnotations?.problems ?? []));
+
+  return {
+    version,
+    addons: parsedAddons?.addons ?? [...ISTIO_ADDONS],
+    ingressServiceType: read.oneOf("INGRESS_SERVICE_TYPE", "LoadBalancer", INGRESS_SERVICE_TYPES),
+    ingressServiceAnnotations: parsedAnnotations?.annotations ?? NLB_ANNOTATIONS,
+  };
 }
 
 /** Reads and validates the whole configuration; throws ConfigError listing every problem. */
@@ -299,8 +474,18 @@ export function loadConfig(env: Env = process.env): Config {
     "an S3 key prefix of letters, digits, '.', '_', '-' and '/' (up to 200 characters)",
   );
 
-  const environment = read.string("ENVIRONMENT", "demo", TAG_VALUE, "a tag value of 1-128 letters, digits, spaces or _.:/=+-@");
-  const owner = read.string("OWNER", "platform-team", TAG_VALUE, "a tag value of 1-128 letters, digits, spaces or _.:/=+-@");
+  const environment = read.string(
+    "ENVIRONMENT",
+    "demo",
+    TAG_VALUE,
+    "a tag value of 1-128 letters, digits, spaces or _.:/=+-@",
+  );
+  const owner = read.string(
+    "OWNER",
+    "platform-team",
+    TAG_VALUE,
+    "a tag value of 1-128 letters, digits, spaces or _.:/=+-@",
+  );
 
   const clusterName = read.string(
     "CLUSTER_NAME",
@@ -308,7 +493,11 @@ export function loadConfig(env: Env = process.env): Config {
     CLUSTER_NAME,
     "an EKS cluster name: 1-100 letters, digits, '-' or '_', starting with a letter or digit",
   );
-  const kubernetesVersion = read.oneOf("KUBERNETES_VERSION", VERSIONS.kubernetes, VERSIONS.supportedKubernetes);
+  const kubernetesVersion = read.oneOf(
+    "KUBERNETES_VERSION",
+    VERSIONS.kubernetes,
+    VERSIONS.supportedKubernetes,
+  );
   const adminRoleArn = read.optionalString(
     "ADMIN_ROLE_ARN",
     ROLE_ARN,
@@ -340,13 +529,15 @@ export function loadConfig(env: Env = process.env): Config {
   const offlinePlan = read.boolean("OFFLINE_PLAN", false);
 
   const weightsText = read.raw("SHOPFRONT_WEIGHTS");
-  const parsedWeights = weightsText === undefined ? undefined : parseWeights("SHOPFRONT_WEIGHTS", weightsText);
+  const parsedWeights =
+    weightsText === undefined ? undefined : parseWeights("SHOPFRONT_WEIGHTS", weightsText);
   read.problems.push(...(parsedWeights?.problems ?? []));
   const shopfront: ShopfrontConfig = {
     weights: parsedWeights?.weights,
     loadGenerator: read.boolean("SHOPFRONT_LOAD_GENERATOR", false),
     errorGenerator: read.boolean("SHOPFRONT_ERROR_GENERATOR", false),
   };
+  const istio = readIstio(read);
 
   if (read.problems.length > 0) throw new ConfigError(read.problems);
 
@@ -361,6 +552,7 @@ export function loadConfig(env: Env = process.env): Config {
     nodeGroup: { instanceType, minSize, desiredSize, maxSize, labels: { app: "miztiik_on_demand_ng" } },
     ssmAgentInstaller,
     shopfront,
+    istio,
     offlinePlan,
   };
 }

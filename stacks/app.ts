@@ -1,6 +1,7 @@
 import type { App } from "cdktf";
 import type { Config } from "../modules/config";
 import { ClusterStack } from "./cluster-stack";
+import { IstioStack } from "./istio-stack";
 import { NetworkStack } from "./network-stack";
 import { SsmAgentStack } from "./ssm-agent-stack";
 import { StateBootstrapStack } from "./state-bootstrap-stack";
@@ -11,6 +12,7 @@ export interface ProjectStacks {
   readonly network: NetworkStack;
   readonly cluster: ClusterStack;
   readonly ssmAgent: SsmAgentStack;
+  readonly istio: IstioStack;
 }
 
 export function buildStacks(app: App, config: Config): ProjectStacks {
@@ -19,5 +21,8 @@ export function buildStacks(app: App, config: Config): ProjectStacks {
   const cluster = new ClusterStack(app, config, network.network);
   const ssmAgent = new SsmAgentStack(app, config, cluster.connection);
   ssmAgent.addDependency(cluster);
-  return { bootstrap, network, cluster, ssmAgent };
+  // Deployed after the cluster and destroyed before it, so its load balancer is gone before the VPC.
+  const istio = new IstioStack(app, config, cluster.connection);
+  istio.addDependency(cluster);
+  return { bootstrap, network, cluster, ssmAgent, istio };
 }

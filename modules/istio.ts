@@ -1,0 +1,115 @@
+import { Release } from "@cdktf/provider-helm/lib/release";
+import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
+import { Construct } from "constructs";
+import { stringify } from "yaml";
+import { CHART_REPOSITORIES, INGRESS_GATEWAY_LABELS, type IngressServiceType } from "./config";
+
+/**
+ * The gateways' release names. The gateway chart names its Deployment, Service and ServiceAccount after
+ * the release, so these are the Service names that istioctl, the walkthrough and users' scripts expect.
+ */
+export const INGRESS_GATEWAY_NAME = "istio-ingressgateway";
+export const EGRESS_GATEWAY_NAME = "istio-egressgateway";
+
+/** Labels of the egress gateway pods, as the demo profile sets them. */
+export const EGRESS_GATEWAY_LABELS = { app: EGRESS_GATEWAY_NAME, istio: "egressgateway" } as const;
+
+/**
+ * Seconds Helm waits for a release's workloads to be ready on install, and for its resources to be gone
+ * on uninstall: long enough for an image pull on a new node, and for AWS to create or delete an NLB.
+ */
+export const READY_TIMEOUT_SECONDS = 600;
+
+/** Small requests, as the demo profile sets them, so that the mesh fits on two t3.medium nodes. */
+const PROXY_REQUESTS = { cpu: "10m", memory: "40Mi" };
+
+export interface IstioProps {
+  /** Istio release; the base, istiod and gateway charts are versioned with it. */
+  readonly version: string;
+  /** Helm repository of Istio's charts. @default CHART_REPOSITORIES.istio */
+  readonly repository?: string;
+  /** Namespace of the control plane and both gateways, created here. @default "istio-system" */
+  readonly namespace?: string;
+  /** Type of the ingress gateway Service. @default "LoadBalancer" */
+  readonly ingressServiceType?: IngressServiceType;
+  /** Annotations on the ingress gateway Service; on AWS they choose the load balancer. @default {} */
+  readonly ingressServiceAnnotations?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Istio from its official Helm charts, as `istioctl install --set profile=demo` lays it out: the CRDs
+ * (`base`), the control plane (`istiod`, with access logs on), an ingress gateway behind a `LoadBalancer`
+ * Service and a `ClusterIP` egress gateway (the `gateway` chart twice).
+ *
+ * Order is declared, not hoped for: base, then istiod, then the gateways. istiod is installed with
+ * `wait`, so its injector webhook serves before a gateway pod (whose `image: auto` the injector fills in)
+ * is created; the gateways come up on the first apply, with no `kubectl rollout restart`. Destroyed in
+ * reverse, each gateway's uninstall waits until its resources are gone, which for a LoadBalancer Service
+ * means until the cloud controller has released the load balancer (see the stack).
+ */
+export class Istio extends Construct {
+  readonly namespace: NamespaceV1;
+  readonly base: Release;
+  readonly istiod: Release;
+  readonly ingressGateway: Release;
+  readonly egressGateway: Release;
+
+  constructor(scope: Construct, id: string, props: IstioProps) {
+    super(scope, id);
+    const namespace = props.namespace ?? "istio-system";
+    const chart = (name: string, values: object) => ({
+      repository: props.repository ?? CHART_REPOSITORIES.istio,
+      chart: name,
+      version: props.version,
+      namespace,
+      values: [stringify(values)],
+      wait: true,
+      timeout: READY_TIMEOUT_SECONDS,
+    });
+
+    this.namespace = new NamespaceV1(this, "namespace", { metadata: { name: namespace } });
+
+    this.base = new Release(this, "base", {
+      name: "istio-base",
+      ...chart("base", { defaultRevision: "default" }),
+      dependsOn: [this.namespace],
+    });
+
+    this.istiod = new Release(this, "istiod", {
+      name: "istiod",
+      ...chart("istiod", {
+        meshConfig: {
+          accessLogFile: "/dev/stdout",
+          // Sidecars serve the application's and Envoy's metrics on one annotated port for Prometheus.
+          enablePrometheusMerge: true,
+        },
+        pilot: {
+          autoscaleEnabled: false,
+          replicaCount: 1,
+          resources: { requests: { cpu: "100m", memory: "256Mi" } },
+        },
+        global: { proxy: { resources: { requests: PROXY_REQUESTS } } },
+      }),
+      dependsOn: [this.base],
+    });
+
+    const gateway = (name: string, labels: object, service: object) =>
+      new Release(this, name, {
+        name,
+        ...chart("gateway", {
+          labels,
+          service,
+          autoscaling: { enabled: false },
+          replicaCount: 1,
+          resources: { requests: PROXY_REQUESTS },
+        }),
+        dependsOn: [this.istiod],
+      });
+
+    this.ingressGateway = gateway(INGRESS_GATEWAY_NAME, INGRESS_GATEWAY_LABELS, {
+      type: props.ingressServiceType ?? "LoadBalancer",
+      annotations: props.ingressServiceAnnotations ?? {},
+    });
+    this.egressGateway = gateway(EGRESS_GATEWAY_NAME, EGRESS_GATEWAY_LABELS, { type: "ClusterIP" });
+  }
+}

@@ -1,0 +1,84 @@
+import { HelmProvider } from "@cdktf/provider-helm/lib/provider";
+import { DataKubernetesServiceV1 } from "@cdktf/provider-kubernetes/lib/data-kubernetes-service-v1";
+import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
+import { Fn, TerraformOutput } from "cdktf";
+import type { Construct } from "constructs";
+import { type Config, STACK_NAMES } from "../modules/config";
+import { INGRESS_GATEWAY_NAME, Istio } from "../modules/istio";
+import { Observability } from "../modules/observability";
+import { type ClusterConnection, execCredentials } from "./cluster-connection";
+import { ProjectStack } from "./project-stack";
+
+/** Local port of the ingress gateway when its Service has no load balancer. */
+const INGRESS_FORWARD_PORT = 8080;
+
+/**
+ * istio-stack: Istio (CRDs, istiod, ingress and egress gateways) and the Prometheus, Grafana and Kiali
+ * addons in istio-system, through the Helm provider; publishes where the mesh is reached (`gateway_url`).
+ *
+ * Destroy order is part of the design. The ingress gateway's NLB is made by the cluster's service
+ * controller, not by Terraform; while it exists its network interfaces and security group rules keep the
+ * VPC from being deleted. This stack depends on eks-cluster-stack, so `cdktf destroy` destroys it first;
+ * inside it the gateway release is uninstalled with `wait`, which polls until the Service is gone, and a
+ * LoadBalancer Service is only gone once the controller has deleted its load balancer (the
+ * `service.kubernetes.io/load-balancer-cleanup` finalizer). The cluster and the VPC go after that.
+ */
+export class IstioStack extends ProjectStack {
+  readonly istio: Istio;
+  readonly observability: Observability;
+  /** The ingress gateway Service as the cluster reports it; only with a LoadBalancer Service. */
+  readonly ingressService?: DataKubernetesServiceV1;
+
+  constructor(scope: Construct, config: Config, cluster: ClusterConnection) {
+    super(scope, STACK_NAMES.istio, config);
+    const host = cluster.endpoint;
+    const clusterCaCertificate = Fn.base64decode(cluster.certificateAuthorityData);
+    // helm 3.x: `kubernetes` and its `exec` are single objects (attributes), no longer blocks.
+    new HelmProvider(this, "helm", {
+      kubernetes: { host, clusterCaCertificate, exec: execCredentials(cluster) },
+    });
+    new KubernetesProvider(this, "kubernetes", {
+      host,
+      clusterCaCertificate,
+      exec: [execCredentials(cluster)],
+    });
+
+    const { istio: settings } = config;
+    this.istio = new Istio(this, "istio", {
+      version: settings.version,
+      ingressServiceType: settings.ingressServiceType,
+      ingressServiceAnnotations: settings.ingressServiceAnnotations,
+    });
+    this.observability = new Observability(this, "observability", {
+      addons: settings.addons,
+      istioVersion: settings.version,
+      dependsOn: [this.istio.istiod],
+    });
+
+    if (settings.ingressServiceType === "LoadBalancer") {
+      // Read after the release, which waits until the Service has its load balancer's address.
+      this.ingressService = new DataKubernetesServiceV1(this, "ingress-gateway-service", {
+        metadata: { name: INGRESS_GATEWAY_NAME, namespace: this.istio.namespace.metadata.name },
+        dependsOn: [this.istio.ingressGateway],
+      });
+      const hostname = this.ingressService.status.get(0).loadBalancer.get(0).ingress.get(0).hostname;
+      new TerraformOutput(this, "ingress_hostname", {
+        description: "DNS name of the ingress gateway's load balancer",
+        value: hostname,
+      });
+      new TerraformOutput(this, "gateway_url", {
+        description: "Where the mesh is reached: export GATEWAY_URL=$(this output)",
+        value: `http://${hostname}`,
+      });
+    } else {
+      new TerraformOutput(this, "ingress_port_forward", {
+        description: "The ingress gateway has no load balancer: forward a local port to it first",
+        value: `kubectl -n istio-system port-forward svc/${INGRESS_GATEWAY_NAME} ${INGRESS_FORWARD_PORT}:80`,
+      });
+      new TerraformOutput(this, "gateway_url", {
+        description: "Where the mesh is reached while ingress_port_forward runs",
+        value: `http://localhost:${INGRESS_FORWARD_PORT}`,
+      });
+    }
+  }
+}
