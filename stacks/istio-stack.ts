@@ -1,12 +1,16 @@
 import { HelmProvider } from "@cdktf/provider-helm/lib/provider";
 import { DataKubernetesServiceV1 } from "@cdktf/provider-kubernetes/lib/data-kubernetes-service-v1";
-import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
-import { Fn, TerraformOutput } from "cdktf";
+import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import { type Config, STACK_NAMES } from "../modules/config";
 import { INGRESS_GATEWAY_NAME, Istio } from "../modules/istio";
 import { Observability } from "../modules/observability";
-import { type ClusterConnection, execCredentials } from "./cluster-connection";
+import {
+  type ClusterConnection,
+  clusterEndpoint,
+  execCredentials,
+  kubernetesProvider,
+} from "./cluster-connection";
 import { ProjectStack } from "./project-stack";
 
 /** Local port of the ingress gateway when its Service has no load balancer. */
@@ -31,17 +35,11 @@ export class IstioStack extends ProjectStack {
 
   constructor(scope: Construct, config: Config, cluster: ClusterConnection) {
     super(scope, STACK_NAMES.istio, config);
-    const host = cluster.endpoint;
-    const clusterCaCertificate = Fn.base64decode(cluster.certificateAuthorityData);
     // helm 3.x: `kubernetes` and its `exec` are single objects (attributes), no longer blocks.
     new HelmProvider(this, "helm", {
-      kubernetes: { host, clusterCaCertificate, exec: execCredentials(cluster) },
+      kubernetes: { ...clusterEndpoint(cluster), exec: execCredentials(cluster) },
     });
-    new KubernetesProvider(this, "kubernetes", {
-      host,
-      clusterCaCertificate,
-      exec: [execCredentials(cluster)],
-    });
+    kubernetesProvider(this, cluster);
 
     const { istio: settings } = config;
     this.istio = new Istio(this, "istio", {
