@@ -104,7 +104,7 @@ export interface LoadSummary extends RunSummary {
   readonly responseLatencyMs: Latency | null;
 }
 
-export function latencyOf(samples: readonly number[]): Latency | null {
+function latencyOf(samples: readonly number[]): Latency | null {
   if (samples.length === 0) return null;
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (p: number) => Math.round((percentile(sorted, p) ?? 0) * 100) / 100;
@@ -160,8 +160,9 @@ function runSummary(tally: Tally, context: RunContext, errorCauses: Map<string, 
     const latency = latencyOf(samples);
     if (latency) latencyMs[version] = latency;
   }
+  // Two parts, so that the JSON reads as the report does: the target and the counts first, timings last.
   return {
-    base: {
+    head: {
       url: context.url.href,
       urlSource: context.urlSource,
       total: tally.total,
@@ -169,10 +170,8 @@ function runSummary(tally: Tally, context: RunContext, errorCauses: Map<string, 
       errorRate,
       maxErrorRate: context.maxErrorRate,
       errorCauses: byKey(errorCauses),
-      latencyMs,
-      elapsedMs: Math.round(context.run.elapsedMs),
-      stopped: context.run.stopped ?? null,
     },
+    tail: { latencyMs, elapsedMs: Math.round(context.run.elapsedMs), stopped: context.run.stopped ?? null },
     problems,
     unreachable,
   };
@@ -195,7 +194,7 @@ export interface CountContext extends RunContext {
 }
 
 export function summarizeCount(tally: Tally, context: CountContext): CountSummary {
-  const { base, problems, unreachable } = runSummary(tally, context, tally.errorCauses());
+  const { head, tail, problems, unreachable } = runSummary(tally, context, tally.errorCauses());
   // Versions the weights name come first (with 0 when none answered), then any the gateway added.
   const names = [...new Set([...Object.keys(context.expected), ...tally.versions.keys()])];
   const versions = byKey(names.map((v): [string, number] => [v, tally.versions.get(v) ?? 0]));
@@ -216,9 +215,9 @@ export function summarizeCount(tally: Tally, context: CountContext): CountSummar
     .sort((a, b) => a[1] - b[1])[0];
   return {
     command: "count",
-    ...base,
     requested: context.requested,
     concurrency: context.concurrency,
+    ...head,
     versions,
     pods: byKey([...tally.pods].map(([pod, { count }]): [string, number] => [pod, count])),
     podVersions: byKey([...tally.pods].map(([pod, { version }]): [string, string] => [pod, version])),
@@ -233,6 +232,7 @@ export function summarizeCount(tally: Tally, context: CountContext): CountSummar
       weight: smallestWeight,
       requests: sampleSizeForMargin(smallestWeight / 100, 0.01),
     },
+    ...tail,
     ...exitCodeOf(unreachable, problems),
   };
 }
@@ -246,7 +246,7 @@ export interface PodsContext extends RunContext {
 }
 
 export function summarizePods(tally: Tally, context: PodsContext): PodsSummary {
-  const { base, problems, unreachable } = runSummary(tally, context, tally.errorCauses());
+  const { head, tail, problems, unreachable } = runSummary(tally, context, tally.errorCauses());
   const pods = byKey(
     [...tally.pods]
       .filter(([, pod]) => pod.version === context.version)
@@ -278,10 +278,10 @@ export function summarizePods(tally: Tally, context: PodsContext): PodsSummary {
   }
   return {
     command: "pods",
-    ...base,
+    version: context.version,
     requested: context.requested,
     concurrency: context.concurrency,
-    version: context.version,
+    ...head,
     replicas: replicas ?? null,
     replicasSource: context.replicas?.source ?? null,
     versions: byKey(tally.versions),
@@ -291,6 +291,7 @@ export function summarizePods(tally: Tally, context: PodsContext): PodsSummary {
     pValue: test?.pValue ?? null,
     alpha: context.alpha,
     even,
+    ...tail,
     ...exitCodeOf(unreachable, problems),
   };
 }
@@ -305,11 +306,11 @@ export interface LoadContext extends RunContext {
 }
 
 /** Below this share of `--rate`, the load was not what was asked for. */
-export const RATE_TOLERANCE = 0.9;
+const RATE_TOLERANCE = 0.9;
 
 export function summarizeLoad(tally: Tally, context: LoadContext): LoadSummary {
   // Under load, any HTTP answer is traffic; only requests that got none are errors.
-  const { base, problems, unreachable } = runSummary(tally, context, tally.failures);
+  const { head, tail, problems, unreachable } = runSummary(tally, context, tally.failures);
   if (!unreachable && context.sentRate < RATE_TOLERANCE * context.rate) {
     problems.push(
       `sent ${context.sentRate.toFixed(2)} requests/s, under ${RATE_TOLERANCE * 100}% of --rate ${context.rate}`,
@@ -317,17 +318,18 @@ export function summarizeLoad(tally: Tally, context: LoadContext): LoadSummary {
   }
   return {
     command: "load",
-    ...base,
     path: context.path,
     rate: context.rate,
     durationMs: context.durationMs,
     planned: context.planned,
     sent: context.run.sent,
     sentRate: Math.round(context.sentRate * 100) / 100,
+    ...head,
     statuses: byKey([...tally.statuses].map(([status, count]): [string, number] => [String(status), count])),
     versions: byKey(tally.versions),
     pods: byKey([...tally.pods].map(([pod, { count }]): [string, number] => [pod, count])),
     responseLatencyMs: latencyOf(tally.responseLatencies),
+    ...tail,
     ...exitCodeOf(unreachable, problems),
   };
 }

@@ -25,7 +25,7 @@ export interface Io {
   readonly cwd: string;
 }
 
-export const DEFAULTS = {
+const DEFAULTS = {
   requests: "100",
   concurrency: "10",
   timeout: "5s",

@@ -6,7 +6,7 @@ const BAR_WIDTH = 40;
 const EIGHTHS = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
 
 /** A horizontal bar of `share` percent, to an eighth of a character. */
-export function bar(share: number): string {
+function bar(share: number): string {
   const eighths = Math.round((Math.max(0, Math.min(100, share)) / 100) * BAR_WIDTH * 8);
   return "█".repeat(Math.floor(eighths / 8)) + EIGHTHS[eighths % 8];
 }

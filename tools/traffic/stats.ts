@@ -125,7 +125,7 @@ export function percentile(sorted: readonly number[], p: number): number | undef
 }
 
 /** The two-sided 95% normal quantile. */
-export const Z_95 = 1.96;
+const Z_95 = 1.96;
 
 /**
  * Requests needed for the observed share of a category of true share `share` to lie within

@@ -23,11 +23,11 @@ export interface Sourced<T> {
 }
 
 /** The stack and outputs that `istio-stack` publishes (`cdktf deploy --outputs-file`). */
-export const ISTIO_STACK = "istio-stack";
-export const OUTPUT_KEYS = { gatewayUrl: "gateway_url", ingressHostname: "ingress_hostname" } as const;
+const ISTIO_STACK = "istio-stack";
+const OUTPUT_KEYS = { gatewayUrl: "gateway_url", ingressHostname: "ingress_hostname" } as const;
 
 /** The VirtualService whose first HTTP route holds the shopfront's weights. */
-export const VIRTUAL_SERVICE = "shopfront-virtual-service";
+const VIRTUAL_SERVICE = "shopfront-virtual-service";
 
 /**
  * A gateway URL from user text. A bare hostname gets `http://`, as the walkthrough's
