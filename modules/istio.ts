@@ -71,6 +71,7 @@ export class Istio extends Construct {
 
     this.base = new Release(this, "base", {
       name: "istio-base",
+      // As istio.io's Helm install sets it: istiod's validation webhook serves the default revision.
       ...chart("base", { defaultRevision: "default" }),
       dependsOn: [this.namespace],
     });
