@@ -105,6 +105,11 @@ describe("Observability (istio-stack)", () => {
       const rules = ANNOTATED_PODS_JOB.relabel_configs;
       const address = rules.find((r) => r.target_label === "__address__");
       const path = rules.find((r) => r.target_label === "__metrics_path__");
+      expect(address?.source_labels).toEqual([
+        "__address__",
+        "__meta_kubernetes_pod_annotation_prometheus_io_port",
+      ]);
+      expect(path?.source_labels).toEqual(["__meta_kubernetes_pod_annotation_prometheus_io_path"]);
       // A sidecar: pod port 8080 discovered, annotations prometheus.io/port=15020, path=/stats/prometheus.
       expect(address && relabel(address, "10.10.3.7:8080;15020")).toBe("10.10.3.7:15020");
       expect(address && relabel(address, "10.10.3.7;15014")).toBe("10.10.3.7:15014");
