@@ -37,16 +37,16 @@ function latencyRows(latencies: Record<string, Latency>): string[][] {
   ];
 }
 
-function errorLine(summary: {
-  errors: number;
-  errorRate: number;
-  errorCauses: Record<string, number>;
-}): string {
-  if (summary.errors === 0) return "errors: none";
+/** `errors: 3 (1.5%): status 503 ×2, timeout ×1`, most frequent cause first. */
+function errorLine(
+  summary: { errors: number; errorRate: number; errorCauses: Record<string, number> },
+  label = "errors",
+): string {
+  if (summary.errors === 0) return `${label}: none`;
   const causes = Object.entries(summary.errorCauses)
     .sort((a, b) => b[1] - a[1])
     .map(([cause, count]) => `${cause} ×${count}`);
-  return `errors: ${summary.errors} (${pct(summary.errorRate)}): ${causes.join(", ")}`;
+  return `${label}: ${summary.errors} (${pct(summary.errorRate)}): ${causes.join(", ")}`;
 }
 
 function testLine(
@@ -149,7 +149,7 @@ export function loadText(summary: LoadSummary): string {
           `latency (ms): p50 ${ms(latency.p50)}, p95 ${ms(latency.p95)}, p99 ${ms(latency.p99)} over ${latency.n} responses`,
         ]
       : []),
-    errorLine(summary).replace("errors", "failures (no response)"),
+    errorLine(summary, "failures (no response)"),
     ...verdictLines(`sent at the rate asked and the target answered`, summary),
     "",
   ].join("\n");
