@@ -50,6 +50,7 @@ export const STACK_NAMES = {
   cluster: "eks-cluster-stack",
   ssmAgent: "ssm-agent-installer-daemonset-stack",
   istio: "istio-stack",
+  shopfront: "shopfront-stack",
 } as const;
 
 export interface StateConfig {

@@ -3,6 +3,7 @@ import type { Config } from "../modules/config";
 import { ClusterStack } from "./cluster-stack";
 import { IstioStack } from "./istio-stack";
 import { NetworkStack } from "./network-stack";
+import { ShopfrontStack } from "./shopfront-stack";
 import { SsmAgentStack } from "./ssm-agent-stack";
 import { StateBootstrapStack } from "./state-bootstrap-stack";
 
@@ -13,6 +14,7 @@ export interface ProjectStacks {
   readonly cluster: ClusterStack;
   readonly ssmAgent: SsmAgentStack;
   readonly istio: IstioStack;
+  readonly shopfront: ShopfrontStack;
 }
 
 export function buildStacks(app: App, config: Config): ProjectStacks {
@@ -24,5 +26,8 @@ export function buildStacks(app: App, config: Config): ProjectStacks {
   // Deployed after the cluster and destroyed before it, so its load balancer is gone before the VPC.
   const istio = new IstioStack(app, config, cluster.connection);
   istio.addDependency(cluster);
-  return { bootstrap, network, cluster, ssmAgent, istio };
+  // Planned only once the Istio CRDs exist (kubernetes_manifest reads their schemas); destroyed before Istio.
+  const shopfront = new ShopfrontStack(app, config, cluster.connection);
+  shopfront.addDependency(istio);
+  return { bootstrap, network, cluster, ssmAgent, istio, shopfront };
 }

@@ -150,6 +150,8 @@ async function terraform(toolchain: Toolchain, cliConfig: string, dir: string, a
   }
 }
 
+let initQueue: Promise<unknown> = Promise.resolve();
+
 /** Init and validate one stack; plan it too when it reads no upstream state. */
 export async function checkStack(
   toolchain: Toolchain,
@@ -164,7 +166,12 @@ export async function checkStack(
       note: `providers not in the mirror: ${unmirrored.join(", ")}`,
     };
   }
-  await terraform(toolchain, cliConfig, stack.dir, ["init", "-input=false", "-no-color"]);
+  // One init at a time: concurrent inits race on the shared plugin cache ("file exists").
+  const init = initQueue.then(() =>
+    terraform(toolchain, cliConfig, stack.dir, ["init", "-input=false", "-no-color"]),
+  );
+  initQueue = init.catch(() => undefined);
+  await init;
   await terraform(toolchain, cliConfig, stack.dir, ["validate", "-no-color"]);
   if (stack.readsUpstreamState) {
     return { stack: stack.name, validated: true, note: "not planned: reads an upstream stack's state" };
