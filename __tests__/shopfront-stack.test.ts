@@ -35,7 +35,7 @@ describe("shopfront-stack", () => {
         "DestinationRule",
       ]),
     );
-    expect(Object.keys(stack.resource.kubernetes_manifest).length).toBeGreaterThanOrEqual(10);
+    expect(Object.keys(stack.resource.kubernetes_manifest).length).toBeGreaterThanOrEqual(9);
   });
 
   it("outputs the deployed route weights, overridable with SHOPFRONT_WEIGHTS", () => {
