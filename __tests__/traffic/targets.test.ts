@@ -87,6 +87,15 @@ describe("gateway URL", () => {
     );
   });
 
+  test("an empty GATEWAY_URL (the load balancer had no hostname yet) is an error, not unset", () => {
+    writeOutputs({ "istio-stack": { gateway_url: "http://from-file.example.com" } });
+    expect(
+      message(() =>
+        resolveUrl({ env: { GATEWAY_URL: "" }, cwd: workdir, outputsFile: "cdktf-outputs.json" }),
+      ),
+    ).toMatch(/^GATEWAY_URL="" is not an http:\/\/ or https:\/\/ URL/);
+  });
+
   test("with no URL anywhere, the error names the three ways to give one", () => {
     expect(message(() => resolveUrl({ env: {}, cwd: workdir, outputsFile: "cdktf-outputs.json" }))).toBe(
       "no gateway URL: pass --url, set GATEWAY_URL, or deploy with `cdktf deploy istio-stack --outputs-file cdktf-outputs.json` (cdktf-outputs.json does not exist)",

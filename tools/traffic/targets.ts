@@ -62,9 +62,9 @@ export interface UrlInputs {
 export function resolveUrl({ flag, env, outputsFile, cwd }: UrlInputs): Sourced<URL> {
   if (flag !== undefined) return { value: gatewayUrl("--url", flag), source: "--url" };
   const fromEnv = env.GATEWAY_URL;
-  if (fromEnv !== undefined && fromEnv.trim() !== "") {
-    return { value: gatewayUrl("GATEWAY_URL", fromEnv), source: "GATEWAY_URL" };
-  }
+  // Set but empty is an error, not "unset": `export GATEWAY_URL=$(kubectl ...)` before the load
+  // balancer has a hostname leaves it empty, and the user should hear about that variable.
+  if (fromEnv !== undefined) return { value: gatewayUrl("GATEWAY_URL", fromEnv), source: "GATEWAY_URL" };
   const file = path.resolve(cwd, outputsFile);
   if (!fs.existsSync(file)) {
     throw new UsageError(
