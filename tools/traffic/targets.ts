@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
-import { type Env, parseWeights, SHOPFRONT_VERSIONS, type Weights } from "../../modules/config";
+import { type Env, parseWeights, SHOPFRONT_VERSIONS, STACK_NAMES, type Weights } from "../../modules/config";
 
 /** Bad input or a target that cannot be used: the command-line tool exits with 2. */
 export class UsageError extends Error {
@@ -22,8 +22,8 @@ export interface Sourced<T> {
   readonly source: string;
 }
 
-/** The stack and outputs that `istio-stack` publishes (`cdktf deploy --outputs-file`). */
-const ISTIO_STACK = "istio-stack";
+/** The stack and outputs that hold the gateway in `cdktf deploy --outputs-file`. */
+const ISTIO_STACK = STACK_NAMES.istio;
 const OUTPUT_KEYS = { gatewayUrl: "gateway_url", ingressHostname: "ingress_hostname" } as const;
 
 /** The VirtualService whose first HTTP route holds the shopfront's weights. */
