@@ -406,6 +406,10 @@ describe("bad usage exits 2 with one line naming the flag, the value and the acc
     [["load", "--rate", "-1"], 'error: --rate="-1" is not a rate from 0.1 to 1000 requests/s, such as 2'],
     [["load", "--duration", "forever"], 'error: --duration="forever" is not a duration from 1ms to 24h'],
     [
+      ["load", "--rate", "1000", "--duration", "1h"],
+      "error: --rate 1000 for --duration 1h is 3600000 requests; a run sends at most 1000000",
+    ],
+    [
       ["load", "--path", "oops"],
       'error: --path="oops" is not a path starting with /, such as /miztiik-error-generator',
     ],

@@ -38,6 +38,9 @@ const DEFAULTS = {
   manifests: "manifests/shopfront-mesh.yaml",
 } as const;
 
+/** Requests in one run, for every command: each keeps its latency in memory until the report. */
+const MAX_REQUESTS = 1_000_000;
+
 /**
  * Sockets a `load` run may hold open: enough for 1000 requests/s at 250 ms each; a slower target
  * queues the rest, and their timeouts report it.
@@ -142,7 +145,7 @@ function urlOf(options: TargetOptions, io: Io) {
 function sampleOf(options: SampleOptions) {
   return {
     ...limitsOf(options),
-    requests: wholeNumber("--requests", options.requests, 1, 1_000_000),
+    requests: wholeNumber("--requests", options.requests, 1, MAX_REQUESTS),
     concurrency: wholeNumber("--concurrency", options.concurrency, 1, 1000),
     maxTimeMs: duration("--max-time", options.maxTime, "24h"),
     alpha: significance(options.alpha),
@@ -254,13 +257,19 @@ async function load(options: LoadOptions, io: Io): Promise<ExitCode> {
     (n) => n >= 0.1 && n <= 1000,
   );
   const durationMs = duration("--duration", options.duration, "24h");
+  const planned = Math.max(1, Math.round((rate * durationMs) / 1000));
+  // The run keeps every latency for its percentiles: bounded like --requests, so memory is too.
+  if (planned > MAX_REQUESTS) {
+    throw new UsageError(
+      `--rate ${options.rate} for --duration ${options.duration} is ${planned} requests; a run sends at most ${MAX_REQUESTS}`,
+    );
+  }
   const requestPath = options.path ?? "";
   if (options.path !== undefined && !options.path.startsWith("/")) {
     throw invalid("--path", options.path, "a path starting with /, such as /miztiik-error-generator");
   }
   const { timeoutMs, maxErrorRate } = limitsOf(options);
   const url = urlOf(options, io);
-  const planned = Math.max(1, Math.round((rate * durationMs) / 1000));
   const tally = new Tally();
   const client = new HttpClient(url.value, {
     maxSockets: LOAD_MAX_SOCKETS,
