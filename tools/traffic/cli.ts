@@ -264,17 +264,13 @@ async function load(options: LoadOptions, io: Io): Promise<ExitCode> {
       `--rate ${options.rate} for --duration ${options.duration} is ${planned} requests; a run sends at most ${MAX_REQUESTS}`,
     );
   }
-  const requestPath = options.path ?? "";
   if (options.path !== undefined && !options.path.startsWith("/")) {
     throw invalid("--path", options.path, "a path starting with /, such as /miztiik-error-generator");
   }
   const { timeoutMs, maxErrorRate } = limitsOf(options);
   const url = urlOf(options, io);
   const tally = new Tally();
-  const client = new HttpClient(url.value, {
-    maxSockets: LOAD_MAX_SOCKETS,
-    timeoutMs,
-  });
+  const client = new HttpClient(url.value, { maxSockets: LOAD_MAX_SOCKETS, timeoutMs });
   const progress = io.stderrIsTTY ? new ProgressLine(io.stderr) : undefined;
   let run: RunResult;
   try {
@@ -304,7 +300,7 @@ async function load(options: LoadOptions, io: Io): Promise<ExitCode> {
     urlSource: url.source,
     maxErrorRate,
     run,
-    path: requestPath || url.value.pathname,
+    path: options.path ?? url.value.pathname,
     rate,
     durationMs,
     planned,
