@@ -1,4 +1,5 @@
 import { TerraformStack, Testing } from "cdktf";
+import { parse } from "yaml";
 import { type Env, loadConfig } from "../modules/config";
 import { buildStacks } from "../stacks/app";
 
@@ -27,4 +28,17 @@ export function synthJson(stack: TerraformStack) {
 /** Resources of one type in a synthesized stack, by Terraform name. */
 export function resources(stack: TerraformStack, type: string): Record<string, Record<string, unknown>> {
   return synthJson(stack).resource?.[type] ?? {};
+}
+
+/** The helm_release whose Helm release name is `name`: its Terraform address, config and parsed values. */
+export function helmRelease(stack: TerraformStack, name: string) {
+  const found = Object.entries(resources(stack, "helm_release")).find(([, r]) => r.name === name);
+  if (!found) throw new Error(`no helm_release named ${name}`);
+  const [id, config] = found;
+  return {
+    address: `helm_release.${id}`,
+    config,
+    // biome-ignore lint/suspicious/noExplicitAny: Helm values are free-form; tests walk them freely.
+    values: parse((config.values as string[])[0]) as Record<string, any>,
+  };
 }

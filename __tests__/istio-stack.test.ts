@@ -188,6 +188,7 @@ describe("istio-stack", () => {
           "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
           "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
         },
+        profile: "demo",
       });
     });
 
@@ -198,12 +199,14 @@ describe("istio-stack", () => {
           ISTIO_ADDONS: " kiali , prometheus ",
           INGRESS_SERVICE_TYPE: "NodePort",
           INGRESS_SERVICE_ANNOTATIONS: "a.example.com/b_c=x=y, plain=",
+          MESH_PROFILE: "production",
         }).istio,
       ).toEqual({
         version: "1.31.0",
         addons: ["prometheus", "kiali"],
         ingressServiceType: "NodePort",
         ingressServiceAnnotations: { "a.example.com/b_c": "x=y", plain: "" },
+        profile: "production",
       });
       expect(loadConfig({ ISTIO_ADDONS: "none", INGRESS_SERVICE_ANNOTATIONS: "none" }).istio).toMatchObject({
         addons: [],

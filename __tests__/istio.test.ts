@@ -1,18 +1,9 @@
 import { Release } from "@cdktf/provider-helm/lib/release";
-import { parse } from "yaml";
 import { INGRESS_GATEWAY_LABELS, NLB_ANNOTATIONS, VERSIONS } from "../modules/config";
 import { EGRESS_GATEWAY_LABELS } from "../modules/istio";
-import { buildTestStacks, resources, synth } from "./helpers";
+import { buildTestStacks, helmRelease, resources, synth } from "./helpers";
 
 type Json = Record<string, unknown>;
-
-/** The helm_release named `name` (Helm's release name) and its Terraform address. */
-function release(stack: ReturnType<typeof buildTestStacks>["istio"], name: string) {
-  const found = Object.entries(resources(stack, "helm_release")).find(([, r]) => r.name === name);
-  if (!found) throw new Error(`no helm_release named ${name}`);
-  const [id, config] = found;
-  return { address: `helm_release.${id}`, config, values: parse((config.values as string[])[0]) as Json };
-}
 
 const ISTIO_RELEASES = {
   "istio-base": "base",
@@ -51,45 +42,49 @@ describe("Istio (istio-stack)", () => {
     expect(namespaces).toHaveLength(1);
     const [[id, namespace]] = namespaces;
     expect(namespace.metadata).toEqual({ name: "istio-system" });
-    expect(release(istio, "istio-base").config.depends_on).toEqual([`kubernetes_namespace_v1.${id}`]);
+    expect(helmRelease(istio, "istio-base").config.depends_on).toEqual([`kubernetes_namespace_v1.${id}`]);
   });
 
   it("orders base, then istiod, then both gateways", () => {
-    const base = release(istio, "istio-base");
-    const istiod = release(istio, "istiod");
+    const base = helmRelease(istio, "istio-base");
+    const istiod = helmRelease(istio, "istiod");
     expect(istiod.config.depends_on).toEqual([base.address]);
     for (const gateway of ["istio-ingressgateway", "istio-egressgateway"]) {
-      expect(release(istio, gateway).config.depends_on).toEqual([istiod.address]);
+      expect(helmRelease(istio, gateway).config.depends_on).toEqual([istiod.address]);
     }
   });
 
   it("waits for every release to be ready, for up to ten minutes", () => {
     for (const name of Object.keys(ISTIO_RELEASES)) {
-      expect(release(istio, name).config).toMatchObject({ wait: true, timeout: 600 });
+      expect(helmRelease(istio, name).config).toMatchObject({ wait: true, timeout: 600 });
     }
   });
 
   it("installs the CRDs as the default revision", () => {
-    expect(release(istio, "istio-base").values).toEqual({ defaultRevision: "default" });
+    expect(helmRelease(istio, "istio-base").values).toEqual({ defaultRevision: "default" });
   });
 
   it("turns access logs on and has sidecars merge application and Envoy metrics for Prometheus", () => {
-    expect(release(istio, "istiod").values.meshConfig).toEqual({
+    expect(helmRelease(istio, "istiod").values.meshConfig).toEqual({
       accessLogFile: "/dev/stdout",
       enablePrometheusMerge: true,
     });
   });
 
   it("sizes istiod and the proxies as the demo profile does, to fit two t3.medium nodes", () => {
-    const { pilot, global } = release(istio, "istiod").values as { pilot: Json; global: Json };
+    const { pilot, global } = helmRelease(istio, "istiod").values as { pilot: Json; global: Json };
     expect(pilot).toEqual({
       autoscaleEnabled: false,
       replicaCount: 1,
       resources: { requests: { cpu: "100m", memory: "256Mi" } },
+      topologySpreadConstraints: [],
     });
-    expect(global).toEqual({ proxy: { resources: { requests: { cpu: "10m", memory: "40Mi" } } } });
+    expect(global).toEqual({
+      proxy: { resources: { requests: { cpu: "10m", memory: "40Mi" } } },
+      defaultPodDisruptionBudget: { enabled: false },
+    });
     for (const gateway of ["istio-ingressgateway", "istio-egressgateway"]) {
-      expect(release(istio, gateway).values).toMatchObject({
+      expect(helmRelease(istio, gateway).values).toMatchObject({
         autoscaling: { enabled: false },
         replicaCount: 1,
         resources: { requests: { cpu: "10m", memory: "40Mi" } },
@@ -98,7 +93,7 @@ describe("Istio (istio-stack)", () => {
   });
 
   it("labels the ingress gateway as the shopfront Gateway selects it, behind an internet-facing NLB", () => {
-    const { values } = release(istio, "istio-ingressgateway");
+    const { values } = helmRelease(istio, "istio-ingressgateway");
     expect(values.labels).toEqual({ ...INGRESS_GATEWAY_LABELS });
     expect(values.labels).toEqual({ app: "istio-ingressgateway", istio: "ingressgateway" });
     expect(values.service).toEqual({
@@ -111,7 +106,7 @@ describe("Istio (istio-stack)", () => {
   });
 
   it("keeps the egress gateway inside the cluster, labelled istio: egressgateway", () => {
-    const { values } = release(istio, "istio-egressgateway");
+    const { values } = helmRelease(istio, "istio-egressgateway");
     expect(values.labels).toEqual({ app: "istio-egressgateway", istio: "egressgateway" });
     expect(values.labels).toEqual({ ...EGRESS_GATEWAY_LABELS });
     expect(values.service).toEqual({ type: "ClusterIP" });
@@ -122,12 +117,12 @@ describe("Istio (istio-stack)", () => {
       INGRESS_SERVICE_TYPE: "NodePort",
       INGRESS_SERVICE_ANNOTATIONS: "example.com/team=mesh, owner=platform",
     });
-    expect(release(other, "istio-ingressgateway").values.service).toEqual({
+    expect(helmRelease(other, "istio-ingressgateway").values.service).toEqual({
       type: "NodePort",
       annotations: { "example.com/team": "mesh", owner: "platform" },
     });
     const { istio: bare } = buildTestStacks({ INGRESS_SERVICE_ANNOTATIONS: "none" });
-    expect(release(bare, "istio-ingressgateway").values.service).toEqual({
+    expect(helmRelease(bare, "istio-ingressgateway").values.service).toEqual({
       type: "LoadBalancer",
       annotations: {},
     });
@@ -137,7 +132,7 @@ describe("Istio (istio-stack)", () => {
   it("installs every Istio chart at ISTIO_VERSION", () => {
     const { istio: other } = buildTestStacks({ ISTIO_VERSION: "1.31.0" });
     for (const name of Object.keys(ISTIO_RELEASES)) {
-      expect(release(other, name).config.version).toBe("1.31.0");
+      expect(helmRelease(other, name).config.version).toBe("1.31.0");
     }
   });
 });

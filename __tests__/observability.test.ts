@@ -1,18 +1,10 @@
 import { Release } from "@cdktf/provider-helm/lib/release";
-import { parse } from "yaml";
 import { VERSIONS } from "../modules/config";
 import { ANNOTATED_PODS_JOB } from "../modules/observability";
-import { buildTestStacks, resources, synth } from "./helpers";
+import { buildTestStacks, helmRelease, resources, synth } from "./helpers";
 
 type Json = Record<string, unknown>;
 type IstioStack = ReturnType<typeof buildTestStacks>["istio"];
-
-function release(stack: IstioStack, name: string) {
-  const found = Object.entries(resources(stack, "helm_release")).find(([, r]) => r.name === name);
-  if (!found) throw new Error(`no helm_release named ${name}`);
-  const [id, config] = found;
-  return { address: `helm_release.${id}`, config, values: parse((config.values as string[])[0]) as Json };
-}
 
 function releaseNames(stack: IstioStack): unknown[] {
   return Object.values(resources(stack, "helm_release")).map((r) => r.name);
@@ -28,9 +20,9 @@ function relabel(rule: { regex?: string; replacement?: string }, joined: string)
 describe("Observability (istio-stack)", () => {
   const { istio } = buildTestStacks();
   const json = synth(istio);
-  const prometheus = release(istio, "prometheus");
-  const grafana = release(istio, "grafana");
-  const kiali = release(istio, "kiali");
+  const prometheus = helmRelease(istio, "prometheus");
+  const grafana = helmRelease(istio, "grafana");
+  const kiali = helmRelease(istio, "kiali");
 
   it("installs Prometheus, Grafana and Kiali from their official repositories, pinned, in istio-system", () => {
     const expected = [
@@ -57,7 +49,7 @@ describe("Observability (istio-stack)", () => {
   });
 
   it("installs the addons after istiod, and Kiali after the Prometheus and Grafana it reads", () => {
-    const istiod = release(istio, "istiod").address;
+    const istiod = helmRelease(istio, "istiod").address;
     expect(prometheus.config.depends_on).toEqual([istiod]);
     expect(grafana.config.depends_on).toEqual([istiod]);
     expect(kiali.config.depends_on).toEqual([istiod, prometheus.address, grafana.address]);
@@ -153,7 +145,7 @@ describe("Observability (istio-stack)", () => {
     });
 
     it("takes the dashboards of the Istio release installed", () => {
-      const other = release(buildTestStacks({ ISTIO_VERSION: "1.31.0" }).istio, "grafana");
+      const other = helmRelease(buildTestStacks({ ISTIO_VERSION: "1.31.0" }).istio, "grafana");
       const urls = Object.values(
         (other.values.dashboards as { istio: Record<string, { url: string }> }).istio,
       );
@@ -211,11 +203,11 @@ describe("Observability (istio-stack)", () => {
 
     it("points Kiali at no Grafana when Grafana is not installed", () => {
       const { istio: noGrafana } = buildTestStacks({ ISTIO_ADDONS: "kiali,prometheus" });
-      const alone = release(noGrafana, "kiali");
+      const alone = helmRelease(noGrafana, "kiali");
       expect((alone.values.external_services as Json).grafana).toEqual({ enabled: false });
       expect(alone.config.depends_on).toEqual([
-        release(noGrafana, "istiod").address,
-        release(noGrafana, "prometheus").address,
+        helmRelease(noGrafana, "istiod").address,
+        helmRelease(noGrafana, "prometheus").address,
       ]);
     });
   });

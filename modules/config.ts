@@ -95,6 +95,14 @@ export const ISTIO_ADDONS = ["prometheus", "grafana", "kiali"] as const;
 export type IstioAddon = (typeof ISTIO_ADDONS)[number];
 
 export const INGRESS_SERVICE_TYPES = ["LoadBalancer", "NodePort", "ClusterIP"] as const;
+
+/**
+ * How the mesh's control plane and ingress are laid out: `demo` as the walkthrough (one replica each,
+ * no disruption budget, which would block node drains with one replica); `production` two replicas of
+ * istiod and the ingress gateway, PodDisruptionBudgets and a spread over the availability zones.
+ */
+export const MESH_PROFILES = ["demo", "production"] as const;
+export type MeshProfile = (typeof MESH_PROFILES)[number];
 export type IngressServiceType = (typeof INGRESS_SERVICE_TYPES)[number];
 
 /**
@@ -116,6 +124,7 @@ export interface IstioConfig {
   readonly ingressServiceType: IngressServiceType;
   /** Annotations on the ingress gateway Service; on AWS they choose the load balancer. */
   readonly ingressServiceAnnotations: Readonly<Record<string, string>>;
+  readonly profile: MeshProfile;
 }
 
 /** Route weight per subset, in percent (they add up to 100). */
@@ -176,6 +185,8 @@ export const SETTINGS = {
   ISTIO_VERSION: `Istio release x.y.z of a supported minor (default ${VERSIONS.istio})`,
   ISTIO_ADDONS:
     "addons to install, comma-separated from prometheus,grafana,kiali, or none (default all three)",
+  MESH_PROFILE:
+    "demo (1 replica, as the walkthrough) or production (2 replicas, PDBs, AZ spread) (default demo)",
   INGRESS_SERVICE_TYPE:
     "ingress gateway Service type: LoadBalancer, NodePort or ClusterIP (default LoadBalancer)",
   INGRESS_SERVICE_ANNOTATIONS:
@@ -441,6 +452,7 @@ function readIstio(read: SettingsReader): IstioConfig {
     addons: parsedAddons?.addons ?? [...ISTIO_ADDONS],
     ingressServiceType: read.oneOf("INGRESS_SERVICE_TYPE", "LoadBalancer", INGRESS_SERVICE_TYPES),
     ingressServiceAnnotations: parsedAnnotations?.annotations ?? NLB_ANNOTATIONS,
+    profile: read.oneOf("MESH_PROFILE", "demo", MESH_PROFILES),
   };
 }
 

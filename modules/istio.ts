@@ -2,7 +2,12 @@ import { Release } from "@cdktf/provider-helm/lib/release";
 import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
 import { Construct } from "constructs";
 import { stringify } from "yaml";
-import { CHART_REPOSITORIES, INGRESS_GATEWAY_LABELS, type IngressServiceType } from "./config";
+import {
+  CHART_REPOSITORIES,
+  INGRESS_GATEWAY_LABELS,
+  type IngressServiceType,
+  type MeshProfile,
+} from "./config";
 
 /**
  * The gateways' release names. The gateway chart names its Deployment, Service and ServiceAccount after
@@ -20,6 +25,18 @@ export const EGRESS_GATEWAY_LABELS = { app: EGRESS_GATEWAY_NAME, istio: "egressg
  */
 export const READY_TIMEOUT_SECONDS = 600;
 
+/** Spread a workload's pods over the availability zones, without ever leaving one unscheduled. */
+function zoneSpread(matchLabels: Readonly<Record<string, string>>) {
+  return [
+    {
+      maxSkew: 1,
+      topologyKey: "topology.kubernetes.io/zone",
+      whenUnsatisfiable: "ScheduleAnyway",
+      labelSelector: { matchLabels },
+    },
+  ];
+}
+
 /** Small requests, as the demo profile sets them, so that the mesh fits on two t3.medium nodes. */
 const PROXY_REQUESTS = { cpu: "10m", memory: "40Mi" };
 
@@ -34,6 +51,12 @@ export interface IstioProps {
   readonly ingressServiceType?: IngressServiceType;
   /** Annotations on the ingress gateway Service; on AWS they choose the load balancer. @default {} */
   readonly ingressServiceAnnotations?: Readonly<Record<string, string>>;
+  /**
+   * `demo`: one istiod and one ingress gateway, no disruption budget. `production`: two of each, a
+   * PodDisruptionBudget (one may go at a time) and a spread over the availability zones.
+   * @default "demo"
+   */
+  readonly profile?: MeshProfile;
 }
 
 /**
@@ -67,6 +90,9 @@ export class Istio extends Construct {
       timeout: READY_TIMEOUT_SECONDS,
     });
 
+    const production = props.profile === "production";
+    const replicas = production ? 2 : 1;
+
     this.namespace = new NamespaceV1(this, "namespace", { metadata: { name: namespace } });
 
     this.base = new Release(this, "base", {
@@ -86,31 +112,49 @@ export class Istio extends Construct {
         },
         pilot: {
           autoscaleEnabled: false,
-          replicaCount: 1,
+          replicaCount: replicas,
           resources: { requests: { cpu: "100m", memory: "256Mi" } },
+          topologySpreadConstraints: production ? zoneSpread({ app: "istiod" }) : [],
         },
-        global: { proxy: { resources: { requests: PROXY_REQUESTS } } },
+        global: {
+          proxy: { resources: { requests: PROXY_REQUESTS } },
+          // The chart's budget keeps one istiod up; with a single replica it would block every node drain.
+          defaultPodDisruptionBudget: { enabled: production },
+        },
       }),
       dependsOn: [this.base],
     });
 
-    const gateway = (name: string, labels: object, service: object) =>
+    const gateway = (
+      name: string,
+      labels: Readonly<Record<string, string>>,
+      service: object,
+      highlyAvailable: boolean,
+    ) =>
       new Release(this, name, {
         name,
         ...chart("gateway", {
           labels,
           service,
           autoscaling: { enabled: false },
-          replicaCount: 1,
+          replicaCount: highlyAvailable ? 2 : 1,
+          podDisruptionBudget: highlyAvailable ? { minAvailable: 1 } : {},
+          topologySpreadConstraints: highlyAvailable ? zoneSpread({ istio: labels.istio }) : [],
           resources: { requests: PROXY_REQUESTS },
         }),
         dependsOn: [this.istiod],
       });
 
-    this.ingressGateway = gateway(INGRESS_GATEWAY_NAME, INGRESS_GATEWAY_LABELS, {
-      type: props.ingressServiceType ?? "LoadBalancer",
-      annotations: props.ingressServiceAnnotations ?? {},
-    });
-    this.egressGateway = gateway(EGRESS_GATEWAY_NAME, EGRESS_GATEWAY_LABELS, { type: "ClusterIP" });
+    this.ingressGateway = gateway(
+      INGRESS_GATEWAY_NAME,
+      INGRESS_GATEWAY_LABELS,
+      {
+        type: props.ingressServiceType ?? "LoadBalancer",
+        annotations: props.ingressServiceAnnotations ?? {},
+      },
+      production,
+    );
+    // Egress carries no user traffic here: one replica in either profile.
+    this.egressGateway = gateway(EGRESS_GATEWAY_NAME, EGRESS_GATEWAY_LABELS, { type: "ClusterIP" }, false);
   }
 }

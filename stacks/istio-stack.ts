@@ -46,6 +46,7 @@ export class IstioStack extends ProjectStack {
       version: settings.version,
       ingressServiceType: settings.ingressServiceType,
       ingressServiceAnnotations: settings.ingressServiceAnnotations,
+      profile: settings.profile,
     });
     this.observability = new Observability(this, "observability", {
       addons: settings.addons,
