@@ -1,5 +1,5 @@
-import type { App } from "cdktf";
-import type { Config } from "../modules/config";
+import { App } from "cdktf";
+import { type Config, type Env, loadConfig } from "../modules/config";
 import { ClusterStack } from "./cluster-stack";
 import { IstioStack } from "./istio-stack";
 import { NetworkStack } from "./network-stack";
@@ -30,4 +30,17 @@ export function buildStacks(app: App, config: Config): ProjectStacks {
   const shopfront = new ShopfrontStack(app, config, cluster.connection);
   shopfront.addDependency(istio);
   return { bootstrap, network, cluster, ssmAgent, istio, shopfront };
+}
+
+/**
+ * Validates the settings in `env`, then builds and synthesizes every stack into `outdir` (default
+ * cdktf.out, or CDKTF_OUTDIR). A bad setting throws ConfigError before the App exists, so nothing is
+ * written.
+ */
+export function synthesize(env: Env, outdir?: string): ProjectStacks {
+  const config = loadConfig(env);
+  const app = new App(outdir ? { outdir } : {});
+  const stacks = buildStacks(app, config);
+  app.synth();
+  return stacks;
 }
