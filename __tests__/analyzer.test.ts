@@ -16,22 +16,46 @@ import {
 
 const APP = "manifests/shopfront.yaml";
 const MESH = "manifests/shopfront-mesh.yaml";
+const SECURITY = "manifests/shopfront-security.yaml";
+const GATEWAY_PRINCIPAL = "cluster.local/ns/istio-system/sa/istio-ingressgateway";
 const WEIGHTS_110 = "__tests__/fixtures/analyzer/shopfront-mesh-weights-110.yaml";
+
+const NAMESPACE = "miztiik-automation-ns";
 
 const parsed = parseManifests(readManifestFiles(manifestPathsIn("manifests")));
 
 // biome-ignore lint/suspicious/noExplicitAny: the tests break parsed objects in ways no type allows.
 type Editable = any;
 
-/** The real manifests, deep-copied, after `edit` changed their parsed objects. */
-function manifestsWith(edit: (objectOf: (kind: string, name: string) => Editable) => void) {
+/**
+ * The real manifests, deep-copied, after `edit` changed their parsed objects. `objectOf` finds an
+ * object by kind and name, in the shopfront's namespace unless told another.
+ */
+function manifestsWith(
+  edit: (objectOf: (kind: string, name: string, namespace?: string) => Editable) => void,
+) {
   const documents: ManifestDocument[] = structuredClone(parsed.documents);
-  edit((kind, name) => {
-    const document = documents.find((d) => d.object.kind === kind && d.object.metadata.name === name);
-    if (document === undefined) throw new Error(`no ${kind}/${name} in manifests/`);
+  edit((kind, name, namespace = NAMESPACE) => {
+    const document = documents.find((d) => isObject(d, kind, name, namespace));
+    if (document === undefined) throw new Error(`no ${kind}/${name} in namespace ${namespace} in manifests/`);
     return document.object as Editable;
   });
   return documents;
+}
+
+/** The real manifests, deep-copied, without the object `kind`/`name` of the shopfront's namespace. */
+function manifestsWithout(kind: string, name: string) {
+  const documents = parsed.documents.filter((d) => !isObject(d, kind, name, NAMESPACE));
+  if (documents.length !== parsed.documents.length - 1) throw new Error(`no ${kind}/${name} in manifests/`);
+  return structuredClone(documents);
+}
+
+function isObject(document: ManifestDocument, kind: string, name: string, namespace: string): boolean {
+  const { metadata } = document.object;
+  // A Namespace is in its own namespace, as far as finding it goes.
+  return (
+    document.object.kind === kind && metadata.name === name && (metadata.namespace ?? name) === namespace
+  );
 }
 
 function error(file: string, resource: string, field: string, message: RegExp): Finding {
@@ -48,7 +72,7 @@ function runCli(argv: string[]) {
 describe("analyzer", () => {
   it("finds nothing wrong with the real manifests", () => {
     expect(parsed.documents.map((d) => `${d.file}: ${d.object.kind}/${d.object.metadata.name}`)).toHaveLength(
-      11,
+      16,
     );
     expect(parsed.findings).toEqual([]);
     expect(analyze(parsed.documents)).toEqual([]);
@@ -95,6 +119,42 @@ describe("analyzer", () => {
           /^must be one of .*ROUND_ROBIN.* \(got "ROUND_ROBIN_PLEASE"\)$/,
         ),
       ]);
+    });
+
+    it.each([
+      [
+        "PeerAuthentication",
+        "default",
+        (object: Editable) => {
+          object.spec.mtls.mode = "STRICTLY";
+        },
+        SECURITY,
+        "spec.mtls.mode",
+        /^must be one of UNSET, DISABLE, PERMISSIVE, STRICT \(got "STRICTLY"\)$/,
+      ],
+      [
+        "AuthorizationPolicy",
+        "shopfront-ingress-only",
+        (object: Editable) => {
+          object.spec.action = "PERMIT";
+        },
+        SECURITY,
+        "spec.action",
+        /^must be one of ALLOW, DENY, AUDIT, CUSTOM \(got "PERMIT"\)$/,
+      ],
+      [
+        "PodDisruptionBudget",
+        "shopfront-v1",
+        (object: Editable) => {
+          object.spec.unhealthyPodEvictionPolicy = "Always";
+        },
+        APP,
+        "spec.unhealthyPodEvictionPolicy",
+        /^must be one of AlwaysAllow, IfHealthyBudget \(got "Always"\)$/,
+      ],
+    ])("validates %s objects against their schema", (kind, name, edit, file, field, message) => {
+      const documents = manifestsWith((objectOf) => edit(objectOf(kind, name)));
+      expect(analyze(documents)).toEqual([error(file, `${kind}/${name}`, field, message)]);
     });
 
     it("refuses an API version it has no schema for, rather than passing it unchecked", () => {
@@ -346,6 +406,330 @@ describe("analyzer", () => {
     });
   });
 
+  describe("security and resilience rules", () => {
+    const VIRTUAL_SERVICE = "VirtualService/shopfront-virtual-service";
+    /** A broken route: what the case is, how the route is edited, the field and message expected. */
+    type RouteCase = [string, (rule: Editable) => void, string, RegExp];
+
+    it("catches a shopfront namespace without a STRICT PeerAuthentication of its own", () => {
+      expect(analyze(manifestsWithout("PeerAuthentication", "default"))).toEqual([
+        error(
+          APP,
+          `Namespace/${NAMESPACE}`,
+          "metadata.name",
+          /^no namespace-wide PeerAuthentication \(one without a selector\) in namespace miztiik-automation-ns: add one with mtls\.mode STRICT/,
+        ),
+      ]);
+    });
+
+    it.each([
+      ["the shopfront namespace's", NAMESPACE, "PERMISSIVE"],
+      ["the mesh-wide", "istio-system", "DISABLE"],
+    ])("catches %s PeerAuthentication when it is not STRICT", (_, namespace, mode) => {
+      const documents = manifestsWith((objectOf) => {
+        objectOf("PeerAuthentication", "default", namespace).spec.mtls.mode = mode;
+      });
+      expect(analyze(documents)).toEqual([
+        error(
+          SECURITY,
+          "PeerAuthentication/default",
+          "spec.mtls.mode",
+          new RegExp(`^is "${mode}", it must be STRICT: PERMISSIVE and DISABLE accept plaintext`),
+        ),
+      ]);
+    });
+
+    it("catches a port let out of STRICT mutual TLS", () => {
+      const documents = manifestsWith(() => {});
+      documents.push({
+        file: SECURITY,
+        index: 3,
+        object: {
+          apiVersion: "security.istio.io/v1beta1",
+          kind: "PeerAuthentication",
+          metadata: { name: "shopfront-http", namespace: NAMESPACE },
+          spec: {
+            selector: { matchLabels: { app: "shopfront" } },
+            mtls: { mode: "STRICT" },
+            portLevelMtls: { 80: { mode: "PERMISSIVE" } },
+          },
+        },
+      });
+      expect(analyze(documents)).toEqual([
+        error(
+          SECURITY,
+          "PeerAuthentication/shopfront-http",
+          'spec.portLevelMtls["80"].mode',
+          /^is "PERMISSIVE", it must be STRICT/,
+        ),
+      ]);
+    });
+
+    it("catches a mesh Deployment that turns off Istio's probe rewrite, whose probes STRICT would refuse", () => {
+      const documents = manifestsWith((objectOf) => {
+        objectOf("Deployment", "shopfront-v3").spec.template.metadata.annotations = {
+          "sidecar.istio.io/rewriteAppHTTPProbers": "false",
+        };
+      });
+      expect(analyze(documents)).toEqual([
+        error(
+          APP,
+          "Deployment/shopfront-v3",
+          'spec.template.metadata.annotations["sidecar.istio.io/rewriteAppHTTPProbers"]',
+          /^is "false": with mutual TLS STRICT the sidecar refuses the kubelet's plaintext HTTP probes/,
+        ),
+      ]);
+    });
+
+    it.each([
+      [
+        "an action other than ALLOW",
+        (policy: Editable) => {
+          policy.spec.action = "DENY";
+        },
+        "spec.action",
+        /^is DENY, it must be ALLOW/,
+      ],
+      [
+        "no rules, which denies the ingress gateway too",
+        (policy: Editable) => {
+          policy.spec.rules = [];
+        },
+        "spec.rules",
+        /^is empty: an ALLOW policy without rules denies every request/,
+      ],
+      [
+        "a rule without from, which admits any caller",
+        (policy: Editable) => {
+          policy.spec.rules = [{ to: [{ operation: { methods: ["GET"] } }] }];
+        },
+        "spec.rules[0].from",
+        /^is missing: the rule admits any caller/,
+      ],
+      [
+        "a source without principals",
+        (policy: Editable) => {
+          policy.spec.rules[0].from = [{ source: { namespaces: ["istio-system"] } }];
+        },
+        "spec.rules[0].from[0].source.principals",
+        /^is missing: the rule admits callers whatever their identity/,
+      ],
+      [
+        "another principal",
+        (policy: Editable) => {
+          policy.spec.rules[0].from[0].source.principals.push("cluster.local/ns/default/sa/default");
+        },
+        "spec.rules[0].from[0].source.principals",
+        /^admits cluster\.local\/ns\/default\/sa\/default: admit only the ingress gateway, from\.source\.principals \[cluster\.local\/ns\/istio-system\/sa\/istio-ingressgateway\]$/,
+      ],
+      [
+        "a second rule admitting every workload of a namespace",
+        (policy: Editable) => {
+          policy.spec.rules.push({ from: [{ source: { principals: ["cluster.local/ns/default/sa/*"] } }] });
+        },
+        "spec.rules[1].from[0].source.principals",
+        /^admits cluster\.local\/ns\/default\/sa\/\*: admit only the ingress gateway/,
+      ],
+    ])("catches an AuthorizationPolicy with %s", (_, edit, field, message) => {
+      const documents = manifestsWith((objectOf) =>
+        edit(objectOf("AuthorizationPolicy", "shopfront-ingress-only")),
+      );
+      expect(analyze(documents)).toEqual([
+        error(SECURITY, "AuthorizationPolicy/shopfront-ingress-only", field, message),
+      ]);
+    });
+
+    it.each([
+      ["no AuthorizationPolicy", () => manifestsWithout("AuthorizationPolicy", "shopfront-ingress-only")],
+      [
+        "an AuthorizationPolicy that selects other pods",
+        () =>
+          manifestsWith((objectOf) => {
+            objectOf("AuthorizationPolicy", "shopfront-ingress-only").spec.selector.matchLabels.app =
+              "shop-front";
+          }),
+      ],
+    ])("catches shopfront pods that the ingress gateway reaches with %s guarding them", (_, documents) => {
+      expect(analyze(documents())).toEqual([
+        error(
+          APP,
+          "Service/shopfront-svc",
+          "spec.selector",
+          /^the ingress gateway routes here \(VirtualService\/shopfront-virtual-service\), but no AuthorizationPolicy in namespace miztiik-automation-ns selects the pods of Deployment\/shopfront-v1, Deployment\/shopfront-v2, Deployment\/shopfront-v3, Deployment\/shopfront-v4, so any workload in the mesh may call them/,
+        ),
+      ]);
+    });
+
+    it("takes the ingress gateway's principal from its options", () => {
+      const principal = "example.org/ns/gateways/sa/ingress";
+      expect(analyze(parsed.documents, { ingressGatewayPrincipal: principal })).toEqual([
+        error(
+          SECURITY,
+          "AuthorizationPolicy/shopfront-ingress-only",
+          "spec.rules[0].from[0].source.principals",
+          new RegExp(`^admits ${GATEWAY_PRINCIPAL.replace(/[./]/g, "\\$&")}: admit only the ingress gateway`),
+        ),
+      ]);
+    });
+
+    it.each<RouteCase>([
+      [
+        "no timeout",
+        (rule: Editable) => {
+          delete rule.timeout;
+        },
+        "spec.http[0].timeout",
+        /^is missing: Istio sets no route timeout/,
+      ],
+      [
+        "no retries, so Istio's, which retry 503s",
+        (rule: Editable) => {
+          delete rule.retries;
+        },
+        "spec.http[0].retries",
+        /^is missing: Istio then retries twice, on 503s too/,
+      ],
+      [
+        "more than 3 retries",
+        (rule: Editable) => {
+          rule.retries.attempts = 5;
+        },
+        "spec.http[0].retries.attempts",
+        /^is 5, it must be at most 3/,
+      ],
+      [
+        "retries without retryOn, so Istio's conditions, which include 503",
+        (rule: Editable) => {
+          delete rule.retries.retryOn;
+        },
+        "spec.http[0].retries.retryOn",
+        /^is missing: Istio then retries 503s too/,
+      ],
+      ...["5xx", "gateway-error", "retriable-status-codes", "404"].map(
+        (condition): RouteCase => [
+          `retries on ${condition}`,
+          (rule: Editable) => {
+            rule.retries.retryOn = `connect-failure,${condition}`;
+          },
+          "spec.http[0].retries.retryOn",
+          new RegExp(`^retries on ${condition}: retrying responses hides a version's errors`),
+        ],
+      ),
+    ])("catches a route with %s", (_, edit, field, message) => {
+      const documents = manifestsWith((objectOf) => {
+        edit(objectOf("VirtualService", "shopfront-virtual-service").spec.http[0]);
+      });
+      expect(analyze(documents)).toEqual([error(MESH, VIRTUAL_SERVICE, field, message)]);
+    });
+
+    it("accepts retries turned off, whatever their conditions", () => {
+      const documents = manifestsWith((objectOf) => {
+        objectOf("VirtualService", "shopfront-virtual-service").spec.http[0].retries = {
+          attempts: 0,
+          retryOn: "5xx",
+        };
+      });
+      expect(analyze(documents)).toEqual([]);
+    });
+
+    it.each([
+      [
+        "connectionPool",
+        /^is missing, and routes reach subsets v1, v2, v3, v4 of shopfront-svc: nothing bounds the connections/,
+      ],
+      [
+        "outlierDetection",
+        /^is missing, and routes reach subsets v1, v2, v3, v4 of shopfront-svc: a pod that keeps failing/,
+      ],
+    ])("catches a routed DestinationRule without %s", (field, message) => {
+      const documents = manifestsWith((objectOf) => {
+        delete objectOf("DestinationRule", "shopfront-svc").spec.trafficPolicy[field];
+      });
+      expect(analyze(documents)).toEqual([
+        error(MESH, "DestinationRule/shopfront-svc", `spec.trafficPolicy.${field}`, message),
+      ]);
+    });
+
+    it("accepts a circuit breaker set on each routed subset instead, and names the subsets left without", () => {
+      const documents = manifestsWith((objectOf) => {
+        const { spec } = objectOf("DestinationRule", "shopfront-svc");
+        const { connectionPool, outlierDetection } = spec.trafficPolicy;
+        delete spec.trafficPolicy.connectionPool;
+        delete spec.trafficPolicy.outlierDetection;
+        for (const subset of spec.subsets.slice(0, 3))
+          subset.trafficPolicy = { connectionPool, outlierDetection };
+      });
+      expect(analyze(documents)).toEqual([
+        error(
+          MESH,
+          "DestinationRule/shopfront-svc",
+          "spec.trafficPolicy.connectionPool",
+          /^is missing, and routes reach subset v4 of shopfront-svc/,
+        ),
+        error(
+          MESH,
+          "DestinationRule/shopfront-svc",
+          "spec.trafficPolicy.outlierDetection",
+          /^is missing, and routes reach subset v4 of shopfront-svc/,
+        ),
+      ]);
+    });
+
+    it("catches a Deployment of several pods without a disruption budget", () => {
+      expect(analyze(manifestsWithout("PodDisruptionBudget", "shopfront-v2"))).toEqual([
+        error(
+          APP,
+          "Deployment/shopfront-v2",
+          "spec.replicas",
+          /^is 2, but no PodDisruptionBudget selects these pods: a node drain may evict them all at once/,
+        ),
+      ]);
+    });
+
+    it("catches a disruption budget that selects no pods", () => {
+      const documents = manifestsWith((objectOf) => {
+        objectOf("PodDisruptionBudget", "shopfront-v1").spec.selector.matchLabels.version = "1";
+      });
+      expect(analyze(documents)).toEqual([
+        error(
+          APP,
+          "PodDisruptionBudget/shopfront-v1",
+          "spec.selector",
+          /^selects app=shopfront, version=1, but no Deployment's pods in namespace miztiik-automation-ns carry these labels: the budget protects nothing$/,
+        ),
+        error(
+          APP,
+          "Deployment/shopfront-v1",
+          "spec.replicas",
+          /^is 3, but no PodDisruptionBudget selects these pods/,
+        ),
+      ]);
+    });
+
+    it.each([
+      [{ maxUnavailable: 0 }, "spec.maxUnavailable", "0"],
+      [{ maxUnavailable: "0%" }, "spec.maxUnavailable", '"0%"'],
+      [{ minAvailable: 3 }, "spec.minAvailable", "3"],
+      [{ minAvailable: "100%" }, "spec.minAvailable", '"100%"'],
+    ])("catches a disruption budget that lets no pod be evicted: %j", (budget, field, value) => {
+      const documents = manifestsWith((objectOf) => {
+        const { spec } = objectOf("PodDisruptionBudget", "shopfront-v1");
+        delete spec.maxUnavailable;
+        Object.assign(spec, budget);
+      });
+      expect(analyze(documents)).toEqual([
+        error(
+          APP,
+          "PodDisruptionBudget/shopfront-v1",
+          field,
+          new RegExp(
+            `^is ${value} for the 3 pods of Deployment/shopfront-v1: no pod may ever be evicted, so every drain of their nodes blocks`,
+          ),
+        ),
+      ]);
+    });
+  });
+
   describe("withRouteWeights", () => {
     const routeOf = (documents: readonly ManifestDocument[]): Editable[] =>
       (documents.find((d) => d.object.kind === "VirtualService") as Editable).object.spec.http[0].route;
@@ -367,6 +751,23 @@ describe("analyzer", () => {
       ]);
     });
 
+    it("keeps the route's timeout and retries", () => {
+      const [rule] = (
+        withRouteWeights(parsed.documents, { v4: 100 }, SHOPFRONT_VIRTUAL_SERVICE).find(
+          (d) => d.object.kind === "VirtualService",
+        ) as Editable
+      ).object.spec.http;
+      expect(rule).toEqual({
+        timeout: "4s",
+        retries: {
+          attempts: 2,
+          perTryTimeout: "1s",
+          retryOn: "connect-failure,refused-stream,unavailable,cancelled,reset",
+        },
+        route: [{ destination: { host: "shopfront-svc", subset: "v4" }, weight: 100 }],
+      });
+    });
+
     it("refuses a VirtualService that is not in the manifests", () => {
       expect(() => withRouteWeights(parsed.documents, { v1: 100 }, "other")).toThrow(
         "no VirtualService/other with an HTTP route to subsets",
@@ -378,11 +779,11 @@ describe("analyzer", () => {
 describe("npm run analyze (tools/analyze/cli.ts)", () => {
   it("exits 0 on the real manifests and prints nothing but the summary", () => {
     const result = runCli([]);
-    expect(result).toEqual({ status: 0, out: [], err: ["3 files, 11 objects: errors: 0, warnings: 0"] });
+    expect(result).toEqual({ status: 0, out: [], err: ["4 files, 16 objects: errors: 0, warnings: 0"] });
   });
 
   it("prints each error as file: Kind/name: field: message and exits 1", () => {
-    const result = runCli([APP, WEIGHTS_110]);
+    const result = runCli([APP, SECURITY, WEIGHTS_110]);
     expect(result.status).toBe(1);
     expect(result.out).toEqual([
       `${WEIGHTS_110}: VirtualService/shopfront-virtual-service: spec.http[0].route: weights add up to 110, they must add up to 100 (got v1=50, v2=30, v3=15, v4=15)`,
@@ -432,11 +833,13 @@ describe("npm run analyze (tools/analyze/cli.ts)", () => {
   });
 
   it("runs as a command: npx tsx tools/analyze/cli.ts", () => {
-    const broken = spawnSync("npx", ["tsx", "tools/analyze/cli.ts", APP, WEIGHTS_110], { encoding: "utf8" });
+    const broken = spawnSync("npx", ["tsx", "tools/analyze/cli.ts", APP, SECURITY, WEIGHTS_110], {
+      encoding: "utf8",
+    });
     expect(broken.status).toBe(1);
     expect(broken.stdout).toContain(
       `${WEIGHTS_110}: VirtualService/shopfront-virtual-service: spec.http[0].route:`,
     );
-    expect(broken.stderr).toContain("2 files, 9 objects: errors: 1, warnings: 0");
+    expect(broken.stderr).toContain("3 files, 14 objects: errors: 1, warnings: 0");
   });
 });

@@ -12,6 +12,16 @@ type Json = any;
 
 const GATEWAY_URL = "http://istio-ingressgateway.istio-system.svc.cluster.local";
 const NAMESPACE = "miztiik-automation-ns";
+const GATEWAY_PRINCIPAL = "cluster.local/ns/istio-system/sa/istio-ingressgateway";
+/** The route's timeout and retries in manifests/shopfront-mesh.yaml. */
+const ROUTE_RESILIENCE = {
+  timeout: "4s",
+  retries: {
+    attempts: 2,
+    perTryTimeout: "1s",
+    retryOn: "connect-failure,refused-stream,unavailable,cancelled,reset",
+  },
+};
 
 interface SynthesizedManifest {
   readonly manifest: Record<string, unknown>;
@@ -31,18 +41,20 @@ function build(config: Partial<ShopfrontConfig> = {}, manifestsDir?: string) {
   });
   const json = Testing.synth(stack);
   const resources: Record<string, SynthesizedManifest> = JSON.parse(json).resource.kubernetes_manifest;
-  /** The synthesized kubernetes_manifest of `Kind/name`, with its Terraform address. */
+  /** `Kind/name`, or `Kind/namespace/name` outside the shopfront's namespace. */
+  const objectName = ({ manifest }: SynthesizedManifest) => {
+    const { name, namespace } = manifest.metadata as { name: string; namespace?: string };
+    return namespace === undefined || namespace === NAMESPACE
+      ? `${manifest.kind}/${name}`
+      : `${manifest.kind}/${namespace}/${name}`;
+  };
+  /** The synthesized kubernetes_manifest of `Kind/name` (`Kind/namespace/name`), with its Terraform address. */
   const manifestOf = (resource: string) => {
-    const [kind, name] = resource.split("/");
-    const found = Object.entries(resources).find(
-      ([, r]) => r.manifest.kind === kind && (r.manifest.metadata as { name: string }).name === name,
-    );
+    const found = Object.entries(resources).find(([, r]) => objectName(r) === resource);
     if (found === undefined) throw new Error(`no kubernetes_manifest for ${resource}`);
     return { address: `kubernetes_manifest.${found[0]}`, ...found[1] };
   };
-  const objects = Object.values(resources).map(
-    (r) => `${r.manifest.kind}/${(r.manifest.metadata as { name: string }).name}`,
-  );
+  const objects = Object.values(resources).map(objectName);
   return { shopfront, json, objects, manifestOf };
 }
 
@@ -67,7 +79,7 @@ const shopfrontVersions = [
 describe("Shopfront", () => {
   const { shopfront, json, objects, manifestOf } = build();
 
-  it("applies every object of shopfront.yaml and shopfront-mesh.yaml, one kubernetes_manifest each", () => {
+  it("applies every object of shopfront.yaml, shopfront-mesh.yaml and shopfront-security.yaml, one kubernetes_manifest each", () => {
     expect(objects.sort()).toEqual(
       [
         `Namespace/${NAMESPACE}`,
@@ -76,11 +88,17 @@ describe("Shopfront", () => {
         "Deployment/shopfront-v2",
         "Deployment/shopfront-v3",
         "Deployment/shopfront-v4",
+        "PodDisruptionBudget/shopfront-v1",
+        "PodDisruptionBudget/shopfront-v2",
         "Gateway/shopfront-gateway",
         "VirtualService/shopfront-virtual-service",
         "DestinationRule/shopfront-svc",
+        "PeerAuthentication/default",
+        "PeerAuthentication/istio-system/default",
+        "AuthorizationPolicy/shopfront-ingress-only",
       ].sort(),
     );
+    // Ids from the object alone; the namespace too outside the shopfront's, where both are `default`.
     expect(shopfront.manifests.map((manifest) => manifest.node.id)).toEqual([
       `namespace-${NAMESPACE}`,
       "service-shopfront-svc",
@@ -88,9 +106,14 @@ describe("Shopfront", () => {
       "deployment-shopfront-v2",
       "deployment-shopfront-v3",
       "deployment-shopfront-v4",
+      "poddisruptionbudget-shopfront-v1",
+      "poddisruptionbudget-shopfront-v2",
       "gateway-shopfront-gateway",
       "virtualservice-shopfront-virtual-service",
       "destinationrule-shopfront-svc",
+      "peerauthentication-default",
+      "peerauthentication-istio-system-default",
+      "authorizationpolicy-shopfront-ingress-only",
     ]);
     expect(shopfront.namespaceName).toBe(NAMESPACE);
   });
@@ -194,14 +217,18 @@ describe("Shopfront", () => {
         apiVersion: "networking.istio.io/v1beta1",
         kind: "VirtualService",
         metadata: { name: "shopfront-virtual-service", namespace: NAMESPACE },
-        spec: { hosts: ["*"], gateways: ["shopfront-gateway"], http: [{ route: route([50, 30, 15, 5]) }] },
+        spec: {
+          hosts: ["*"],
+          gateways: ["shopfront-gateway"],
+          http: [{ ...ROUTE_RESILIENCE, route: route([50, 30, 15, 5]) }],
+        },
       },
     });
     expect(shopfront.routeWeights).toEqual({ v1: 50, v2: 30, v3: 15, v4: 5 });
     expect(shopfront.virtualService.node.id).toBe("virtualservice-shopfront-virtual-service");
   });
 
-  it("defines subsets v1..v4 by the version label, round-robin within each", () => {
+  it("defines subsets v1..v4 by the version label, round-robin within each, behind a circuit breaker", () => {
     expect(json).toHaveResourceWithProperties(Manifest, {
       manifest: {
         apiVersion: "networking.istio.io/v1beta1",
@@ -209,25 +236,91 @@ describe("Shopfront", () => {
         metadata: { name: "shopfront-svc", namespace: NAMESPACE },
         spec: {
           host: "shopfront-svc",
-          trafficPolicy: { loadBalancer: { simple: "ROUND_ROBIN" } },
+          trafficPolicy: {
+            loadBalancer: { simple: "ROUND_ROBIN" },
+            connectionPool: {
+              tcp: { maxConnections: 100, connectTimeout: "1s" },
+              http: { http1MaxPendingRequests: 100, maxRequestsPerConnection: 100, maxRetries: 10 },
+            },
+            outlierDetection: {
+              consecutive5xxErrors: 5,
+              interval: "10s",
+              baseEjectionTime: "30s",
+              maxEjectionPercent: 50,
+              minHealthPercent: 50,
+            },
+          },
           subsets: ["v1", "v2", "v3", "v4"].map((version) => ({ name: version, labels: { version } })),
         },
       },
     });
   });
 
-  it("creates the namespace first, and the subsets and gateway before the routes to them", () => {
+  it.each([
+    ["v1", 3],
+    ["v2", 2],
+  ])("lets a node drain take one pod of shopfront-%s (%d replicas) at a time", (version) => {
+    const labels = { app: "shopfront", version };
+    expect(manifestOf(`PodDisruptionBudget/shopfront-${version}`).manifest).toEqual({
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: { name: `shopfront-${version}`, namespace: NAMESPACE, labels },
+      spec: {
+        maxUnavailable: 1,
+        unhealthyPodEvictionPolicy: "AlwaysAllow",
+        selector: { matchLabels: labels },
+      },
+    });
+  });
+
+  it("gives the single pods of v3 and v4 no disruption budget, which would block node drains", () => {
+    const budgets = objects.filter((object) => object.startsWith("PodDisruptionBudget/"));
+    expect(budgets.sort()).toEqual(["PodDisruptionBudget/shopfront-v1", "PodDisruptionBudget/shopfront-v2"]);
+  });
+
+  it.each([
+    ["the shopfront namespace", "PeerAuthentication/default", NAMESPACE],
+    ["the mesh, from its root namespace", "PeerAuthentication/istio-system/default", "istio-system"],
+  ])("requires mutual TLS (STRICT) in %s", (_, resource, namespace) => {
+    expect(manifestOf(resource).manifest).toEqual({
+      apiVersion: "security.istio.io/v1beta1",
+      kind: "PeerAuthentication",
+      metadata: { name: "default", namespace },
+      spec: { mtls: { mode: "STRICT" } },
+    });
+  });
+
+  it("lets only the ingress gateway's identity call the shopfront's pods", () => {
+    expect(manifestOf("AuthorizationPolicy/shopfront-ingress-only").manifest).toEqual({
+      apiVersion: "security.istio.io/v1",
+      kind: "AuthorizationPolicy",
+      metadata: { name: "shopfront-ingress-only", namespace: NAMESPACE },
+      spec: {
+        selector: { matchLabels: { app: "shopfront" } },
+        action: "ALLOW",
+        rules: [{ from: [{ source: { principals: [GATEWAY_PRINCIPAL] } }] }],
+      },
+    });
+  });
+
+  it("creates the namespace first, and the subsets, gateway and security policies before the routes", () => {
     const namespace = manifestOf(`Namespace/${NAMESPACE}`);
     expect(namespace.depends_on).toBeUndefined();
+    const meshWide = "PeerAuthentication/istio-system/default";
     for (const object of objects.filter(
-      (o) => !o.startsWith("Namespace/") && !o.startsWith("VirtualService/"),
+      (o) => !o.startsWith("Namespace/") && !o.startsWith("VirtualService/") && o !== meshWide,
     )) {
       expect(manifestOf(object).depends_on).toEqual([namespace.address]);
     }
+    // In Istio's namespace, which istio-stack creates.
+    expect(manifestOf(meshWide).depends_on).toBeUndefined();
     expect(manifestOf("VirtualService/shopfront-virtual-service").depends_on).toEqual([
       namespace.address,
       manifestOf("Gateway/shopfront-gateway").address,
       manifestOf("DestinationRule/shopfront-svc").address,
+      manifestOf("PeerAuthentication/default").address,
+      manifestOf(meshWide).address,
+      manifestOf("AuthorizationPolicy/shopfront-ingress-only").address,
     ]);
   });
 
@@ -245,13 +338,14 @@ describe("Shopfront", () => {
 });
 
 describe("Shopfront route weights (SHOPFRONT_WEIGHTS)", () => {
-  it("overrides the manifest's weights at synth time", () => {
+  it("overrides the manifest's weights at synth time, keeping the route's timeout and retries", () => {
     const { shopfront, manifestOf } = build(
       loadConfig({ SHOPFRONT_WEIGHTS: "v1=25,v2=25,v3=25,v4=25" }).shopfront,
     );
     const { manifest } = manifestOf("VirtualService/shopfront-virtual-service");
     expect((manifest as Json).spec.http).toEqual([
       {
+        ...ROUTE_RESILIENCE,
         route: ["v1", "v2", "v3", "v4"].map((subset) => ({
           destination: { host: "shopfront-svc", subset },
           weight: 25,

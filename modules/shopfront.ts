@@ -28,6 +28,7 @@ export interface ShopfrontProps {
 export const SHOPFRONT_MANIFEST_FILES = {
   app: "shopfront.yaml",
   mesh: "shopfront-mesh.yaml",
+  security: "shopfront-security.yaml",
   generators: "generators.yaml",
 } as const;
 
@@ -56,11 +57,12 @@ export class ShopfrontManifestError extends Error {
 }
 
 /**
- * The shopfront and its mesh, from the plain YAML in manifests/: the four-version web service, the
- * Gateway, VirtualService and DestinationRule, and the generators that the config turns on. The
- * VirtualService's weights are overridden from the config, the result is analyzed (any error throws
- * a ShopfrontManifestError), and each object becomes one kubernetes_manifest. The Istio CRDs must
- * exist when this is planned: kubernetes_manifest reads the types' schemas from the cluster.
+ * The shopfront and its mesh, from the plain YAML in manifests/: the four-version web service and its
+ * disruption budgets, the Gateway, VirtualService and DestinationRule, the mutual TLS and
+ * authorization policies, and the generators that the config turns on. The VirtualService's weights
+ * are overridden from the config, the result is analyzed (any error throws a ShopfrontManifestError),
+ * and each object becomes one kubernetes_manifest. The Istio CRDs must exist when this is planned:
+ * kubernetes_manifest reads the types' schemas from the cluster.
  */
 export class Shopfront extends Construct {
   /** Name of the shopfront's namespace. */
@@ -118,7 +120,7 @@ export class Shopfront extends Construct {
     const created = new Map<ManifestDocument, Manifest>();
     const createAll = (selection: readonly ManifestDocument[], dependsOn: readonly Manifest[]) =>
       selection.map((document) => {
-        const manifest = new Manifest(this, constructId(document), {
+        const manifest = new Manifest(this, constructId(document, this.namespaceName), {
           provider: props.provider,
           manifest: terraformLiteral(document.object) as Record<string, unknown>,
           dependsOn: dependsOn.length > 0 ? [...dependsOn] : undefined,
@@ -137,11 +139,20 @@ export class Shopfront extends Construct {
     const base = documents.filter(
       (document) => !isGenerator(document) && !isKind(document, "Namespace", "VirtualService"),
     );
-    const baseManifests = createAll(base, [this.namespace]);
-    // Istio's "make before break": the subsets and the gateway exist before a route points at them.
-    const routeTargets = baseManifests.filter((_, index) =>
-      isKind(base[index], "DestinationRule", "Gateway"),
-    );
+    // Objects in other namespaces (the mesh-wide PeerAuthentication, in Istio's) do not need this one.
+    for (const document of base) {
+      createAll(
+        [document],
+        document.object.metadata.namespace === this.namespaceName ? [this.namespace] : [],
+      );
+    }
+    // Istio's "make before break": the subsets and the gateway exist before a route points at them,
+    // and so do mutual TLS and the authorization policy, so that the route never opens unprotected.
+    const routeTargets = base
+      .filter((document) =>
+        isKind(document, "DestinationRule", "Gateway", "PeerAuthentication", "AuthorizationPolicy"),
+      )
+      .map((document) => created.get(document) as Manifest);
     const routes = documents.filter(
       (document) => !isGenerator(document) && isKind(document, "VirtualService"),
     );
@@ -167,9 +178,18 @@ function generatorEnabled(document: ManifestDocument, config: ShopfrontConfig): 
   return config[toggle];
 }
 
-/** `deployment-shopfront-v1`: from the object alone, so Terraform addresses survive edits to the YAML. */
-function constructId(document: ManifestDocument): string {
-  return `${document.object.kind.toLowerCase()}-${document.object.metadata.name}`;
+/**
+ * `deployment-shopfront-v1`: from the object alone, so Terraform addresses survive edits to the YAML.
+ * Objects outside the shopfront's namespace name theirs too (`peerauthentication-istio-system-default`):
+ * both PeerAuthentications are named `default`.
+ */
+function constructId(document: ManifestDocument, shopfrontNamespace: string): string {
+  const { kind, metadata } = document.object;
+  const namespace =
+    metadata.namespace === undefined || metadata.namespace === shopfrontNamespace
+      ? ""
+      : `${metadata.namespace}-`;
+  return `${kind.toLowerCase()}-${namespace}${metadata.name}`;
 }
 
 /** Subset weights of the first HTTP route of the VirtualService. */

@@ -1,7 +1,9 @@
 /**
  * An offline `istioctl analyze` for the shopfront's manifests: every object is validated against the
  * upstream Kubernetes and Istio schemas (from kubernetes-models and @kubernetes-models/istio), then
- * checked against the others for the mistakes that deploy fine and break traffic. Needs no cluster.
+ * checked against the others for the mistakes that deploy fine and break traffic, and for the
+ * security and resilience settings the shopfront must keep (mutual TLS, authorization, timeouts,
+ * retries, circuit breakers, disruption budgets). Needs no cluster.
  */
 import type { IDestinationRule } from "@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule";
 import { DestinationRule } from "@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule";
@@ -9,8 +11,14 @@ import type { IGateway } from "@kubernetes-models/istio/networking.istio.io/v1be
 import { Gateway } from "@kubernetes-models/istio/networking.istio.io/v1beta1/Gateway";
 import type { IVirtualService } from "@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService";
 import { VirtualService } from "@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService";
+import type { IAuthorizationPolicy } from "@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy";
+import { AuthorizationPolicy } from "@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy";
+import type { IPeerAuthentication } from "@kubernetes-models/istio/security.istio.io/v1beta1/PeerAuthentication";
+import { PeerAuthentication } from "@kubernetes-models/istio/security.istio.io/v1beta1/PeerAuthentication";
 import type { IDeployment } from "kubernetes-models/apps/v1/Deployment";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
+import type { IPodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import type { INamespace } from "kubernetes-models/v1/Namespace";
 import { Namespace } from "kubernetes-models/v1/Namespace";
 import type { IService } from "kubernetes-models/v1/Service";
@@ -19,24 +27,59 @@ import { INGRESS_GATEWAY_LABELS } from "../../modules/config";
 import { type Finding, fieldPath } from "./finding";
 import { type ManifestDocument, resourceName } from "./manifests";
 
+/**
+ * Identity of the ingress gateway that istio-stack installs, as AuthorizationPolicy principals name it
+ * (`<trust domain>/ns/<namespace>/sa/<ServiceAccount>`): Istio's default trust domain, and the
+ * ServiceAccount that the gateway chart names after its release, istio-ingressgateway in istio-system.
+ */
+export const INGRESS_GATEWAY_PRINCIPAL = "cluster.local/ns/istio-system/sa/istio-ingressgateway";
+
+/** The most retries a route may make: each one adds load to a version that is already failing. */
+const MAX_RETRY_ATTEMPTS = 3;
+
+/**
+ * The retry conditions a route may use: failures to get any answer (and gRPC statuses, which HTTP/1
+ * pages never carry). Conditions on response statuses (5xx, gateway-error, retriable-status-codes,
+ * retriable-4xx, a status code) would hide a version's errors from clients and from the counts.
+ */
+const CONNECTION_RETRY_CONDITIONS = [
+  "connect-failure",
+  "refused-stream",
+  "reset",
+  "reset-before-request",
+  "cancelled",
+  "unavailable",
+  "deadline-exceeded",
+  "resource-exhausted",
+];
+
 export interface AnalyzeOptions {
   /** Labels of the ingress gateway pods, which every Gateway must select. @default INGRESS_GATEWAY_LABELS */
   readonly ingressGatewayLabels?: Readonly<Record<string, string>>;
+  /**
+   * The only principal that AuthorizationPolicies may admit: the ingress gateway's identity.
+   * @default INGRESS_GATEWAY_PRINCIPAL
+   */
+  readonly ingressGatewayPrincipal?: string;
 }
 
 type Labels = Readonly<Record<string, string>>;
 
 /**
  * The schemas, by `apiVersion/kind`: the kinds the manifests use. The models package has no
- * `networking.istio.io/v1` yet; Istio serves v1beta1 alongside it with the same schema.
+ * `networking.istio.io/v1` yet, nor a v1 PeerAuthentication; Istio serves v1beta1 alongside v1 with
+ * the same schema.
  */
 const MODELS: Readonly<Record<string, new (data: never) => { validate(): void }>> = {
   "v1/Namespace": Namespace,
   "v1/Service": Service,
   "apps/v1/Deployment": Deployment,
+  "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
   "networking.istio.io/v1beta1/Gateway": Gateway,
   "networking.istio.io/v1beta1/VirtualService": VirtualService,
   "networking.istio.io/v1beta1/DestinationRule": DestinationRule,
+  "security.istio.io/v1beta1/PeerAuthentication": PeerAuthentication,
+  "security.istio.io/v1/AuthorizationPolicy": AuthorizationPolicy,
 };
 
 /** A schema-valid object of the manifests, typed by its model, with where it came from. */
@@ -54,6 +97,9 @@ interface Inventory {
   readonly gateways: readonly Resource<IGateway>[];
   readonly virtualServices: readonly Resource<IVirtualService>[];
   readonly destinationRules: readonly Resource<IDestinationRule>[];
+  readonly podDisruptionBudgets: readonly Resource<IPodDisruptionBudget>[];
+  readonly peerAuthentications: readonly Resource<IPeerAuthentication>[];
+  readonly authorizationPolicies: readonly Resource<IAuthorizationPolicy>[];
 }
 
 /**
@@ -70,6 +116,7 @@ export function analyze(documents: readonly ManifestDocument[], options: Analyze
   if (objectFindings.length > 0) return objectFindings;
   const inventory = inventoryOf(documents);
   const ingressGatewayLabels = options.ingressGatewayLabels ?? INGRESS_GATEWAY_LABELS;
+  const ingressGatewayPrincipal = options.ingressGatewayPrincipal ?? INGRESS_GATEWAY_PRINCIPAL;
   return [
     ...checkDeploymentSelectors(inventory),
     ...checkSidecarInjection(inventory),
@@ -77,6 +124,11 @@ export function analyze(documents: readonly ManifestDocument[], options: Analyze
     ...checkGatewaySelectors(inventory, ingressGatewayLabels),
     ...checkVirtualServices(inventory),
     ...checkDestinationRules(inventory),
+    ...checkMutualTls(inventory),
+    ...checkAuthorizationPolicies(inventory, ingressGatewayPrincipal),
+    ...checkRouteResilience(inventory),
+    ...checkCircuitBreakers(inventory),
+    ...checkDisruptionBudgets(inventory),
   ];
 }
 
@@ -235,6 +287,9 @@ function inventoryOf(documents: readonly ManifestDocument[]): Inventory {
     gateways: ofKind<IGateway>("Gateway"),
     virtualServices: ofKind<IVirtualService>("VirtualService"),
     destinationRules: ofKind<IDestinationRule>("DestinationRule"),
+    podDisruptionBudgets: ofKind<IPodDisruptionBudget>("PodDisruptionBudget"),
+    peerAuthentications: ofKind<IPeerAuthentication>("PeerAuthentication"),
+    authorizationPolicies: ofKind<IAuthorizationPolicy>("AuthorizationPolicy"),
   };
 }
 
@@ -250,6 +305,15 @@ function formatLabels(labels: Labels): string {
 
 function podLabels(deployment: Resource<IDeployment>): Labels {
   return deployment.object.spec?.template.metadata?.labels ?? {};
+}
+
+/** The Deployments whose pods a Service selects; none for a Service without a selector. */
+function backendsOf(inventory: Inventory, service: Resource<IService>): Resource<IDeployment>[] {
+  const selector = service.object.spec?.selector;
+  if (selector === undefined) return [];
+  return inventory.deployments.filter(
+    (deployment) => deployment.namespace === service.namespace && selects(selector, podLabels(deployment)),
+  );
 }
 
 /** Pods opt out of the sidecar with the label (or the older annotation) `sidecar.istio.io/inject: "false"`. */
@@ -337,9 +401,7 @@ function checkServices(inventory: Inventory): Finding[] {
     const selector = service.object.spec?.selector;
     // A Service without a selector has its endpoints managed by hand: nothing to match.
     if (selector === undefined) return [];
-    const backends = inventory.deployments.filter(
-      (deployment) => deployment.namespace === service.namespace && selects(selector, podLabels(deployment)),
-    );
+    const backends = backendsOf(inventory, service);
     if (backends.length === 0) {
       return [
         finding(
@@ -525,10 +587,7 @@ function checkDestinationRules(inventory: Inventory): Finding[] {
         ),
       ];
     }
-    const selector = service.object.spec?.selector ?? {};
-    const backends = inventory.deployments.filter(
-      (deployment) => deployment.namespace === service.namespace && selects(selector, podLabels(deployment)),
-    );
+    const backends = backendsOf(inventory, service);
     // A Service that selects no pods is reported by the Service rule; every subset would repeat it.
     if (backends.length === 0) return [];
     return (rule.object.spec?.subsets ?? []).flatMap((subset, index) => {
@@ -543,4 +602,412 @@ function checkDestinationRules(inventory: Inventory): Finding[] {
       ];
     });
   });
+}
+
+// Security and resilience: mutual TLS, authorization, timeouts and retries, circuit breakers, and
+// disruption budgets.
+
+/**
+ * Mutual TLS. Every PeerAuthentication is STRICT, port exceptions included, and every namespace with
+ * mesh workloads has its own namespace-wide one, so that it stays STRICT whatever the mesh-wide
+ * default becomes. No mesh pod turns off Istio's probe rewrite, without which the kubelet's plaintext
+ * HTTP probes would be refused.
+ */
+function checkMutualTls(inventory: Inventory): Finding[] {
+  const findings: Finding[] = [];
+  for (const policy of inventory.peerAuthentications) {
+    const spec = policy.object.spec ?? {};
+    const modes: [(string | number)[], string | undefined][] = [
+      [["spec", "mtls", "mode"], spec.mtls?.mode],
+      ...Object.entries(spec.portLevelMtls ?? {}).map(
+        ([port, setting]): [(string | number)[], string | undefined] => [
+          ["spec", "portLevelMtls", port, "mode"],
+          setting.mode,
+        ],
+      ),
+    ];
+    for (const [field, mode] of modes) {
+      if (mode === "STRICT") continue;
+      findings.push(
+        finding(
+          policy.document,
+          field,
+          `is ${JSON.stringify(mode ?? null)}, it must be STRICT: PERMISSIVE and DISABLE accept plaintext from callers with no identity, UNSET leaves the mode to a policy outside the manifests`,
+        ),
+      );
+    }
+  }
+  const meshDeployments = inventory.deployments.filter((deployment) => !optsOutOfSidecar(deployment));
+  for (const namespace of unique(meshDeployments.map((deployment) => deployment.namespace))) {
+    const namespaceWide = inventory.peerAuthentications.some(
+      (policy) => policy.namespace === namespace && policy.object.spec?.selector === undefined,
+    );
+    const definition = inventory.namespaces.find((candidate) => candidate.name === namespace);
+    // A namespace the manifests do not define is reported by the sidecar injection rule.
+    if (namespaceWide || definition === undefined) continue;
+    findings.push(
+      finding(
+        definition.document,
+        ["metadata", "name"],
+        `no namespace-wide PeerAuthentication (one without a selector) in namespace ${namespace}: add one with mtls.mode STRICT, so that its sidecars refuse plaintext whatever the mesh-wide default is`,
+      ),
+    );
+  }
+  for (const deployment of meshDeployments) {
+    const template = deployment.object.spec?.template;
+    const annotation = "sidecar.istio.io/rewriteAppHTTPProbers";
+    if (template?.metadata?.annotations?.[annotation] !== "false") continue;
+    const probed = (template.spec?.containers ?? []).some((container) =>
+      [container.livenessProbe, container.readinessProbe, container.startupProbe].some(
+        (probe) => probe?.httpGet !== undefined,
+      ),
+    );
+    if (!probed) continue;
+    findings.push(
+      finding(
+        deployment.document,
+        ["spec", "template", "metadata", "annotations", annotation],
+        `is "false": with mutual TLS STRICT the sidecar refuses the kubelet's plaintext HTTP probes, so the pods never become ready; remove it, and Istio sends the probes through its agent`,
+      ),
+    );
+  }
+  return findings;
+}
+
+/**
+ * Authorization. Every AuthorizationPolicy ALLOWs the ingress gateway's identity and nothing else:
+ * each rule names its callers, by that principal only (a rule's other sources are ANDed with its
+ * principals, so they can only narrow it). And the pods behind every Service that a Gateway's routes
+ * reach are selected by such a policy, so that no other workload of the mesh may call them.
+ */
+function checkAuthorizationPolicies(inventory: Inventory, principal: string): Finding[] {
+  const admitOnly = `admit only the ingress gateway, from.source.principals [${principal}]`;
+  const findings: Finding[] = [];
+  for (const policy of inventory.authorizationPolicies) {
+    const { document } = policy;
+    const spec = policy.object.spec ?? {};
+    // Istio's default action is ALLOW.
+    const action = spec.action ?? "ALLOW";
+    if (action !== "ALLOW") {
+      findings.push(
+        finding(
+          document,
+          ["spec", "action"],
+          `is ${action}, it must be ALLOW: a policy that allows the ingress gateway alone denies every other caller; ${admitOnly}`,
+        ),
+      );
+      continue;
+    }
+    const rules = spec.rules ?? [];
+    if (rules.length === 0) {
+      findings.push(
+        finding(
+          document,
+          ["spec", "rules"],
+          `is empty: an ALLOW policy without rules denies every request, the ingress gateway's too; ${admitOnly}`,
+        ),
+      );
+    }
+    rules.forEach((rule, ruleIndex) => {
+      const from = rule.from ?? [];
+      if (from.length === 0) {
+        findings.push(
+          finding(
+            document,
+            ["spec", "rules", ruleIndex, "from"],
+            `is missing: the rule admits any caller; ${admitOnly}`,
+          ),
+        );
+      }
+      from.forEach((entry, fromIndex) => {
+        const field = ["spec", "rules", ruleIndex, "from", fromIndex, "source", "principals"];
+        const principals = entry.source?.principals ?? [];
+        const others = principals.filter((candidate) => candidate !== principal);
+        if (principals.length === 0) {
+          findings.push(
+            finding(
+              document,
+              field,
+              `is missing: the rule admits callers whatever their identity; ${admitOnly}`,
+            ),
+          );
+        } else if (others.length > 0) {
+          findings.push(finding(document, field, `admits ${others.join(", ")}: ${admitOnly}`));
+        }
+      });
+    });
+  }
+  for (const { service, virtualServices } of gatewayRoutedServices(inventory)) {
+    const open = backendsOf(inventory, service).filter(
+      (deployment) =>
+        !optsOutOfSidecar(deployment) &&
+        !inventory.authorizationPolicies.some(
+          (policy) =>
+            policy.namespace === deployment.namespace &&
+            selects(policy.object.spec?.selector?.matchLabels ?? {}, podLabels(deployment)),
+        ),
+    );
+    if (open.length === 0) continue;
+    findings.push(
+      finding(
+        service.document,
+        ["spec", "selector"],
+        `the ingress gateway routes here (${virtualServices.map((name) => `VirtualService/${name}`).join(", ")}), but no AuthorizationPolicy in namespace ${service.namespace} selects the pods of ${open.map((deployment) => `Deployment/${deployment.name}`).join(", ")}, so any workload in the mesh may call them; add one to ${admitOnly}`,
+      ),
+    );
+  }
+  return findings;
+}
+
+/** The Services that the routes of VirtualServices bound to a Gateway reach, with those VirtualServices. */
+function gatewayRoutedServices(
+  inventory: Inventory,
+): { service: Resource<IService>; virtualServices: string[] }[] {
+  const routed = new Map<Resource<IService>, Set<string>>();
+  for (const virtualService of inventory.virtualServices) {
+    const spec = virtualService.object.spec ?? {};
+    // "mesh" is the sidecars, not a Gateway.
+    if (!(spec.gateways ?? []).some((gateway) => gateway !== "mesh")) continue;
+    for (const routeKind of ROUTE_KINDS) {
+      for (const rule of spec[routeKind] ?? []) {
+        for (const entry of rule.route ?? []) {
+          const host = entry.destination?.host;
+          const service =
+            host === undefined ? undefined : serviceForHost(inventory, host, virtualService.namespace);
+          if (service === undefined) continue;
+          routed.set(service, (routed.get(service) ?? new Set()).add(virtualService.name));
+        }
+      }
+    }
+  }
+  return [...routed].map(([service, names]) => ({ service, virtualServices: [...names] }));
+}
+
+/**
+ * Every HTTP route has a timeout (Istio sets none) and bounded retries of connection failures only:
+ * at most MAX_RETRY_ATTEMPTS, on CONNECTION_RETRY_CONDITIONS. Without `retries`, or without its
+ * `retryOn`, Istio retries twice on its own list, which includes 503s.
+ */
+function checkRouteResilience(inventory: Inventory): Finding[] {
+  const connectionFailures = CONNECTION_RETRY_CONDITIONS.join(",");
+  return inventory.virtualServices.flatMap((virtualService) =>
+    (virtualService.object.spec?.http ?? []).flatMap((rule, ruleIndex) => {
+      const path = ["spec", "http", ruleIndex];
+      const found = (field: string[], message: string) =>
+        finding(virtualService.document, [...path, ...field], message);
+      const findings: Finding[] = [];
+      if (rule.timeout === undefined) {
+        findings.push(
+          found(
+            ["timeout"],
+            "is missing: Istio sets no route timeout, so a request to a version that stops answering waits as long as its client does; set one shorter than the clients' own",
+          ),
+        );
+      }
+      const { retries } = rule;
+      if (retries === undefined) {
+        findings.push(
+          found(
+            ["retries"],
+            `is missing: Istio then retries twice, on 503s too (retriable-status-codes); set attempts (at most ${MAX_RETRY_ATTEMPTS}) and retryOn: ${connectionFailures}`,
+          ),
+        );
+        return findings;
+      }
+      // Istio turns retries off for 0 attempts.
+      const attempts = retries.attempts ?? 0;
+      if (attempts > MAX_RETRY_ATTEMPTS) {
+        findings.push(
+          found(
+            ["retries", "attempts"],
+            `is ${attempts}, it must be at most ${MAX_RETRY_ATTEMPTS}: each retry adds load to a version that is already failing`,
+          ),
+        );
+      }
+      if (attempts === 0) return findings;
+      const conditions = (retries.retryOn ?? "")
+        .split(",")
+        .map((condition) => condition.trim())
+        .filter((condition) => condition !== "");
+      if (conditions.length === 0) {
+        findings.push(
+          found(
+            ["retries", "retryOn"],
+            `is missing: Istio then retries 503s too (retriable-status-codes), which hides a version's errors; set it to connection failures only: ${connectionFailures}`,
+          ),
+        );
+        return findings;
+      }
+      const onResponses = conditions.filter((condition) => !CONNECTION_RETRY_CONDITIONS.includes(condition));
+      if (onResponses.length > 0) {
+        findings.push(
+          found(
+            ["retries", "retryOn"],
+            `retries on ${onResponses.join(", ")}: retrying responses hides a version's errors from its clients and from the counts; retry connection failures only: ${connectionFailures}`,
+          ),
+        );
+      }
+      return findings;
+    }),
+  );
+}
+
+const CIRCUIT_BREAKER = {
+  connectionPool:
+    "nothing bounds the connections and waiting requests to it, so a version that stops answering piles requests up instead of failing fast; set tcp.maxConnections and http.http1MaxPendingRequests",
+  outlierDetection:
+    "a pod that keeps failing keeps its share of the requests; set consecutive5xxErrors, interval, baseEjectionTime and maxEjectionPercent",
+} as const;
+
+/**
+ * The circuit breaker: the DestinationRule of every host that an HTTP route reaches sets a connection
+ * pool and outlier detection, for the whole host or for each subset the routes reach.
+ */
+function checkCircuitBreakers(inventory: Inventory): Finding[] {
+  const findings: Finding[] = [];
+  // The routed subsets of each DestinationRule; undefined for a route to the host without a subset.
+  const routedSubsets = new Map<Resource<IDestinationRule>, Set<string | undefined>>();
+  for (const virtualService of inventory.virtualServices) {
+    (virtualService.object.spec?.http ?? []).forEach((rule, ruleIndex) => {
+      (rule.route ?? []).forEach((entry, entryIndex) => {
+        const host = entry.destination?.host;
+        // A host that is not a Service is reported by the VirtualService rule.
+        if (host === undefined || serviceForHost(inventory, host, virtualService.namespace) === undefined)
+          return;
+        const subset = entry.destination?.subset;
+        const rules = destinationRulesFor(inventory, qualifiedHost(host, virtualService.namespace));
+        if (rules.length === 0) {
+          // A route to a subset without a DestinationRule is reported by the VirtualService rule.
+          if (subset !== undefined) return;
+          findings.push(
+            finding(
+              virtualService.document,
+              ["spec", "http", ruleIndex, "route", entryIndex, "destination", "host"],
+              `no DestinationRule for host ${describeHost(host, virtualService.namespace)} sets a connectionPool or outlierDetection: ${CIRCUIT_BREAKER.connectionPool}`,
+            ),
+          );
+          return;
+        }
+        for (const destinationRule of rules) {
+          routedSubsets.set(destinationRule, (routedSubsets.get(destinationRule) ?? new Set()).add(subset));
+        }
+      });
+    });
+  }
+  for (const [rule, subsets] of routedSubsets) {
+    const spec = rule.object.spec;
+    for (const field of ["connectionPool", "outlierDetection"] as const) {
+      if (spec?.trafficPolicy?.[field] !== undefined) continue;
+      const uncovered = [...subsets].filter(
+        (name) =>
+          name === undefined ||
+          (spec?.subsets ?? []).find((subset) => subset.name === name)?.trafficPolicy?.[field] === undefined,
+      );
+      if (uncovered.length === 0) continue;
+      const named = uncovered.filter((name) => name !== undefined);
+      const subsetsOf = `subset${named.length > 1 ? "s" : ""} ${named.join(", ")} of `;
+      const reached = `${named.length > 0 ? subsetsOf : ""}${spec?.host}`;
+      findings.push(
+        finding(
+          rule.document,
+          ["spec", "trafficPolicy", field],
+          `is missing, and routes reach ${reached}: ${CIRCUIT_BREAKER[field]}`,
+        ),
+      );
+    }
+  }
+  return findings;
+}
+
+/**
+ * Voluntary disruptions (node drains): every Deployment of several pods has a PodDisruptionBudget, and
+ * every budget selects pods and lets at least one of them be evicted, since one that lets none go
+ * blocks every drain of their nodes. Selectors are read by matchLabels, as the manifests write them.
+ */
+function checkDisruptionBudgets(inventory: Inventory): Finding[] {
+  const findings: Finding[] = [];
+  const selectorOf = (budget: Resource<IPodDisruptionBudget>): Labels | undefined => {
+    const selector = budget.object.spec?.selector;
+    // In policy/v1 an empty selector selects every pod of the namespace, and no selector none.
+    return selector === undefined ? undefined : (selector.matchLabels ?? {});
+  };
+  const budgetSelects = (budget: Resource<IPodDisruptionBudget>, deployment: Resource<IDeployment>) => {
+    const selector = selectorOf(budget);
+    return (
+      selector !== undefined &&
+      budget.namespace === deployment.namespace &&
+      selects(selector, podLabels(deployment))
+    );
+  };
+  for (const budget of inventory.podDisruptionBudgets) {
+    const selected = inventory.deployments.filter((deployment) => budgetSelects(budget, deployment));
+    if (selected.length === 0) {
+      const selector = selectorOf(budget);
+      const got =
+        selector === undefined
+          ? "is missing"
+          : `selects ${formatLabels(selector)}, but no Deployment's pods in namespace ${budget.namespace} carry these labels`;
+      findings.push(finding(budget.document, ["spec", "selector"], `${got}: the budget protects nothing`));
+      continue;
+    }
+    const pods = selected.reduce((total, deployment) => total + replicasOf(deployment), 0);
+    const budgetLimit = evictionsAllowed(budget.object, pods);
+    if (budgetLimit === undefined || budgetLimit.evictions > 0) continue;
+    findings.push(
+      finding(
+        budget.document,
+        ["spec", budgetLimit.field],
+        `is ${JSON.stringify(budgetLimit.value)} for the ${pods} pods of ${selected.map((deployment) => `Deployment/${deployment.name}`).join(", ")}: no pod may ever be evicted, so every drain of their nodes blocks; allow one (maxUnavailable: 1), or drop the budget of a single pod`,
+      ),
+    );
+  }
+  for (const deployment of inventory.deployments) {
+    const replicas = replicasOf(deployment);
+    if (replicas <= 1 || inventory.podDisruptionBudgets.some((budget) => budgetSelects(budget, deployment)))
+      continue;
+    findings.push(
+      finding(
+        deployment.document,
+        ["spec", "replicas"],
+        `is ${replicas}, but no PodDisruptionBudget selects these pods: a node drain may evict them all at once; add one with maxUnavailable: 1`,
+      ),
+    );
+  }
+  return findings;
+}
+
+/** Kubernetes runs 1 replica when `replicas` is unset. */
+function replicasOf(deployment: Resource<IDeployment>): number {
+  return deployment.object.spec?.replicas ?? 1;
+}
+
+/**
+ * How many of `pods` pods a budget lets be evicted at once, counted as the disruption controller does
+ * (percentages rounded up); undefined when it sets neither field or a value that is not a number or a
+ * percentage.
+ */
+function evictionsAllowed(
+  budget: IPodDisruptionBudget,
+  pods: number,
+): { field: "maxUnavailable" | "minAvailable"; value: number | string; evictions: number } | undefined {
+  const scaled = (value: number | string) =>
+    typeof value === "number"
+      ? value
+      : /^\d+%$/.test(value)
+        ? Math.ceil((Number.parseInt(value, 10) * pods) / 100)
+        : undefined;
+  const { maxUnavailable, minAvailable } = budget.spec ?? {};
+  if (maxUnavailable !== undefined) {
+    const evictions = scaled(maxUnavailable);
+    return evictions === undefined
+      ? undefined
+      : { field: "maxUnavailable", value: maxUnavailable, evictions };
+  }
+  if (minAvailable !== undefined) {
+    const available = scaled(minAvailable);
+    return available === undefined
+      ? undefined
+      : { field: "minAvailable", value: minAvailable, evictions: pods - available };
+  }
+  return undefined;
 }

@@ -116,8 +116,9 @@ interface RouteDestination {
 /**
  * Returns the documents with the HTTP routes of VirtualService `virtualService` that go to subsets
  * replaced by one destination per entry of `weights`, in its order, keeping the route's host and
- * port. Subsets missing from the manifest's route are added, so the weights alone decide the split;
- * the analyzer then checks that each one is defined. Throws if there is no such route to rewrite.
+ * port and the rule's other fields (its timeout and retries). Subsets missing from the manifest's
+ * route are added, so the weights alone decide the split; the analyzer then checks that each one is
+ * defined. Throws if there is no such route to rewrite.
  */
 export function withRouteWeights(
   documents: readonly ManifestDocument[],
