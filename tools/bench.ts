@@ -86,7 +86,10 @@ async function repeat(runs: number, command: string, env?: NodeJS.ProcessEnv): P
   for (let i = 0; i < runs; i++) results.push(await measure(command, env));
   const times = results.map((r) => r.seconds).sort((a, b) => a - b);
   const peaks = results.map((r) => r.peakMb).filter((p): p is number => p !== undefined);
-  return { seconds: times[Math.floor(times.length / 2)], peakMb: peaks.length ? Math.max(...peaks) : undefined };
+  return {
+    seconds: times[Math.floor(times.length / 2)],
+    peakMb: peaks.length ? Math.max(...peaks) : undefined,
+  };
 }
 
 const mb = (m: Measure) => (m.peakMb === undefined ? "n/a" : `${m.peakMb.toFixed(0)} MB`);
@@ -109,7 +112,10 @@ async function main() {
   const appDefault = await repeat(3, "npx ts-node main.ts", out());
   process.stderr.write("cdktf synth (CLI included)...\n");
   const cliOurs = await measure("npx cdktf synth --output $CDKTF_OUTDIR", out());
-  const cliDefault = await measure('npx cdktf synth --app "npx ts-node main.ts" --output $CDKTF_OUTDIR', out());
+  const cliDefault = await measure(
+    'npx cdktf synth --app "npx ts-node main.ts" --output $CDKTF_OUTDIR',
+    out(),
+  );
   process.stderr.write("test suite...\n");
   const jestOurs = await measure("npx jest --silent");
   const jestDefault = await measure(`npx jest --silent --config '${tsJest}'`);
