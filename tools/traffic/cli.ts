@@ -175,7 +175,7 @@ async function sample(
     });
     return { tally, run };
   } finally {
-    client.close();
+    await client.close();
     progress?.done();
   }
 }
@@ -292,7 +292,7 @@ async function load(options: LoadOptions, io: Io): Promise<ExitCode> {
       },
     });
   } finally {
-    client.close();
+    await client.close();
     progress?.done();
   }
   const summary = summarizeLoad(tally, {

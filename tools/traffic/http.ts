@@ -3,33 +3,64 @@
  * timeout, every run has an overall deadline, and a request never rejects: it ends as an Outcome,
  * so one bad answer cannot crash a run of thousands.
  *
- * It speaks HTTP/1.1 over node:net and node:tls itself (with response-parser.ts) rather than through
- * node:http, whose per-request machinery held this engine to 19-35% of autocannon's rate on the same
- * server, under the 50% the issue asks for; `npm run bench` measures it.
+ * The HTTP/1.1 client is undici's Pool (the client Node's own fetch is built on): `--concurrency`
+ * connections, one request at a time on each. Requests go through `dispatch()` with a small handler
+ * rather than `request()`, whose response stream per request cost about 30% of the rate here;
+ * `npm run bench` measures the engine against autocannon.
  */
-import net from "node:net";
-import tls from "node:tls";
-import { type ParsedResponse, ProtocolError, ResponseParser } from "./response-parser";
+import { type Dispatcher, Pool } from "undici";
 
 /** What one request came to: an HTTP response (any status), or a failure before a full response. */
 export type Outcome =
-  | { readonly kind: "response"; readonly status: number; readonly body: string; readonly latencyMs: number }
+  | {
+      readonly kind: "response";
+      readonly status: number;
+      /** The body, or its first MAX_BODY_BYTES when `oversized`. */
+      readonly body: string;
+      /** The body ran past MAX_BODY_BYTES: not a shopfront answer, whatever its first bytes say. */
+      readonly oversized: boolean;
+      readonly latencyMs: number;
+    }
   | { readonly kind: "failure"; readonly cause: string; readonly latencyMs: number };
 
 /**
- * Shopfront bodies are one short line: a longer body is kept only up to here (and so cannot pass
- * for a `<pod>:<version>` answer), while the connection still reads it to the end.
+ * Shopfront bodies are one short line: a response whose body runs past this is not an answer, and
+ * is not read further (its connection is closed), so that a huge or endless body costs nothing.
  */
-const MAX_BODY_BYTES = 4096;
+export const MAX_BODY_BYTES = 4096;
 
-function causeOf(error: unknown): string {
-  if (error instanceof ProtocolError) return "bad response";
+/** undici's error codes, in the categories the reports count by. */
+const UNDICI_CAUSES: Readonly<Record<string, string>> = {
+  UND_ERR_CONNECT_TIMEOUT: "timeout",
+  UND_ERR_HEADERS_TIMEOUT: "timeout",
+  UND_ERR_BODY_TIMEOUT: "timeout",
+  UND_ERR_HEADERS_OVERFLOW: "bad response",
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: "bad response",
+  UND_ERR_DESTROYED: "closed",
+  UND_ERR_CLOSED: "closed",
+};
+
+/** The category of a failure: `timeout`, `ECONNREFUSED`, `ECONNRESET`, `bad response`, ... */
+export function causeOf(error: unknown): string {
   // Node's happy-eyeballs connect (several addresses of one host) fails with an AggregateError
   // whose own code may be unset; the first attempt's code says why.
   const first = error instanceof AggregateError && error.errors.length > 0 ? error.errors[0] : error;
   const code = (first as NodeJS.ErrnoException | undefined)?.code ?? (error as NodeJS.ErrnoException).code;
-  if (code) return code;
+  // llhttp's parse errors (HPE_INVALID_CONSTANT, ...): the answer is not HTTP/1.x.
+  if (code?.startsWith("HPE_")) return "bad response";
+  if (code === "UND_ERR_SOCKET") {
+    // undici's SocketError: the server closed the connection before the response was complete
+    // ("other side closed", "closed"), or sent what no request asked for ("bad response": bytes on
+    // an idle connection, or a 100 Continue to a GET).
+    return /^bad /.test((error as Error).message) ? "bad response" : "ECONNRESET";
+  }
+  if (code) return UNDICI_CAUSES[code] ?? code;
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A failure that may be the server closing a keep-alive connection just as the request went out. */
+function dropped(cause: string): boolean {
+  return cause === "ECONNRESET" || cause === "EPIPE";
 }
 
 export interface ClientOptions {
@@ -39,199 +70,166 @@ export interface ClientOptions {
   readonly timeoutMs: number;
 }
 
-/** A request from the call to its outcome. */
-interface Exchange {
-  readonly head: Buffer;
-  readonly started: number;
-  readonly resolve: (outcome: Outcome) => void;
-  timer?: NodeJS.Timeout;
-  connection?: Connection;
-  /** A request that failed on a reused connection before any byte came back is sent once more. */
-  retried: boolean;
-  settled: boolean;
-}
+/** One request from the call to its outcome, and undici's handler of its response. */
+class Exchange implements Dispatcher.DispatchHandlers {
+  private readonly started = performance.now();
+  private readonly timer: NodeJS.Timeout;
+  /** Ends the request on its connection; set once undici has given it one. */
+  private abort: ((error?: Error) => void) | undefined;
+  private status = 0;
+  private chunks: Buffer[] = [];
+  private bodyBytes = 0;
+  private retried = false;
+  settled = false;
 
-/** One keep-alive connection, carrying one exchange at a time. */
-interface Connection {
-  readonly socket: net.Socket;
-  readonly parser: ResponseParser;
-  /** Exchanges it has carried: a connection that has carried one may have been closed by the server since. */
-  used: number;
-  exchange?: Exchange;
+  constructor(
+    private readonly client: HttpClient,
+    readonly options: Dispatcher.DispatchOptions,
+    private readonly resolve: (outcome: Outcome) => void,
+  ) {
+    this.timer = setTimeout(() => this.fail("timeout"), client.timeoutMs);
+  }
+
+  onConnect(abort: (error?: Error) => void): void {
+    // Timed out or aborted while it waited for a connection: end it before it is sent.
+    if (this.settled) abort();
+    else this.abort = abort;
+  }
+
+  onHeaders(status: number): boolean {
+    // Called again after an informational (1xx) response, for the final one.
+    this.status = status;
+    this.chunks = [];
+    this.bodyBytes = 0;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.settled) return false;
+    this.bodyBytes += chunk.length;
+    if (this.bodyBytes > MAX_BODY_BYTES) {
+      this.chunks.push(chunk.subarray(0, chunk.length - (this.bodyBytes - MAX_BODY_BYTES)));
+      this.respond(true);
+      this.abort?.();
+      return false;
+    }
+    this.chunks.push(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    this.respond(false);
+  }
+
+  onError(error: Error): void {
+    if (this.settled) return;
+    const cause = causeOf(error);
+    // The server may close an idle keep-alive connection just as a request goes out on it, and
+    // undici fails that request rather than send it again: a GET that got no byte of a response
+    // back is safe to send once more (on a fresh connection, or another kept-alive one).
+    if (this.status === 0 && !this.retried && dropped(cause)) {
+      this.retried = true;
+      this.abort = undefined;
+      this.client.send(this);
+      return;
+    }
+    this.settle({ kind: "failure", cause, latencyMs: performance.now() - this.started });
+  }
+
+  /** Ends the request as a failure with `cause`; its connection, mid-exchange, is closed. */
+  fail(cause: string): void {
+    if (this.settled) return;
+    this.settle({ kind: "failure", cause, latencyMs: performance.now() - this.started });
+    this.abort?.();
+  }
+
+  private respond(oversized: boolean): void {
+    if (this.settled) return;
+    const chunks = this.chunks;
+    const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    this.settle({
+      kind: "response",
+      status: this.status,
+      body: body.toString("utf8"),
+      oversized,
+      latencyMs: performance.now() - this.started,
+    });
+  }
+
+  private settle(outcome: Outcome): void {
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.client.finished(this);
+    this.resolve(outcome);
+  }
 }
 
 /** A keep-alive client for one target. `abortAll` ends every request in flight; `close` frees sockets. */
 export class HttpClient {
-  private readonly connections = new Set<Connection>();
-  private readonly idle: Connection[] = [];
-  private readonly queue: Exchange[] = [];
-  /** The request head per path, built once. */
-  private readonly heads = new Map<string | undefined, Buffer>();
-  private readonly connectOptions: net.NetConnectOpts & tls.ConnectionOptions;
-  private readonly secure: boolean;
+  private readonly pool: Pool;
+  private readonly inFlight = new Set<Exchange>();
+  /** The dispatch options per path, built once. */
+  private readonly requests = new Map<string | undefined, Dispatcher.DispatchOptions>();
+  readonly timeoutMs: number;
 
   constructor(
     readonly url: URL,
-    private readonly options: ClientOptions,
+    options: ClientOptions,
   ) {
-    this.secure = url.protocol === "https:";
-    // URL keeps an IPv6 literal in brackets; sockets want it bare.
-    const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
-    const port = Number(url.port || (this.secure ? 443 : 80));
-    // SNI takes a host name, never an IP address.
-    const servername = net.isIP(host) === 0 ? host : undefined;
-    this.connectOptions = { host, port, servername, noDelay: true };
+    this.timeoutMs = options.timeoutMs;
+    this.pool = new Pool(url.origin, {
+      connections: options.maxSockets,
+      pipelining: 1,
+      // Each request's own timer bounds it from the call to its last byte, a wait for a connection
+      // included; undici's timers would only bound parts of that.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      connect: { timeout: options.timeoutMs, noDelay: true },
+    });
   }
 
-  private headFor(path: string | undefined): Buffer {
-    let head = this.heads.get(path);
-    if (!head) {
+  private requestFor(path: string | undefined): Dispatcher.DispatchOptions {
+    let request = this.requests.get(path);
+    if (!request) {
       const target = path === undefined ? this.url : new URL(path, this.url);
-      head = Buffer.from(
-        `GET ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\n` +
-          "User-Agent: shopfront-traffic\r\nAccept: */*\r\n\r\n",
-        "latin1",
-      );
-      this.heads.set(path, head);
+      request = {
+        method: "GET",
+        path: `${target.pathname}${target.search}`,
+        headers: ["user-agent", "shopfront-traffic", "accept", "*/*"],
+      };
+      this.requests.set(path, request);
     }
-    return head;
+    return request;
   }
 
   /** GETs `path` (default: the URL's own path and query). Never rejects. */
   get(path?: string): Promise<Outcome> {
     return new Promise<Outcome>((resolve) => {
-      const exchange: Exchange = {
-        head: this.headFor(path),
-        started: performance.now(),
-        resolve,
-        retried: false,
-        settled: false,
-      };
-      exchange.timer = setTimeout(() => this.fail(exchange, "timeout"), this.options.timeoutMs);
-      this.queue.push(exchange);
-      this.dispatch();
+      const exchange = new Exchange(this, this.requestFor(path), resolve);
+      this.inFlight.add(exchange);
+      this.send(exchange);
     });
+  }
+
+  /** @internal Hands an exchange to the pool (again, for a retry). */
+  send(exchange: Exchange): void {
+    this.pool.dispatch(exchange.options, exchange);
+  }
+
+  /** @internal An exchange has its outcome. */
+  finished(exchange: Exchange): void {
+    this.inFlight.delete(exchange);
   }
 
   /** Ends every request in flight or waiting; each resolves as a failure with `cause`. */
   abortAll(cause: string): void {
-    for (const exchange of [...this.queue]) this.fail(exchange, cause);
-    for (const connection of [...this.connections]) {
-      if (connection.exchange) this.fail(connection.exchange, cause);
-    }
+    for (const exchange of [...this.inFlight]) exchange.fail(cause);
   }
 
-  close(): void {
+  /** Ends what is left in flight as `closed` and closes every connection. */
+  async close(): Promise<void> {
     this.abortAll("closed");
-    for (const connection of [...this.connections]) this.drop(connection);
-  }
-
-  /** Hands waiting requests to idle connections, opening new ones up to `maxSockets`. */
-  private dispatch(): void {
-    while (this.queue.length > 0) {
-      let connection = this.idle.pop();
-      if (!connection) {
-        if (this.connections.size >= this.options.maxSockets) return;
-        connection = this.open();
-      }
-      const exchange = this.queue.shift() as Exchange;
-      exchange.connection = connection;
-      connection.exchange = exchange;
-      connection.used++;
-      connection.parser.reset();
-      connection.socket.write(exchange.head);
-    }
-  }
-
-  private open(): Connection {
-    const socket = this.secure ? tls.connect(this.connectOptions) : net.connect(this.connectOptions);
-    const connection: Connection = { socket, parser: new ResponseParser(MAX_BODY_BYTES), used: 0 };
-    this.connections.add(connection);
-    socket.on("data", (chunk: Buffer) => {
-      const exchange = connection.exchange;
-      if (!exchange) {
-        // Bytes nobody asked for: the connection is out of step with its requests.
-        this.drop(connection);
-        return;
-      }
-      let response: ParsedResponse | undefined;
-      try {
-        response = connection.parser.feed(chunk);
-      } catch (error) {
-        this.lost(connection, error);
-        return;
-      }
-      if (response) this.answer(connection, exchange, response);
-    });
-    socket.on("end", () => {
-      const response = connection.exchange && connection.parser.end();
-      if (connection.exchange && response) this.answer(connection, connection.exchange, response);
-      else this.lost(connection, Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }));
-    });
-    socket.on("error", (error) => this.lost(connection, error));
-    socket.on("close", () =>
-      this.lost(connection, Object.assign(new Error("socket closed"), { code: "ECONNRESET" })),
-    );
-    return connection;
-  }
-
-  private answer(connection: Connection, exchange: Exchange, response: ParsedResponse): void {
-    connection.exchange = undefined;
-    if (response.close) this.drop(connection);
-    else this.idle.push(connection);
-    this.settle(exchange, {
-      kind: "response",
-      status: response.status,
-      body: response.body.toString("utf8"),
-      latencyMs: performance.now() - exchange.started,
-    });
-    this.dispatch();
-  }
-
-  /** The connection failed or closed: its request, if any, fails (or goes once more on a fresh one). */
-  private lost(connection: Connection, error: unknown): void {
-    const exchange = connection.exchange;
-    this.drop(connection);
-    if (!exchange || exchange.settled) return;
-    // The server may close an idle keep-alive connection just as a request goes out on it; a GET
-    // that got no byte back is safe to send again, once.
-    if (connection.used > 1 && !connection.parser.started && !exchange.retried) {
-      exchange.retried = true;
-      exchange.connection = undefined;
-      this.queue.unshift(exchange);
-    } else {
-      this.settle(exchange, {
-        kind: "failure",
-        cause: causeOf(error),
-        latencyMs: performance.now() - exchange.started,
-      });
-    }
-    this.dispatch();
-  }
-
-  /** Ends a request as a failure; its connection, mid-exchange, cannot be reused. */
-  private fail(exchange: Exchange, cause: string): void {
-    if (exchange.settled) return;
-    const waiting = this.queue.indexOf(exchange);
-    if (waiting >= 0) this.queue.splice(waiting, 1);
-    if (exchange.connection) this.drop(exchange.connection);
-    this.settle(exchange, { kind: "failure", cause, latencyMs: performance.now() - exchange.started });
-    this.dispatch();
-  }
-
-  private settle(exchange: Exchange, outcome: Outcome): void {
-    if (exchange.settled) return;
-    exchange.settled = true;
-    clearTimeout(exchange.timer);
-    exchange.resolve(outcome);
-  }
-
-  private drop(connection: Connection): void {
-    if (!this.connections.delete(connection)) return;
-    const idle = this.idle.indexOf(connection);
-    if (idle >= 0) this.idle.splice(idle, 1);
-    connection.exchange = undefined;
-    connection.socket.destroy();
+    await this.pool.destroy();
   }
 }
 

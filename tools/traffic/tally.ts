@@ -52,7 +52,8 @@ export class Tally {
       this.errors++;
       return;
     }
-    const answer = parseAnswer(outcome.body);
+    // A body over the size cap was cut short: whatever its first bytes say, it is not an answer.
+    const answer = outcome.oversized ? undefined : parseAnswer(outcome.body);
     if (!answer) {
       this.errors++;
       this.badBodies++;
