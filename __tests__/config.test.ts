@@ -133,7 +133,8 @@ describe("config", () => {
 
   it("makes main.ts exit non-zero, name the problem and write no stack", () => {
     const outdir = path.join(mkdtempSync(path.join(tmpdir(), "shopfront-config-")), "cdktf.out");
-    const result = spawnSync(process.execPath, [require.resolve("tsx/cli"), "main.ts"], {
+    // tools/app.js is what cdktf.json runs: main.ts, compiled.
+    const result = spawnSync(process.execPath, ["tools/app.js"], {
       env: { ...process.env, AWS_REGION: "moon-base-9!", CDKTF_OUTDIR: outdir },
       encoding: "utf8",
     });

@@ -1,5 +1,6 @@
 import { TerraformStack, Testing } from "cdktf";
 import { parse } from "yaml";
+import "./matchers";
 import { type Env, loadConfig } from "../modules/config";
 import { buildStacks } from "../stacks/app";
 

@@ -6,6 +6,7 @@ import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { TerraformStack, Testing } from "cdktf";
 import { ConfigError, loadConfig, type ShopfrontConfig } from "../modules/config";
 import { Shopfront, ShopfrontManifestError } from "../modules/shopfront";
+import "./matchers";
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON, read field by field.
 type Json = any;

@@ -103,7 +103,6 @@ async function main() {
     roots: ["<rootDir>/__tests__"],
     testMatch: ["**/*.test.ts"],
     transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
-    setupFilesAfterEnv: ["<rootDir>/__tests__/setup.ts"],
     testTimeout: 120000,
   });
 
