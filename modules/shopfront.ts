@@ -3,7 +3,7 @@ import { Manifest } from "@cdktf/provider-kubernetes/lib/manifest";
 import type { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { Annotations } from "cdktf";
 import { Construct } from "constructs";
-import { analyze } from "../tools/analyze/analyzer";
+import { analyzeCached } from "../tools/analyze/cache";
 import { type Finding, formatFinding } from "../tools/analyze/finding";
 import {
   type ManifestDocument,
@@ -42,6 +42,8 @@ const defaultProps = {
   // This file (modules/) and the esbuild bundle that tools/app.js runs (.build/) both sit one level
   // below the repository root.
   manifestsDir: join(__dirname, "..", "manifests"),
+  /** Remembered analyzer verdicts (gitignored), beside the compiled app in .build/. */
+  analysisCacheDir: join(__dirname, "..", ".build", "analysis"),
   /** Named, so that `kubectl get -o yaml --show-managed-fields` tells who owns a field. */
   fieldManager: "shopfront-stack",
 };
@@ -92,7 +94,7 @@ export class Shopfront extends Construct {
         ? selected
         : withRouteWeights(selected, props.config.weights, SHOPFRONT_VIRTUAL_SERVICE);
 
-    const findings = [...parsed.findings, ...analyze(documents)];
+    const findings = [...parsed.findings, ...analyzeCached(documents, {}, defaultProps.analysisCacheDir)];
     const errors = findings.filter((finding) => finding.severity === "error");
     if (errors.length > 0) throw new ShopfrontManifestError(errors);
     // What is left are warnings: cdktf prints them at synth.
