@@ -2,17 +2,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ConfigError, loadConfig, VERSIONS } from "../modules/config";
-
-function problemsOf(env: Record<string, string>): readonly string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error(`no error for ${JSON.stringify(env)}`);
-}
+import { loadConfig, VERSIONS } from "../modules/config";
+import { problemsOf } from "./config-problems";
 
 describe("config", () => {
   it("defaults to the walkthrough's values", () => {

@@ -3,21 +3,12 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Testing } from "cdktf";
-import { ConfigError, loadConfig } from "../modules/config";
+import { loadConfig } from "../modules/config";
 import { buildStacks } from "../stacks/app";
+import { problemsOf } from "./config-problems";
 import { buildTestStacks, resources, synth, synthJson } from "./helpers";
 
 const REMOTE_STATE = "data.terraform_remote_state.cross-stack-reference-input-eks-cluster-stack.outputs";
-
-function problemsOf(env: Record<string, string>): readonly string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error(`no error for ${JSON.stringify(env)}`);
-}
 
 type Blocks = Record<string, Record<string, { depends_on?: string[] }>>;
 
