@@ -5,10 +5,8 @@
  */
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { TerraformStack, Testing } from "cdktf";
-import type { ShopfrontConfig } from "../modules/config";
-import { INGRESS_GATEWAY_NAME } from "../modules/istio";
+import { INGRESS_GATEWAY_NAME, INGRESS_GATEWAY_PRINCIPAL, type ShopfrontConfig } from "../modules/config";
 import { Shopfront } from "../modules/shopfront";
-import { INGRESS_GATEWAY_PRINCIPAL } from "../tools/analyze/analyzer";
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON, read field by field.
 type Json = any;

@@ -87,8 +87,20 @@ export interface NodeGroupConfig {
 /** The shopfront's versions, as the Deployments' `version` labels and the DestinationRule's subsets. */
 export const SHOPFRONT_VERSIONS = ["v1", "v2", "v3", "v4"] as const;
 
+/**
+ * Release name of the ingress gateway. The gateway chart names its Deployment, Service and
+ * ServiceAccount after the release: the Service name istioctl, the walkthrough and users' scripts expect.
+ */
+export const INGRESS_GATEWAY_NAME = "istio-ingressgateway";
+
 /** Labels of the ingress gateway pods that istio-stack deploys; the shopfront Gateway selects them. */
-export const INGRESS_GATEWAY_LABELS = { app: "istio-ingressgateway", istio: "ingressgateway" } as const;
+export const INGRESS_GATEWAY_LABELS = { app: INGRESS_GATEWAY_NAME, istio: "ingressgateway" } as const;
+
+/**
+ * Identity of that gateway, as AuthorizationPolicy principals name it
+ * (`<trust domain>/ns/<namespace>/sa/<ServiceAccount>`): Istio's default trust domain, istio-system.
+ */
+export const INGRESS_GATEWAY_PRINCIPAL = `cluster.local/ns/istio-system/sa/${INGRESS_GATEWAY_NAME}`;
 
 /** The observability addons istio-stack can install. */
 export const ISTIO_ADDONS = ["prometheus", "grafana", "kiali"] as const;

@@ -5,15 +5,12 @@ import { stringify } from "yaml";
 import {
   CHART_REPOSITORIES,
   INGRESS_GATEWAY_LABELS,
+  INGRESS_GATEWAY_NAME,
   type IngressServiceType,
   type MeshProfile,
 } from "./config";
 
-/**
- * The gateways' release names. The gateway chart names its Deployment, Service and ServiceAccount after
- * the release, so these are the Service names that istioctl, the walkthrough and users' scripts expect.
- */
-export const INGRESS_GATEWAY_NAME = "istio-ingressgateway";
+/** The egress gateway's release name, hence its Service's, as the demo profile names it. */
 export const EGRESS_GATEWAY_NAME = "istio-egressgateway";
 
 /** Labels of the egress gateway pods, as the demo profile sets them. */

@@ -2,8 +2,8 @@ import { HelmProvider } from "@cdktf/provider-helm/lib/provider";
 import { DataKubernetesServiceV1 } from "@cdktf/provider-kubernetes/lib/data-kubernetes-service-v1";
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
-import { type Config, STACK_NAMES } from "../modules/config";
-import { INGRESS_GATEWAY_NAME, Istio } from "../modules/istio";
+import { type Config, INGRESS_GATEWAY_NAME, STACK_NAMES } from "../modules/config";
+import { Istio } from "../modules/istio";
 import { Observability } from "../modules/observability";
 import {
   type ClusterConnection,

@@ -23,16 +23,9 @@ import type { INamespace } from "kubernetes-models/v1/Namespace";
 import { Namespace } from "kubernetes-models/v1/Namespace";
 import type { IService } from "kubernetes-models/v1/Service";
 import { Service } from "kubernetes-models/v1/Service";
-import { INGRESS_GATEWAY_LABELS } from "../../modules/config";
+import { INGRESS_GATEWAY_LABELS, INGRESS_GATEWAY_PRINCIPAL } from "../../modules/config";
 import { type Finding, fieldPath } from "./finding";
 import { type ManifestDocument, resourceName } from "./manifests";
-
-/**
- * Identity of the ingress gateway that istio-stack installs, as AuthorizationPolicy principals name it
- * (`<trust domain>/ns/<namespace>/sa/<ServiceAccount>`): Istio's default trust domain, and the
- * ServiceAccount that the gateway chart names after its release, istio-ingressgateway in istio-system.
- */
-export const INGRESS_GATEWAY_PRINCIPAL = "cluster.local/ns/istio-system/sa/istio-ingressgateway";
 
 /** The most retries a route may make: each one adds load to a version that is already failing. */
 const MAX_RETRY_ATTEMPTS = 3;
