@@ -98,10 +98,11 @@ const row = (name: string, ours: Measure, theirs: Measure) =>
 
 async function main() {
   const out = () => ({ CDKTF_OUTDIR: path.join(mkdtempSync(path.join(tmpdir(), "bench-")), "cdktf.out") });
+  // The project's jest settings with ts-jest as the transformer: the same suites and workers, so the
+  // difference is the transformer's.
+  const { jest: projectJest } = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
   const tsJest = JSON.stringify({
-    testEnvironment: "node",
-    roots: ["<rootDir>/__tests__"],
-    testMatch: ["**/*.test.ts"],
+    ...projectJest,
     transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
     testTimeout: 120000,
   });
