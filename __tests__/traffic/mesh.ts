@@ -4,7 +4,7 @@
  * proxies to that pod. Plus the broken targets the tool must survive.
  */
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 
 export interface Pod {
   readonly hostname: string;
@@ -112,13 +112,24 @@ export async function startSilentServer(): Promise<string> {
   return `http://127.0.0.1:${port}/`;
 }
 
-/** A port that was just bound and closed: nothing listens there. */
+/**
+ * A port where nothing listens, and where no test server can start later: one below 1024, outside
+ * the ephemeral range that port-0 servers (these tests', in every jest worker) are given. A port
+ * merely bound and closed can be handed to the next server, which then answers, or never does.
+ */
 export async function deadPort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  for (let port = 1; port < 1024; port++) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, "127.0.0.1");
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once("error", (error: NodeJS.ErrnoException) => resolve(error.code === "ECONNREFUSED"));
+    });
+    if (refused) return port;
+  }
+  throw new Error("every port below 1024 on 127.0.0.1 is in use");
 }
 
 /** The walkthrough's mesh: 3 pods of v1, 2 of v2, 1 each of v3 and v4. */
