@@ -6,7 +6,7 @@ import path from "node:path";
 import { errors } from "undici";
 import { causeOf, HttpClient, MAX_BODY_BYTES, type Outcome, runBatch } from "../../tools/traffic/http";
 import { Tally } from "../../tools/traffic/tally";
-import { closeAll, startFixedServer, startSilentServer } from "./mesh";
+import { closeAll, deadPort, startFixedServer, startSilentServer } from "./mesh";
 
 const TLS_FIXTURES = path.join(__dirname, "..", "fixtures", "traffic", "tls");
 
@@ -121,9 +121,7 @@ describe("request engine", () => {
   });
 
   test("a refused connection fails with ECONNREFUSED", async () => {
-    const server = await rawServer(() => {});
-    await server.close();
-    const outcomes = await getInTurn(server.url, 1);
+    const outcomes = await getInTurn(new URL(`http://127.0.0.1:${await deadPort()}/`), 1);
     expect(outcomes).toMatchObject([{ kind: "failure", cause: "ECONNREFUSED" }]);
   });
 
