@@ -4,21 +4,35 @@ import "./matchers";
 import { type Env, loadConfig } from "../modules/config";
 import { buildStacks } from "../stacks/app";
 
+const built = new Map<string, ReturnType<typeof buildStacks>>();
+const synthesized = new WeakMap<TerraformStack, string>();
+
 /**
  * All stacks, built from `env` as main.ts builds them, with cross-stack references resolved into
  * outputs and remote state reads as `app.synth()` does (Testing.synth alone leaves them as plain
  * references to the other stack's resources).
  */
 export function buildTestStacks(env: Env = {}) {
-  const app = Testing.app();
-  const stacks = buildStacks(app, loadConfig(env));
-  for (const stack of app.node.findAll().filter(TerraformStack.isStack)) stack.prepareStack();
+  // Built once per settings in a test file: the tests only read the stacks.
+  const key = JSON.stringify(Object.entries(env).sort());
+  let stacks = built.get(key);
+  if (!stacks) {
+    const app = Testing.app();
+    stacks = buildStacks(app, loadConfig(env));
+    for (const stack of app.node.findAll().filter(TerraformStack.isStack)) stack.prepareStack();
+    built.set(key, stacks);
+  }
   return stacks;
 }
 
 /** The stack's Terraform JSON as a string, for cdktf's matchers; machine paths replaced by <project>. */
 export function synth(stack: TerraformStack): string {
-  return Testing.synth(stack).split(process.cwd()).join("<project>");
+  let json = synthesized.get(stack);
+  if (json === undefined) {
+    json = Testing.synth(stack).split(process.cwd()).join("<project>");
+    synthesized.set(stack, json);
+  }
+  return json;
 }
 
 /** The stack's Terraform JSON, parsed. */
