@@ -193,6 +193,25 @@ function emit<S extends { exitCode: ExitCode; problems: readonly string[] }>(
   return summary.exitCode;
 }
 
+/**
+ * The target resolved and sampled, for `count` and `pods`: the tally, and what both commands'
+ * summaries say about the run itself.
+ */
+async function sampleTarget(options: TargetOptions, settings: ReturnType<typeof sampleOf>, io: Io) {
+  const url = urlOf(options, io);
+  const { tally, run } = await sample(url.value, settings, io);
+  const context = {
+    url: url.value,
+    urlSource: url.source,
+    maxErrorRate: settings.maxErrorRate,
+    run,
+    requested: settings.requests,
+    concurrency: settings.concurrency,
+    alpha: settings.alpha,
+  };
+  return { tally, context };
+}
+
 async function count(options: CountOptions, io: Io): Promise<ExitCode> {
   const settings = sampleOf(options);
   const expected = resolveExpected({
@@ -201,18 +220,11 @@ async function count(options: CountOptions, io: Io): Promise<ExitCode> {
     cwd: io.cwd,
     manifestsFile: options.manifests,
   });
-  const url = urlOf(options, io);
-  const { tally, run } = await sample(url.value, settings, io);
+  const { tally, context } = await sampleTarget(options, settings, io);
   const summary = summarizeCount(tally, {
-    url: url.value,
-    urlSource: url.source,
-    maxErrorRate: settings.maxErrorRate,
-    run,
-    requested: settings.requests,
-    concurrency: settings.concurrency,
+    ...context,
     expected: expected.value,
     expectedSource: expected.source,
-    alpha: settings.alpha,
   });
   return emit(summary, countText, options.json, io);
 }
@@ -229,19 +241,8 @@ async function pods(options: PodsOptions, io: Io): Promise<ExitCode> {
           replicasFromManifests(path.resolve(io.cwd, options.manifests), options.version),
           path.dirname(options.manifests),
         );
-  const url = urlOf(options, io);
-  const { tally, run } = await sample(url.value, settings, io);
-  const summary = summarizePods(tally, {
-    url: url.value,
-    urlSource: url.source,
-    maxErrorRate: settings.maxErrorRate,
-    run,
-    requested: settings.requests,
-    concurrency: settings.concurrency,
-    version: options.version,
-    replicas,
-    alpha: settings.alpha,
-  });
+  const { tally, context } = await sampleTarget(options, settings, io);
+  const summary = summarizePods(tally, { ...context, version: options.version, replicas });
   return emit(summary, podsText, options.json, io);
 }
 
