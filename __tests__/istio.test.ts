@@ -7,6 +7,7 @@ type Json = Record<string, unknown>;
 
 const ISTIO_RELEASES = {
   "istio-base": "base",
+  "istio-cni": "cni",
   istiod: "istiod",
   "istio-ingressgateway": "gateway",
   "istio-egressgateway": "gateway",
@@ -16,7 +17,7 @@ describe("Istio (istio-stack)", () => {
   const { istio } = buildTestStacks();
   const json = synth(istio);
 
-  it("installs base, istiod and the gateway chart twice from Istio's repository, at the one Istio version", () => {
+  it("installs base, cni, istiod and the gateway chart twice from Istio's repository, at the one Istio version", () => {
     for (const [name, chart] of Object.entries(ISTIO_RELEASES)) {
       expect(json).toHaveResourceWithProperties(Release, {
         name,
@@ -28,7 +29,7 @@ describe("Istio (istio-stack)", () => {
     }
     expect(
       Object.keys(resources(istio, "helm_release")).filter((id) => id.startsWith("istio_")),
-    ).toHaveLength(4);
+    ).toHaveLength(5);
   });
 
   it("pins a supported Istio release whose Kubernetes range covers every Kubernetes version we accept", () => {
@@ -37,18 +38,26 @@ describe("Istio (istio-stack)", () => {
     expect(VERSIONS.supportedIstio[minor]).toEqual(expect.arrayContaining([...VERSIONS.supportedKubernetes]));
   });
 
-  it("creates istio-system and installs the CRDs into it before anything else", () => {
+  it("creates istio-system, privileged for Pod Security Admission as Istio documents for the CNI agent, and installs the CRDs into it before anything else", () => {
     const namespaces = Object.entries(resources(istio, "kubernetes_namespace_v1"));
     expect(namespaces).toHaveLength(1);
     const [[id, namespace]] = namespaces;
-    expect(namespace.metadata).toEqual({ name: "istio-system" });
+    expect(namespace.metadata).toEqual({
+      name: "istio-system",
+      labels: {
+        "pod-security.kubernetes.io/enforce": "privileged",
+        "pod-security.kubernetes.io/enforce-version": "latest",
+      },
+    });
     expect(helmRelease(istio, "istio-base").config.depends_on).toEqual([`kubernetes_namespace_v1.${id}`]);
   });
 
-  it("orders base, then istiod, then both gateways", () => {
+  it("orders base, then the CNI node agent, then istiod, then both gateways", () => {
     const base = helmRelease(istio, "istio-base");
+    const cni = helmRelease(istio, "istio-cni");
     const istiod = helmRelease(istio, "istiod");
-    expect(istiod.config.depends_on).toEqual([base.address]);
+    expect(cni.config.depends_on).toEqual([base.address]);
+    expect(istiod.config.depends_on).toEqual([cni.address]);
     for (const gateway of ["istio-ingressgateway", "istio-egressgateway"]) {
       expect(helmRelease(istio, gateway).config.depends_on).toEqual([istiod.address]);
     }
@@ -68,17 +77,20 @@ describe("Istio (istio-stack)", () => {
     expect(helmRelease(istio, "istiod").values.meshConfig).toEqual({
       accessLogFile: "/dev/stdout",
       enablePrometheusMerge: true,
+      outboundTrafficPolicy: { mode: "ALLOW_ANY" },
     });
   });
 
   it("sizes istiod and the proxies as the demo profile does, to fit two t3.medium nodes", () => {
-    const { pilot, global } = helmRelease(istio, "istiod").values as { pilot: Json; global: Json };
-    expect(pilot).toEqual({
+    const { global, ...values } = helmRelease(istio, "istiod").values as { global: Json } & Json;
+    expect(values).toMatchObject({
       autoscaleEnabled: false,
       replicaCount: 1,
       resources: { requests: { cpu: "100m", memory: "256Mi" } },
       topologySpreadConstraints: [],
     });
+    // At the top level, where the istiod chart has them since 1.24: not under the legacy `pilot.` prefix.
+    expect(values).not.toHaveProperty("pilot");
     expect(global).toEqual({
       proxy: { resources: { requests: { cpu: "10m", memory: "40Mi" } } },
       defaultPodDisruptionBudget: { enabled: false },
@@ -101,7 +113,9 @@ describe("Istio (istio-stack)", () => {
       annotations: {
         "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
         "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+        "service.beta.kubernetes.io/aws-load-balancer-internal": "false",
       },
+      loadBalancerSourceRanges: ["0.0.0.0/0"],
     });
   });
 
@@ -121,10 +135,15 @@ describe("Istio (istio-stack)", () => {
       type: "NodePort",
       annotations: { "example.com/team": "mesh", owner: "platform" },
     });
+    // With no annotations of their own, only the scheme the source ranges decide.
     const { istio: bare } = buildTestStacks({ INGRESS_SERVICE_ANNOTATIONS: "none" });
     expect(helmRelease(bare, "istio-ingressgateway").values.service).toEqual({
       type: "LoadBalancer",
-      annotations: {},
+      annotations: {
+        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+        "service.beta.kubernetes.io/aws-load-balancer-internal": "false",
+      },
+      loadBalancerSourceRanges: ["0.0.0.0/0"],
     });
     expect(NLB_ANNOTATIONS).not.toEqual({});
   });

@@ -1,6 +1,6 @@
 import { Release } from "@cdktf/provider-helm/lib/release";
 import { VERSIONS } from "../modules/config";
-import { ANNOTATED_PODS_JOB } from "../modules/observability";
+import { ANNOTATED_PODS_JOB } from "../modules/addons/prometheus";
 import { buildTestStacks, helmRelease, resources, synth } from "./helpers";
 
 type Json = Record<string, unknown>;
@@ -195,6 +195,7 @@ describe("Observability (istio-stack)", () => {
       const { istio: none } = buildTestStacks({ ISTIO_ADDONS: "none" });
       expect(releaseNames(none).sort()).toEqual([
         "istio-base",
+        "istio-cni",
         "istio-egressgateway",
         "istio-ingressgateway",
         "istiod",
