@@ -147,9 +147,15 @@ describe("istio-stack", () => {
       const [namespaceId] = Object.keys(resources(stacks.istio, "kubernetes_namespace_v1"));
       const namespace = `kubernetes_namespace_v1.${namespaceId}`;
       const beneathIstiod = [addressOf("istiod"), addressOf("istio-cni"), addressOf("istio-base"), namespace];
-      expect([...dependenciesOf(json, addressOf("istio-ingressgateway"))].sort()).toEqual(beneathIstiod.sort());
-      expect([...dependenciesOf(json, addressOf("istio-egressgateway"))].sort()).toEqual(beneathIstiod.sort());
-      expect(dependenciesOf(json, addressOf("istio-cni"))).toEqual(new Set([addressOf("istio-base"), namespace]));
+      expect([...dependenciesOf(json, addressOf("istio-ingressgateway"))].sort()).toEqual(
+        beneathIstiod.sort(),
+      );
+      expect([...dependenciesOf(json, addressOf("istio-egressgateway"))].sort()).toEqual(
+        beneathIstiod.sort(),
+      );
+      expect(dependenciesOf(json, addressOf("istio-cni"))).toEqual(
+        new Set([addressOf("istio-base"), namespace]),
+      );
       expect(dependenciesOf(json, addressOf("istio-base"))).toEqual(new Set([namespace]));
     });
 

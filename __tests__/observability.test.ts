@@ -1,6 +1,6 @@
 import { Release } from "@cdktf/provider-helm/lib/release";
-import { VERSIONS } from "../modules/config";
 import { ANNOTATED_PODS_JOB } from "../modules/addons/prometheus";
+import { VERSIONS } from "../modules/config";
 import { buildTestStacks, helmRelease, resources, synth } from "./helpers";
 
 type Json = Record<string, unknown>;
