@@ -1,6 +1,9 @@
+import { HelmProvider } from "@cdktf/provider-helm/lib/provider";
 import { Release } from "@cdktf/provider-helm/lib/release";
+import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
+import { TerraformStack, Testing } from "cdktf";
 import { INGRESS_GATEWAY_LABELS, NLB_ANNOTATIONS, VERSIONS } from "../modules/config";
-import { EGRESS_GATEWAY_LABELS } from "../modules/istio";
+import { EGRESS_GATEWAY_LABELS, Istio, type IstioProps } from "../modules/istio";
 import { buildTestStacks, helmRelease, resources, synth } from "./helpers";
 
 type Json = Record<string, unknown>;
@@ -153,5 +156,158 @@ describe("Istio (istio-stack)", () => {
     for (const name of Object.keys(ISTIO_RELEASES)) {
       expect(helmRelease(other, name).config.version).toBe("1.31.0");
     }
+  });
+});
+
+/** The Istio construct alone in a stack, with `props` over the least it needs. */
+function istioAlone(props: Partial<IstioProps> = {}) {
+  const stack = new TerraformStack(Testing.app(), "istio-alone");
+  new HelmProvider(stack, "helm", {});
+  new KubernetesProvider(stack, "kubernetes", {});
+  const istio = new Istio(stack, "istio", { version: VERSIONS.istio, ingressSourceCidrs: [], ...props });
+  return { stack, istio, service: () => helmRelease(stack, "istio-ingressgateway").values.service };
+}
+
+const CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+const ANNOTATION = {
+  type: "service.beta.kubernetes.io/aws-load-balancer-type",
+  scheme: "service.beta.kubernetes.io/aws-load-balancer-scheme",
+  internal: "service.beta.kubernetes.io/aws-load-balancer-internal",
+  certificate: "service.beta.kubernetes.io/aws-load-balancer-ssl-cert",
+  tlsPorts: "service.beta.kubernetes.io/aws-load-balancer-ssl-ports",
+  tlsPolicy: "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy",
+};
+
+describe("Istio construct: ingress source ranges and TLS", () => {
+  it("puts the ingress behind an internal load balancer when no source CIDR is given", () => {
+    const service = istioAlone({ ingressServiceAnnotations: NLB_ANNOTATIONS }).service();
+    expect(service.annotations).toEqual({
+      [ANNOTATION.type]: "nlb",
+      // EKS's service controller reads `internal`; the AWS Load Balancer Controller reads `scheme`.
+      [ANNOTATION.internal]: "true",
+      [ANNOTATION.scheme]: "internal",
+    });
+    expect(service).not.toHaveProperty("loadBalancerSourceRanges");
+  });
+
+  it("makes it internet-facing and open to the given source CIDRs only", () => {
+    const service = istioAlone({ ingressSourceCidrs: ["203.0.113.0/24", "198.51.100.7/32"] }).service();
+    expect(service.annotations).toEqual({
+      [ANNOTATION.internal]: "false",
+      [ANNOTATION.scheme]: "internet-facing",
+    });
+    expect(service.loadBalancerSourceRanges).toEqual(["203.0.113.0/24", "198.51.100.7/32"]);
+  });
+
+  it("decides the scheme itself, whatever the Service annotations say", () => {
+    const service = istioAlone({
+      ingressServiceAnnotations: { [ANNOTATION.scheme]: "internet-facing", [ANNOTATION.internal]: "false" },
+    }).service();
+    expect(service.annotations).toEqual({ [ANNOTATION.internal]: "true", [ANNOTATION.scheme]: "internal" });
+  });
+
+  it("serves plain HTTP on the chart's ports when no certificate is given", () => {
+    const { istio, service } = istioAlone({ ingressSourceCidrs: ["203.0.113.0/24"] });
+    expect(service()).not.toHaveProperty("ports");
+    expect(Object.keys(service().annotations)).not.toContain(ANNOTATION.certificate);
+    expect(istio.ingressProtocol).toBe("http");
+  });
+
+  it("with a certificate, terminates TLS on 443 with a TLS 1.2+ policy, forwards plain HTTP to the gateway's port 80, and closes 80", () => {
+    const { istio, service } = istioAlone({
+      ingressSourceCidrs: ["203.0.113.0/24"],
+      ingressCertificateArn: CERTIFICATE,
+    });
+    expect(service().annotations).toMatchObject({
+      [ANNOTATION.certificate]: CERTIFICATE,
+      [ANNOTATION.tlsPorts]: "443",
+      [ANNOTATION.tlsPolicy]: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    });
+    expect(service().ports).toEqual([
+      { name: "status-port", port: 15021, protocol: "TCP", targetPort: 15021 },
+      { name: "https", port: 443, protocol: "TCP", targetPort: 80 },
+    ]);
+    expect(service().ports.map((port: { port: number }) => port.port)).not.toContain(80);
+    expect(istio.ingressProtocol).toBe("https");
+  });
+
+  it("keeps an internal load balancer internal with TLS on", () => {
+    const service = istioAlone({ ingressCertificateArn: CERTIFICATE }).service();
+    expect(service.annotations).toMatchObject({
+      [ANNOTATION.internal]: "true",
+      [ANNOTATION.scheme]: "internal",
+    });
+    expect(service).not.toHaveProperty("loadBalancerSourceRanges");
+  });
+
+  it("leaves a Service without a load balancer as it is: no scheme, no source ranges", () => {
+    const service = istioAlone({
+      ingressServiceType: "NodePort",
+      ingressSourceCidrs: ["203.0.113.0/24"],
+    }).service();
+    expect(service).toEqual({ type: "NodePort", annotations: {} });
+  });
+
+  it("refuses a certificate on a Service without a load balancer, through CDKTF's validation", () => {
+    const { stack } = istioAlone({ ingressServiceType: "ClusterIP", ingressCertificateArn: CERTIFICATE });
+    expect(() => Testing.synth(stack, true)).toThrow(
+      "ingressCertificateArn puts TLS on the ingress load balancer, but a ClusterIP Service has none: use a LoadBalancer Service or no certificate",
+    );
+    const { stack: valid } = istioAlone({ ingressCertificateArn: CERTIFICATE });
+    expect(() => Testing.synth(valid, true)).not.toThrow();
+  });
+});
+
+describe("Istio construct: egress", () => {
+  const mode = (props: Partial<IstioProps>) =>
+    helmRelease(istioAlone(props).stack, "istiod").values.meshConfig.outboundTrafficPolicy;
+
+  it("lets sidecars reach any host in the demo profile, as the walkthrough", () => {
+    expect(mode({})).toEqual({ mode: "ALLOW_ANY" });
+    expect(mode({ profile: "demo" })).toEqual({ mode: "ALLOW_ANY" });
+  });
+
+  it("lets them reach only registered hosts in the production profile", () => {
+    expect(mode({ profile: "production" })).toEqual({ mode: "REGISTRY_ONLY" });
+  });
+
+  it("follows an explicit outboundTrafficPolicy in either profile", () => {
+    expect(mode({ profile: "demo", outboundTrafficPolicy: "REGISTRY_ONLY" })).toEqual({
+      mode: "REGISTRY_ONLY",
+    });
+    expect(mode({ profile: "production", outboundTrafficPolicy: "ALLOW_ANY" })).toEqual({
+      mode: "ALLOW_ANY",
+    });
+  });
+});
+
+describe("Istio construct: pods without NET_ADMIN or NET_RAW", () => {
+  const { stack } = istioAlone();
+
+  it("installs Istio's CNI node agent from the cni chart, at the Istio version, in istio-system", () => {
+    expect(helmRelease(stack, "istio-cni").config).toMatchObject({
+      chart: "cni",
+      repository: "https://blob.istio.io/istio-release/charts",
+      version: VERSIONS.istio,
+      namespace: "istio-system",
+      wait: true,
+    });
+  });
+
+  it("points the agent at the EKS nodes' CNI directories and chains it after the VPC CNI's plugins", () => {
+    expect(helmRelease(stack, "istio-cni").values).toMatchObject({
+      cniBinDir: "/opt/cni/bin",
+      cniConfDir: "/etc/cni/net.d",
+      chained: true,
+    });
+  });
+
+  it("has istiod inject for the CNI agent, so no pod gets the istio-init container", () => {
+    // The chart hands its top-level `cni` to the injector as `pilot.cni`, which chooses istio-validation.
+    expect(helmRelease(stack, "istiod").values.cni).toEqual({ enabled: true });
+  });
+
+  it("installs the agent before istiod, so that it runs on every node before a pod is injected", () => {
+    expect(helmRelease(stack, "istiod").config.depends_on).toEqual([helmRelease(stack, "istio-cni").address]);
   });
 });
