@@ -95,7 +95,10 @@ describe("Istio (istio-stack)", () => {
     // At the top level, where the istiod chart has them since 1.24: not under the legacy `pilot.` prefix.
     expect(values).not.toHaveProperty("pilot");
     expect(global).toEqual({
-      proxy: { resources: { requests: { cpu: "10m", memory: "40Mi" } } },
+      proxy: {
+        resources: { requests: { cpu: "10m", memory: "40Mi" } },
+        seccompProfile: { type: "RuntimeDefault" },
+      },
       defaultPodDisruptionBudget: { enabled: false },
     });
     for (const gateway of ["istio-ingressgateway", "istio-egressgateway"]) {
@@ -305,6 +308,12 @@ describe("Istio construct: pods without NET_ADMIN or NET_RAW", () => {
   it("has istiod inject for the CNI agent, so no pod gets the istio-init container", () => {
     // The chart hands its top-level `cni` to the injector as `pilot.cni`, which chooses istio-validation.
     expect(helmRelease(stack, "istiod").values.cni).toEqual({ enabled: true });
+  });
+
+  it("gives the containers istiod injects the RuntimeDefault seccomp profile that restricted pods need", () => {
+    expect(helmRelease(stack, "istiod").values.global.proxy.seccompProfile).toEqual({
+      type: "RuntimeDefault",
+    });
   });
 
   it("installs the agent before istiod, so that it runs on every node before a pod is injected", () => {

@@ -222,7 +222,8 @@ export class Istio extends Construct {
           outboundTrafficPolicy: { mode: props.outboundTrafficPolicy ?? profile.outboundTrafficPolicy },
         },
         global: {
-          proxy: { resources: { requests: PROXY_REQUESTS } },
+          // Pod Security Admission's `restricted` level wants a seccomp profile on every container, injected ones too.
+          proxy: { resources: { requests: PROXY_REQUESTS }, seccompProfile: { type: "RuntimeDefault" } },
           // The chart's budget keeps one istiod up; with a single replica it would block every node drain.
           defaultPodDisruptionBudget: { enabled: profile.highlyAvailable },
         },
