@@ -154,6 +154,16 @@ describe("Istio (istio-stack)", () => {
     expect(NLB_ANNOTATIONS).not.toEqual({});
   });
 
+  it("refuses hosts outside the registry with MESH_PROFILE=production, allows them with the demo default", () => {
+    const { istio: production } = buildTestStacks({ MESH_PROFILE: "production" });
+    expect(helmRelease(production, "istiod").values.meshConfig.outboundTrafficPolicy).toEqual({
+      mode: "REGISTRY_ONLY",
+    });
+    expect(helmRelease(istio, "istiod").values.meshConfig.outboundTrafficPolicy).toEqual({
+      mode: "ALLOW_ANY",
+    });
+  });
+
   it("installs every Istio chart at ISTIO_VERSION", () => {
     const { istio: other } = buildTestStacks({ ISTIO_VERSION: "1.31.0" });
     for (const name of Object.keys(ISTIO_RELEASES)) {
