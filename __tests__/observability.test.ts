@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { HelmProvider } from "@cdktf/provider-helm/lib/provider";
 import { Release } from "@cdktf/provider-helm/lib/release";
 import { TerraformStack, Testing } from "cdktf";
@@ -8,6 +11,10 @@ import { CHART_REPOSITORIES, ISTIO_ADDONS, VERSIONS } from "../modules/config";
 import { Observability } from "../modules/observability";
 import { problemsOf } from "./config-problems";
 import { buildTestStacks, helmRelease, resources, synth } from "./helpers";
+
+/** Output folder of the apps this file builds; they synthesize in memory, and the folder goes afterwards. */
+const scratch = mkdtempSync(path.join(tmpdir(), "shopfront-observability-test-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 type Json = Record<string, unknown>;
 type IstioStack = ReturnType<typeof buildTestStacks>["istio"];
@@ -254,7 +261,7 @@ describe("the add-on registry (modules/addons)", () => {
 
 describe("Observability construct", () => {
   it("refuses an add-on without the add-ons it needs, through CDKTF's validation", () => {
-    const stack = new TerraformStack(Testing.app(), "observability-alone");
+    const stack = new TerraformStack(Testing.app({ outdir: scratch }), "observability-alone");
     new HelmProvider(stack, "helm", {});
     new Observability(stack, "observability", { addons: ["grafana", "kiali"], istioVersion: VERSIONS.istio });
     expect(() => Testing.synth(stack, true)).toThrow("add-on grafana needs prometheus, its data source");
@@ -264,7 +271,7 @@ describe("Observability construct", () => {
   });
 
   it("installs exactly the add-ons named, from their declarations", () => {
-    const stack = new TerraformStack(Testing.app(), "observability-alone");
+    const stack = new TerraformStack(Testing.app({ outdir: scratch }), "observability-alone");
     new HelmProvider(stack, "helm", {});
     const observability = new Observability(stack, "observability", {
       addons: ["prometheus", "kiali"],
