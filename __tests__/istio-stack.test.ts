@@ -143,14 +143,18 @@ describe("istio-stack", () => {
       }
     });
 
-    it("destroys the gateways before istiod, istiod before the CRDs, the CRDs before istio-system", () => {
+    it("destroys the gateways before istiod, istiod before the CNI agent, the CNI agent before the CRDs, the CRDs before istio-system", () => {
       const [namespaceId] = Object.keys(resources(stacks.istio, "kubernetes_namespace_v1"));
       const namespace = `kubernetes_namespace_v1.${namespaceId}`;
+      const beneathIstiod = [addressOf("istiod"), addressOf("istio-cni"), addressOf("istio-base"), namespace];
       expect([...dependenciesOf(json, addressOf("istio-ingressgateway"))].sort()).toEqual(
-        [addressOf("istiod"), addressOf("istio-base"), namespace].sort(),
+        beneathIstiod.sort(),
       );
       expect([...dependenciesOf(json, addressOf("istio-egressgateway"))].sort()).toEqual(
-        [addressOf("istiod"), addressOf("istio-base"), namespace].sort(),
+        beneathIstiod.sort(),
+      );
+      expect(dependenciesOf(json, addressOf("istio-cni"))).toEqual(
+        new Set([addressOf("istio-base"), namespace]),
       );
       expect(dependenciesOf(json, addressOf("istio-base"))).toEqual(new Set([namespace]));
     });

@@ -1,7 +1,20 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { HelmProvider } from "@cdktf/provider-helm/lib/provider";
 import { Release } from "@cdktf/provider-helm/lib/release";
-import { VERSIONS } from "../modules/config";
-import { ANNOTATED_PODS_JOB } from "../modules/observability";
+import { TerraformStack, Testing } from "cdktf";
+import { ADDONS } from "../modules/addons";
+import type { AddOn } from "../modules/addons/addon";
+import { ANNOTATED_PODS_JOB } from "../modules/addons/prometheus";
+import { CHART_REPOSITORIES, ISTIO_ADDONS, VERSIONS } from "../modules/config";
+import { Observability } from "../modules/observability";
+import { problemsOf } from "./config-problems";
 import { buildTestStacks, helmRelease, resources, synth } from "./helpers";
+
+/** Output folder of the apps this file builds; they synthesize in memory, and the folder goes afterwards. */
+const scratch = mkdtempSync(path.join(tmpdir(), "shopfront-observability-test-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 type Json = Record<string, unknown>;
 type IstioStack = ReturnType<typeof buildTestStacks>["istio"];
@@ -195,6 +208,7 @@ describe("Observability (istio-stack)", () => {
       const { istio: none } = buildTestStacks({ ISTIO_ADDONS: "none" });
       expect(releaseNames(none).sort()).toEqual([
         "istio-base",
+        "istio-cni",
         "istio-egressgateway",
         "istio-ingressgateway",
         "istiod",
@@ -210,5 +224,61 @@ describe("Observability (istio-stack)", () => {
         helmRelease(noGrafana, "prometheus").address,
       ]);
     });
+  });
+});
+
+describe("the add-on registry (modules/addons)", () => {
+  it("declares every add-on ISTIO_ADDONS names, and no other, each under its own name", () => {
+    expect(Object.keys(ADDONS).sort()).toEqual([...ISTIO_ADDONS].sort());
+    for (const [name, addon] of Object.entries(ADDONS)) expect(addon.name).toBe(name);
+  });
+
+  it("pins each add-on's chart to its VERSIONS.charts entry, from its CHART_REPOSITORIES entry", () => {
+    for (const addon of Object.values<AddOn>(ADDONS)) {
+      expect(addon.chart.version).toBe(VERSIONS.charts[addon.name]);
+      expect(addon.chart.repository).toBe(CHART_REPOSITORIES[addon.name]);
+    }
+  });
+
+  it("declares the needs that the configuration enforces: each add-on refused without what it needs", () => {
+    for (const addon of Object.values<AddOn>(ADDONS)) {
+      for (const [needed, why] of Object.entries(addon.needs)) {
+        expect(problemsOf({ ISTIO_ADDONS: addon.name }).join("\n")).toContain(
+          `${addon.name} needs ${needed}, ${why}`,
+        );
+      }
+    }
+  });
+
+  it("installs an add-on after those it declares installAfter, only when they are installed", () => {
+    const { istio: all } = buildTestStacks();
+    for (const addon of Object.values<AddOn>(ADDONS)) {
+      const dependsOn = helmRelease(all, addon.name).config.depends_on;
+      for (const before of addon.installAfter) expect(dependsOn).toContain(helmRelease(all, before).address);
+    }
+  });
+});
+
+describe("Observability construct", () => {
+  it("refuses an add-on without the add-ons it needs, through CDKTF's validation", () => {
+    const stack = new TerraformStack(Testing.app({ outdir: scratch }), "observability-alone");
+    new HelmProvider(stack, "helm", {});
+    new Observability(stack, "observability", { addons: ["grafana", "kiali"], istioVersion: VERSIONS.istio });
+    expect(() => Testing.synth(stack, true)).toThrow("add-on grafana needs prometheus, its data source");
+    expect(() => Testing.synth(stack, true)).toThrow(
+      "add-on kiali needs prometheus, the source of its graph",
+    );
+  });
+
+  it("installs exactly the add-ons named, from their declarations", () => {
+    const stack = new TerraformStack(Testing.app({ outdir: scratch }), "observability-alone");
+    new HelmProvider(stack, "helm", {});
+    const observability = new Observability(stack, "observability", {
+      addons: ["prometheus", "kiali"],
+      istioVersion: VERSIONS.istio,
+    });
+    expect(Object.keys(observability.releases).sort()).toEqual(["kiali", "prometheus"]);
+    expect(() => Testing.synth(stack, true)).not.toThrow();
+    expect(helmRelease(stack, "kiali").config.depends_on).toEqual([helmRelease(stack, "prometheus").address]);
   });
 });

@@ -12,9 +12,9 @@ describe("MESH_PROFILE=production", () => {
   const ingress = helmRelease(istio, "istio-ingressgateway").values;
 
   it("runs two istiod replicas with the chart's PodDisruptionBudget, spread over the zones", () => {
-    expect(istiod.pilot.replicaCount).toBe(2);
+    expect(istiod.replicaCount).toBe(2);
     expect(istiod.global.defaultPodDisruptionBudget).toEqual({ enabled: true });
-    expect(istiod.pilot.topologySpreadConstraints).toEqual([
+    expect(istiod.topologySpreadConstraints).toEqual([
       expect.objectContaining({
         topologyKey: ZONE,
         maxSkew: 1,
@@ -42,7 +42,7 @@ describe("MESH_PROFILE=demo (default), as the walkthrough", () => {
   it("keeps one replica and no disruption budget, which would block node drains with one replica", () => {
     const istiod = helmRelease(istio, "istiod").values;
     const ingress = helmRelease(istio, "istio-ingressgateway").values;
-    expect(istiod.pilot.replicaCount).toBe(1);
+    expect(istiod.replicaCount).toBe(1);
     expect(istiod.global.defaultPodDisruptionBudget).toEqual({ enabled: false });
     expect(ingress.replicaCount).toBe(1);
     expect(ingress.podDisruptionBudget).toEqual({});

@@ -1,7 +1,6 @@
-import { Release } from "@cdktf/provider-helm/lib/release";
+import type { Release } from "@cdktf/provider-helm/lib/release";
 import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
 import { Construct } from "constructs";
-import { stringify } from "yaml";
 import {
   CHART_REPOSITORIES,
   INGRESS_GATEWAY_LABELS,
@@ -9,6 +8,7 @@ import {
   type IngressServiceType,
   type MeshProfile,
 } from "./config";
+import { addHelmChart } from "./helm-chart";
 
 /** The egress gateway's release name, hence its Service's, as the demo profile names it. */
 export const EGRESS_GATEWAY_NAME = "istio-egressgateway";
@@ -16,11 +16,78 @@ export const EGRESS_GATEWAY_NAME = "istio-egressgateway";
 /** Labels of the egress gateway pods, as the demo profile sets them. */
 export const EGRESS_GATEWAY_LABELS = { app: EGRESS_GATEWAY_NAME, istio: "egressgateway" } as const;
 
+/** Release name of Istio's CNI node agent, as istio.io's Helm install names it. */
+export const CNI_RELEASE_NAME = "istio-cni";
+
 /**
- * Seconds Helm waits for a release's workloads to be ready on install, and for its resources to be gone
- * on uninstall: long enough for an image pull on a new node, and for AWS to create or delete an NLB.
+ * Whether a sidecar may reach a host outside the mesh's service registry (meshConfig
+ * `outboundTrafficPolicy.mode`): `ALLOW_ANY` passes it through, `REGISTRY_ONLY` refuses it unless a
+ * ServiceEntry declares the host (docs/istio.md).
  */
-export const READY_TIMEOUT_SECONDS = 600;
+export const OUTBOUND_TRAFFIC_POLICIES = ["ALLOW_ANY", "REGISTRY_ONLY"] as const;
+export type OutboundTrafficPolicy = (typeof OUTBOUND_TRAFFIC_POLICIES)[number];
+
+/**
+ * Pod Security Admission labels of istio-system, as Istio's PSA guide sets them: the CNI node agent's
+ * DaemonSet mounts host paths and adds capabilities, which only the `privileged` level admits.
+ */
+export const ISTIO_SYSTEM_POD_SECURITY = {
+  "pod-security.kubernetes.io/enforce": "privileged",
+  "pod-security.kubernetes.io/enforce-version": "latest",
+} as const;
+
+/**
+ * Where the kubelet of an EKS node finds CNI plugins and their configuration (the VPC CNI installs
+ * `aws-cni` and `10-aws.conflist` there). They are the cni chart's defaults; Istio ships no EKS
+ * platform profile and lists no EKS override. Written out so that a plan shows them.
+ */
+export const EKS_CNI_PATHS = { cniBinDir: "/opt/cni/bin", cniConfDir: "/etc/cni/net.d" } as const;
+
+/**
+ * Service annotations that choose the ingress load balancer. EKS's own service controller
+ * (cloud-provider-aws) reads `internal`, `ssl-cert`, `ssl-ports` and `ssl-negotiation-policy`; the AWS
+ * Load Balancer Controller reads the same TLS ones and `scheme`. Both scheme annotations are set, so
+ * the load balancer is what the props say whichever controller serves the Service.
+ */
+export const LOAD_BALANCER_ANNOTATIONS = {
+  internal: "service.beta.kubernetes.io/aws-load-balancer-internal",
+  scheme: "service.beta.kubernetes.io/aws-load-balancer-scheme",
+  certificate: "service.beta.kubernetes.io/aws-load-balancer-ssl-cert",
+  tlsPorts: "service.beta.kubernetes.io/aws-load-balancer-ssl-ports",
+  tlsPolicy: "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy",
+} as const;
+
+/** TLS 1.3 and 1.2 only; an NLB listener created through the API otherwise gets ELBSecurityPolicy-2016-08 (TLS 1.0). */
+export const INGRESS_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
+/** Port of the ingress gateway pods' plain HTTP listener: the shopfront Gateway's server port. */
+export const GATEWAY_HTTP_PORT = 80;
+
+/** The gateway chart's readiness port, kept on the Service as the chart has it. */
+const STATUS_PORT = { name: "status-port", port: 15021, protocol: "TCP", targetPort: 15021 };
+
+/** Small requests, as Istio's demo profile sets them, so that the mesh fits on two t3.medium nodes. */
+const PROXY_REQUESTS = { cpu: "10m", memory: "40Mi" };
+
+/** What MESH_PROFILE decides, in one place. */
+const PROFILES = {
+  demo: { highlyAvailable: false, outboundTrafficPolicy: "ALLOW_ANY" },
+  production: { highlyAvailable: true, outboundTrafficPolicy: "REGISTRY_ONLY" },
+} as const satisfies Record<
+  MeshProfile,
+  { highlyAvailable: boolean; outboundTrafficPolicy: OutboundTrafficPolicy }
+>;
+
+/**
+ * The sidecar data plane, each chart's share of it in one place: the CNI node agent sets up a meshed
+ * pod's traffic redirection when the kubelet creates its network, so istiod injects no `istio-init`
+ * (which needs NET_ADMIN and NET_RAW) but an unprivileged `istio-validation` init container. The agent
+ * chains itself after the VPC CNI's plugins in `10-aws.conflist` (docs/istio.md).
+ */
+const SIDECAR_DATA_PLANE = {
+  istiod: { cni: { enabled: true } },
+  cni: { ...EKS_CNI_PATHS, chained: true },
+};
 
 /** Spread a workload's pods over the availability zones, without ever leaving one unscheduled. */
 function zoneSpread(matchLabels: Readonly<Record<string, string>>) {
@@ -34,20 +101,35 @@ function zoneSpread(matchLabels: Readonly<Record<string, string>>) {
   ];
 }
 
-/** Small requests, as the demo profile sets them, so that the mesh fits on two t3.medium nodes. */
-const PROXY_REQUESTS = { cpu: "10m", memory: "40Mi" };
-
 export interface IstioProps {
-  /** Istio release; the base, istiod and gateway charts are versioned with it. */
+  /** Istio release; the base, cni, istiod and gateway charts are versioned with it. */
   readonly version: string;
   /** Helm repository of Istio's charts. @default CHART_REPOSITORIES.istio */
   readonly repository?: string;
-  /** Namespace of the control plane and both gateways, created here. @default "istio-system" */
+  /** Namespace of the control plane, the CNI node agent and both gateways, created here. @default "istio-system" */
   readonly namespace?: string;
   /** Type of the ingress gateway Service. @default "LoadBalancer" */
   readonly ingressServiceType?: IngressServiceType;
-  /** Annotations on the ingress gateway Service; on AWS they choose the load balancer. @default {} */
+  /**
+   * Annotations on the ingress gateway Service; on AWS they choose the load balancer. The scheme and TLS
+   * annotations (LOAD_BALANCER_ANNOTATIONS) follow `ingressSourceCidrs` and `ingressCertificateArn`
+   * and win over the same keys here. @default {}
+   */
   readonly ingressServiceAnnotations?: Readonly<Record<string, string>>;
+  /**
+   * Client CIDRs allowed at the ingress load balancer. Empty: an internal load balancer, reachable from
+   * the VPC only. Not empty: internet-facing, open to these ranges only (`loadBalancerSourceRanges`);
+   * the whole internet only when `0.0.0.0/0` is among them. Only a LoadBalancer Service has one.
+   */
+  readonly ingressSourceCidrs: readonly string[];
+  /**
+   * ACM certificate ARN: the load balancer terminates TLS on 443 and forwards plain HTTP to the
+   * gateway; port 80 is closed (an NLB cannot redirect). Needs a LoadBalancer Service.
+   * @default undefined, plain HTTP on 80
+   */
+  readonly ingressCertificateArn?: string;
+  /** Whether sidecars may reach hosts outside the registry. @default ALLOW_ANY for demo, REGISTRY_ONLY for production */
+  readonly outboundTrafficPolicy?: OutboundTrafficPolicy;
   /**
    * `demo`: one istiod and one ingress gateway, no disruption budget. `production`: two of each, a
    * PodDisruptionBudget (one may go at a time) and a spread over the availability zones.
@@ -57,69 +139,96 @@ export interface IstioProps {
 }
 
 /**
- * Istio from its official Helm charts, as `istioctl install --set profile=demo` lays it out: the CRDs
- * (`base`), the control plane (`istiod`, with access logs on), an ingress gateway behind a `LoadBalancer`
- * Service and a `ClusterIP` egress gateway (the `gateway` chart twice).
+ * Istio from its official Helm charts, as `istioctl install --set profile=demo` lays it out, with the
+ * CNI node agent: the CRDs (`base`), the CNI node agent (`cni`), the control plane (`istiod`, with
+ * access logs on), an ingress gateway behind a `LoadBalancer` Service and a `ClusterIP` egress gateway
+ * (the `gateway` chart twice).
  *
- * Order is declared, not hoped for: base, then istiod, then the gateways. istiod is installed with
- * `wait`, so its injector webhook serves before a gateway pod (whose `image: auto` the injector fills in)
- * is created; the gateways come up on the first apply, with no `kubectl rollout restart`. Destroyed in
- * reverse, each gateway's uninstall waits until its resources are gone, which for a LoadBalancer Service
- * means until the cloud controller has released the load balancer (see the stack).
+ * Order is declared, not hoped for: base, then the CNI agent, then istiod, then the gateways. The CNI
+ * agent is ready on every node before istiod can inject a pod that relies on it. istiod is installed
+ * with `wait`, so its injector webhook serves before a gateway pod (whose `image: auto` the injector
+ * fills in) is created; the gateways come up on the first apply, with no `kubectl rollout restart`.
+ * Destroyed in reverse, each gateway's uninstall waits until its resources are gone, which for a
+ * LoadBalancer Service means until the cloud controller has released the load balancer (see the stack).
  */
 export class Istio extends Construct {
   readonly namespace: NamespaceV1;
   readonly base: Release;
+  readonly cni: Release;
   readonly istiod: Release;
   readonly ingressGateway: Release;
   readonly egressGateway: Release;
+  /** How clients reach the ingress load balancer: `https` when it terminates TLS. */
+  readonly ingressProtocol: "http" | "https";
 
   constructor(scope: Construct, id: string, props: IstioProps) {
     super(scope, id);
     const namespace = props.namespace ?? "istio-system";
-    const chart = (name: string, values: object) => ({
+    const istioChart = (chart: string) => ({
       repository: props.repository ?? CHART_REPOSITORIES.istio,
-      chart: name,
+      chart,
       version: props.version,
-      namespace,
-      values: [stringify(values)],
-      wait: true,
-      timeout: READY_TIMEOUT_SECONDS,
+    });
+    const profile = PROFILES[props.profile ?? "demo"];
+    const replicas = profile.highlyAvailable ? 2 : 1;
+    const serviceType = props.ingressServiceType ?? "LoadBalancer";
+    this.ingressProtocol = props.ingressCertificateArn === undefined ? "http" : "https";
+
+    this.node.addValidation({
+      validate: () =>
+        props.ingressCertificateArn !== undefined && serviceType !== "LoadBalancer"
+          ? [
+              `ingressCertificateArn puts TLS on the ingress load balancer, but a ${serviceType} Service has none: use a LoadBalancer Service or no certificate`,
+            ]
+          : [],
     });
 
-    const production = props.profile === "production";
-    const replicas = production ? 2 : 1;
+    this.namespace = new NamespaceV1(this, "namespace", {
+      metadata: { name: namespace, labels: { ...ISTIO_SYSTEM_POD_SECURITY } },
+    });
 
-    this.namespace = new NamespaceV1(this, "namespace", { metadata: { name: namespace } });
-
-    this.base = new Release(this, "base", {
+    this.base = addHelmChart(this, "base", {
       name: "istio-base",
+      chart: istioChart("base"),
+      namespace,
       // As istio.io's Helm install sets it: istiod's validation webhook serves the default revision.
-      ...chart("base", { defaultRevision: "default" }),
+      values: { defaultRevision: "default" },
       dependsOn: [this.namespace],
     });
 
-    this.istiod = new Release(this, "istiod", {
+    this.cni = addHelmChart(this, "cni", {
+      name: CNI_RELEASE_NAME,
+      chart: istioChart("cni"),
+      namespace,
+      values: { ...SIDECAR_DATA_PLANE.cni, resources: { requests: PROXY_REQUESTS } },
+      dependsOn: [this.base],
+    });
+
+    this.istiod = addHelmChart(this, "istiod", {
       name: "istiod",
-      ...chart("istiod", {
+      chart: istioChart("istiod"),
+      namespace,
+      // Top-level keys, as the chart has them since 1.24; `pilot.*` only works through its compatibility template.
+      values: {
+        ...SIDECAR_DATA_PLANE.istiod,
+        autoscaleEnabled: false,
+        replicaCount: replicas,
+        resources: { requests: { cpu: "100m", memory: "256Mi" } },
+        topologySpreadConstraints: profile.highlyAvailable ? zoneSpread({ app: "istiod" }) : [],
         meshConfig: {
           accessLogFile: "/dev/stdout",
           // Sidecars serve the application's and Envoy's metrics on one annotated port for Prometheus.
           enablePrometheusMerge: true,
-        },
-        pilot: {
-          autoscaleEnabled: false,
-          replicaCount: replicas,
-          resources: { requests: { cpu: "100m", memory: "256Mi" } },
-          topologySpreadConstraints: production ? zoneSpread({ app: "istiod" }) : [],
+          outboundTrafficPolicy: { mode: props.outboundTrafficPolicy ?? profile.outboundTrafficPolicy },
         },
         global: {
-          proxy: { resources: { requests: PROXY_REQUESTS } },
+          // Pod Security Admission's `restricted` level wants a seccomp profile on every container, injected ones too.
+          proxy: { resources: { requests: PROXY_REQUESTS }, seccompProfile: { type: "RuntimeDefault" } },
           // The chart's budget keeps one istiod up; with a single replica it would block every node drain.
-          defaultPodDisruptionBudget: { enabled: production },
+          defaultPodDisruptionBudget: { enabled: profile.highlyAvailable },
         },
-      }),
-      dependsOn: [this.base],
+      },
+      dependsOn: [this.cni],
     });
 
     const gateway = (
@@ -128,9 +237,11 @@ export class Istio extends Construct {
       service: object,
       highlyAvailable: boolean,
     ) =>
-      new Release(this, name, {
+      addHelmChart(this, name, {
         name,
-        ...chart("gateway", {
+        chart: istioChart("gateway"),
+        namespace,
+        values: {
           labels,
           service,
           autoscaling: { enabled: false },
@@ -138,20 +249,48 @@ export class Istio extends Construct {
           podDisruptionBudget: highlyAvailable ? { minAvailable: 1 } : {},
           topologySpreadConstraints: highlyAvailable ? zoneSpread({ istio: labels.istio }) : [],
           resources: { requests: PROXY_REQUESTS },
-        }),
+        },
         dependsOn: [this.istiod],
       });
 
     this.ingressGateway = gateway(
       INGRESS_GATEWAY_NAME,
       INGRESS_GATEWAY_LABELS,
-      {
-        type: props.ingressServiceType ?? "LoadBalancer",
-        annotations: props.ingressServiceAnnotations ?? {},
-      },
-      production,
+      ingressService(serviceType, props),
+      profile.highlyAvailable,
     );
     // Egress carries no user traffic here: one replica in either profile.
     this.egressGateway = gateway(EGRESS_GATEWAY_NAME, EGRESS_GATEWAY_LABELS, { type: "ClusterIP" }, false);
   }
+}
+
+/**
+ * The ingress gateway chart's `service` values (manifests/charts/gateway/values.yaml). A LoadBalancer
+ * is internal without source CIDRs and internet-facing, limited to them, with; with a certificate it
+ * listens on 443 only, terminating TLS, and the chart's default ports (80 and 443 straight through)
+ * give way to it.
+ */
+function ingressService(type: IngressServiceType, props: IstioProps): object {
+  const annotations = { ...(props.ingressServiceAnnotations ?? {}) };
+  if (type !== "LoadBalancer") return { type, annotations };
+
+  const internetFacing = props.ingressSourceCidrs.length > 0;
+  const certificate = props.ingressCertificateArn;
+  annotations[LOAD_BALANCER_ANNOTATIONS.internal] = String(!internetFacing);
+  annotations[LOAD_BALANCER_ANNOTATIONS.scheme] = internetFacing ? "internet-facing" : "internal";
+  if (certificate !== undefined) {
+    annotations[LOAD_BALANCER_ANNOTATIONS.certificate] = certificate;
+    annotations[LOAD_BALANCER_ANNOTATIONS.tlsPorts] = "443";
+    annotations[LOAD_BALANCER_ANNOTATIONS.tlsPolicy] = INGRESS_TLS_POLICY;
+  }
+  return {
+    type,
+    annotations,
+    ...(internetFacing ? { loadBalancerSourceRanges: [...props.ingressSourceCidrs] } : {}),
+    ...(certificate !== undefined
+      ? {
+          ports: [STATUS_PORT, { name: "https", port: 443, protocol: "TCP", targetPort: GATEWAY_HTTP_PORT }],
+        }
+      : {}),
+  };
 }

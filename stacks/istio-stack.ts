@@ -17,8 +17,16 @@ import { ProjectStack } from "./project-stack";
 const INGRESS_FORWARD_PORT = 8080;
 
 /**
- * istio-stack: Istio (CRDs, istiod, ingress and egress gateways) and the Prometheus, Grafana and Kiali
- * addons in istio-system, through the Helm provider; publishes where the mesh is reached (`gateway_url`).
+ * Who may reach the ingress load balancer: every address, as the internet-facing NLB has always
+ * allowed. The setting INGRESS_SOURCE_CIDRS (config.istio.ingressSourceCidrs) is to replace it; the
+ * certificate (INGRESS_CERTIFICATE_ARN) and the egress policy (OUTBOUND_TRAFFIC_POLICY) keep the
+ * construct's defaults, plain HTTP and the profile's policy, until the configuration passes them.
+ */
+const INGRESS_OPEN_TO_ALL: readonly string[] = ["0.0.0.0/0"];
+
+/**
+ * istio-stack: Istio (CRDs, CNI node agent, istiod, ingress and egress gateways) and the observability
+ * add-ons in istio-system, through the Helm provider; publishes where the mesh is reached (`gateway_url`).
  *
  * Destroy order is part of the design. The ingress gateway's NLB is made by the cluster's service
  * controller, not by Terraform; while it exists its network interfaces and security group rules keep the
@@ -46,6 +54,7 @@ export class IstioStack extends ProjectStack {
       version: settings.version,
       ingressServiceType: settings.ingressServiceType,
       ingressServiceAnnotations: settings.ingressServiceAnnotations,
+      ingressSourceCidrs: INGRESS_OPEN_TO_ALL,
       profile: settings.profile,
     });
     this.observability = new Observability(this, "observability", {
@@ -67,7 +76,7 @@ export class IstioStack extends ProjectStack {
       });
       new TerraformOutput(this, "gateway_url", {
         description: "Where the mesh is reached: export GATEWAY_URL=$(this output)",
-        value: `http://${hostname}`,
+        value: `${this.istio.ingressProtocol}://${hostname}`,
       });
     } else {
       new TerraformOutput(this, "ingress_port_forward", {
