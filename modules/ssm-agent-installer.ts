@@ -9,6 +9,23 @@ export interface SsmAgentInstallerProps {
 }
 
 /**
+ * Checkov's Kubernetes findings on the installer's DaemonSet that are accepted by design, each with its
+ * reason: it is opt-in (SSM_AGENT_INSTALLER=true) and its job is to change the node itself. A test
+ * checks that the synthesized plan fails exactly these, and docs/security-kubernetes.md lists them.
+ */
+export const SSM_AGENT_INSTALLER_ACCEPTED_FINDINGS = {
+  CKV_K8S_16: "privileged: installing and starting a service on the node needs the host's full privileges",
+  CKV_K8S_17: "host PID namespace: nsenter reaches the node's systemd through its PID 1",
+  CKV_K8S_20:
+    "privilege escalation allowed: implied by privileged (the API refuses allowPrivilegeEscalation: false with privileged: true)",
+  CKV_K8S_23: "runs as root: entering the node's namespaces and running dnf and systemctl there needs root",
+  CKV_K8S_28: "NET_RAW not dropped: a privileged container gets every capability, the runtime ignores a drop list",
+  CKV_K8S_31: "no seccomp profile: privileged containers always run unconfined",
+  CKV_K8S_37: "capabilities not minimised: as CKV_K8S_28, a privileged container has them all",
+  CKV_K8S_40: "UID 0, not a high UID: it must run as root (CKV_K8S_23)",
+} as const;
+
+/**
  * The walkthrough's run-once SSM agent installer, as a DaemonSet: on each node it enters the host's
  * namespaces and installs and starts amazon-ssm-agent unless it already runs, then idles. The
  * walkthrough injected a self-deleting cron entry; AL2023 nodes have no cron, and entering PID 1's
