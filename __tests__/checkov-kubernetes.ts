@@ -163,10 +163,21 @@ export const KUBERNETES_RULES: readonly Rule[] = [
   {
     id: "CKV_K8S_21",
     source: `${K8S}/DefaultNamespace.py`,
-    supports: [...SPEC_ENTITIES, "Service", "Secret", "ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Ingress"],
+    supports: [
+      ...SPEC_ENTITIES,
+      "Service",
+      "Secret",
+      "ServiceAccount",
+      "Role",
+      "RoleBinding",
+      "ConfigMap",
+      "Ingress",
+    ],
     check: ({ metadata }) => passIf(metadata?.namespace !== undefined && metadata.namespace !== "default"),
   },
-  containerRule("CKV_K8S_22", "ReadOnlyFilesystem", (c) => passIf(Boolean(c.securityContext?.readOnlyRootFilesystem))),
+  containerRule("CKV_K8S_22", "ReadOnlyFilesystem", (c) =>
+    passIf(Boolean(c.securityContext?.readOnlyRootFilesystem)),
+  ),
   specRule("CKV_K8S_23", "RootContainers", (spec) => {
     const containers: Json[] = spec.containers ?? [];
     if (runAsNonRoot(spec) === "PASSED") {
@@ -175,7 +186,9 @@ export const KUBERNETES_RULES: readonly Rule[] = [
     if (runAsUser(spec, 1) === "PASSED") return passIf(!containers.some((c) => runAsUser(c, 1) === "FAILED"));
     return passIf(containers.every((c) => runAsNonRoot(c) === "PASSED" || runAsUser(c, 1) === "PASSED"));
   }),
-  containerRule("CKV_K8S_25", "AllowedCapabilities", (c) => passIf(!c.securityContext?.capabilities?.add?.length)),
+  containerRule("CKV_K8S_25", "AllowedCapabilities", (c) =>
+    passIf(!c.securityContext?.capabilities?.add?.length),
+  ),
   containerRule("CKV_K8S_26", "HostPort", (c) => passIf(!(c.ports ?? []).some((p: Json) => "hostPort" in p))),
   specRule("CKV_K8S_27", "DockerSocketVolume", (spec) =>
     passIf(!(spec.volumes ?? []).some((v: Json) => v.hostPath?.path === "/var/run/docker.sock")),
@@ -200,7 +213,9 @@ export const KUBERNETES_RULES: readonly Rule[] = [
     );
   }),
   containerRule("CKV_K8S_37", "MinimizeCapabilities", (c) => passIf(dropsAny(c, ["ALL", "all"]))),
-  specRule("CKV_K8S_38", "ServiceAccountTokens", (spec) => passIf(spec.automountServiceAccountToken === false)),
+  specRule("CKV_K8S_38", "ServiceAccountTokens", (spec) =>
+    passIf(spec.automountServiceAccountToken === false),
+  ),
   containerRule("CKV_K8S_39", "AllowedCapabilitiesSysAdmin", (c) =>
     passIf(!(c.securityContext?.capabilities?.add ?? []).includes("SYS_ADMIN")),
   ),
@@ -211,7 +226,9 @@ export const KUBERNETES_RULES: readonly Rule[] = [
     if (pod === "PASSED") return passIf(!containers.some((c) => runAsUser(c, 10000) === "FAILED"));
     return passIf(containers.length > 0 && containers.every((c) => runAsUser(c, 10000) === "PASSED"));
   }),
-  containerRule("CKV_K8S_43", "ImageDigest", (c) => passIf(typeof c.image === "string" && c.image.includes("@"))),
+  containerRule("CKV_K8S_43", "ImageDigest", (c) =>
+    passIf(typeof c.image === "string" && c.image.includes("@")),
+  ),
 ];
 
 /** Wraps a cdktf JSON block (an object, or a list of them) as the HCL parser's list. */
@@ -285,7 +302,11 @@ export function kubernetesObjectOf(kind: string, apiVersion: string, resource: J
 }
 
 /** A failed (rule, resource) pair, as `RULE resource`. */
-export function failures(rules: readonly Rule[], kindOf: (object: Json) => string, objects: Record<string, Json>) {
+export function failures(
+  rules: readonly Rule[],
+  kindOf: (object: Json) => string,
+  objects: Record<string, Json>,
+) {
   return Object.entries(objects).flatMap(([name, object]) =>
     rules
       .filter((rule) => rule.supports.includes(kindOf(object)))

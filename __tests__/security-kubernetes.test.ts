@@ -106,7 +106,10 @@ describe.each(VARIANTS)("Checkov's Kubernetes rules with %s (issue 12)", (_, env
     const pinned = Object.values(VERSIONS.images) as string[];
     expectEvery(workloads, "CKV_K8S_43", (name, workload) => {
       for (const container of containersOf(workload)) {
-        expect([name, container.image]).toEqual([name, expect.stringMatching(/^[^@\s]+:[^@\s]+@sha256:[0-9a-f]{64}$/)]);
+        expect([name, container.image]).toEqual([
+          name,
+          expect.stringMatching(/^[^@\s]+:[^@\s]+@sha256:[0-9a-f]{64}$/),
+        ]);
         expect(pinned).toContain(container.image);
       }
     });
@@ -227,22 +230,35 @@ function restrictedViolations(pod: Json): string[] {
   for (const field of ["hostNetwork", "hostPID", "hostIPC"]) {
     if (pod[field]) violations.push(`${field}: host namespaces are forbidden`);
   }
-  const allowedVolumes = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"];
+  const allowedVolumes = [
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
+  ];
   for (const volume of pod.volumes ?? []) {
     const type = Object.keys(volume).find((key) => key !== "name");
-    if (type === undefined || !allowedVolumes.includes(type)) violations.push(`volume ${volume.name}: ${type}`);
+    if (type === undefined || !allowedVolumes.includes(type))
+      violations.push(`volume ${volume.name}: ${type}`);
   }
   const podSeccomp = context.seccompProfile?.type;
   for (const container of containers) {
     const security = container.securityContext ?? {};
     const name = container.name;
     if (security.privileged) violations.push(`${name}: privileged`);
-    if (security.allowPrivilegeEscalation !== false) violations.push(`${name}: allowPrivilegeEscalation must be false`);
-    if (!(security.runAsNonRoot ?? context.runAsNonRoot)) violations.push(`${name}: runAsNonRoot must be true`);
+    if (security.allowPrivilegeEscalation !== false)
+      violations.push(`${name}: allowPrivilegeEscalation must be false`);
+    if (!(security.runAsNonRoot ?? context.runAsNonRoot))
+      violations.push(`${name}: runAsNonRoot must be true`);
     if ((security.runAsUser ?? context.runAsUser) === 0) violations.push(`${name}: runAsUser 0`);
     const seccomp = security.seccompProfile?.type ?? podSeccomp;
     if (seccomp !== "RuntimeDefault" && seccomp !== "Localhost") violations.push(`${name}: seccompProfile`);
-    if (!(security.capabilities?.drop ?? []).includes("ALL")) violations.push(`${name}: capabilities must drop ALL`);
+    if (!(security.capabilities?.drop ?? []).includes("ALL"))
+      violations.push(`${name}: capabilities must drop ALL`);
     for (const cap of security.capabilities?.add ?? []) {
       if (cap !== "NET_BIND_SERVICE") violations.push(`${name}: adds ${cap}`);
     }
@@ -259,7 +275,11 @@ describe("Checkov rule port (./checkov-kubernetes.ts)", () => {
       apiVersion: "apps/v1",
       kind: "Deployment",
       metadata: { name: "shopfront-v1", namespace: NAMESPACE },
-      spec: { template: { spec: { containers: [{ name: "web", image: "httpd:2.4", ports: [{ containerPort: 80 }] }] } } },
+      spec: {
+        template: {
+          spec: { containers: [{ name: "web", image: "httpd:2.4", ports: [{ containerPort: 80 }] }] },
+        },
+      },
     };
     const failed = failures(KUBERNETES_RULES, (object) => object.kind, { walkthrough });
     expect(failed).toEqual(
@@ -281,7 +301,9 @@ describe("Checkov rule port (./checkov-kubernetes.ts)", () => {
             host_pid: true,
             automount_service_account_token: false,
             security_context: { run_as_user: "0" },
-            container: [{ name: "c", image_pull_policy: "IfNotPresent", security_context: { privileged: true } }],
+            container: [
+              { name: "c", image_pull_policy: "IfNotPresent", security_context: { privileged: true } },
+            ],
           },
         },
       },
@@ -301,14 +323,20 @@ describe("images pinned in one place", () => {
     const { documents } = parseManifests(readManifestFiles(files));
     const images = documents
       .filter((document) => WORKLOAD_KINDS.includes(document.object.kind))
-      .flatMap((document) => (document.object.spec as Json).template.spec.containers.map((c: Json) => c.image));
+      .flatMap((document) =>
+        (document.object.spec as Json).template.spec.containers.map((c: Json) => c.image),
+      );
     expect(images.length).toBeGreaterThanOrEqual(6);
     for (const image of images) expect(Object.values(VERSIONS.images)).toContain(image);
   });
 
   it("the shopfront's nginx is the unprivileged variant and httpd the official image, at the walkthrough's versions", () => {
-    expect(VERSIONS.images.shopfrontNginx).toMatch(/^docker\.io\/nginxinc\/nginx-unprivileged:1\.30\.1@sha256:/);
-    expect(VERSIONS.images.shopfrontHttpd).toMatch(/^public\.ecr\.aws\/docker\/library\/httpd:2\.4\.68@sha256:/);
+    expect(VERSIONS.images.shopfrontNginx).toMatch(
+      /^docker\.io\/nginxinc\/nginx-unprivileged:1\.30\.1@sha256:/,
+    );
+    expect(VERSIONS.images.shopfrontHttpd).toMatch(
+      /^public\.ecr\.aws\/docker\/library\/httpd:2\.4\.68@sha256:/,
+    );
     expect(VERSIONS.images.generators).toBe(VERSIONS.images.ssmInstaller);
   });
 });
@@ -343,7 +371,14 @@ describe("NetworkPolicies of the shopfront's namespace (issue 12)", () => {
       .filter((p) => p.spec.policyTypes.includes(direction === "ingress" ? "Ingress" : "Egress"))
       .flatMap((p) => p.spec[direction] ?? []);
   /** Whether a rule admits pods with `labels` in `namespace` on `protocol`/`port`. */
-  const admits = (rules: Json[], peerSide: "from" | "to", namespace: string, labels: Record<string, string>, protocol: string, port: number) =>
+  const admits = (
+    rules: Json[],
+    peerSide: "from" | "to",
+    namespace: string,
+    labels: Record<string, string>,
+    protocol: string,
+    port: number,
+  ) =>
     rules.some(
       (r) =>
         (r[peerSide] ?? []).some(
@@ -366,10 +401,26 @@ describe("NetworkPolicies of the shopfront's namespace (issue 12)", () => {
     for (const deployment of shopfrontPods) {
       const [http] = deployment.spec.template.spec.containers[0].ports.filter((p: Json) => p.name === "http");
       expect(
-        admits(rulesFor(labelsOf(deployment), "ingress"), "from", "istio-system", INGRESS_GATEWAY_LABELS, "TCP", http.containerPort),
+        admits(
+          rulesFor(labelsOf(deployment), "ingress"),
+          "from",
+          "istio-system",
+          INGRESS_GATEWAY_LABELS,
+          "TCP",
+          http.containerPort,
+        ),
       ).toBe(true);
       // Nothing else in the namespace may call it directly.
-      expect(admits(rulesFor(labelsOf(deployment), "ingress"), "from", NAMESPACE, labelsOf(deployment), "TCP", http.containerPort)).toBe(false);
+      expect(
+        admits(
+          rulesFor(labelsOf(deployment), "ingress"),
+          "from",
+          NAMESPACE,
+          labelsOf(deployment),
+          "TCP",
+          http.containerPort,
+        ),
+      ).toBe(false);
     }
   });
 
@@ -377,7 +428,14 @@ describe("NetworkPolicies of the shopfront's namespace (issue 12)", () => {
     const prometheus = { "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/component": "server" };
     for (const deployment of shopfrontPods) {
       expect(
-        admits(rulesFor(labelsOf(deployment), "ingress"), "from", "istio-system", prometheus, "TCP", SIDECAR_METRICS_PORT),
+        admits(
+          rulesFor(labelsOf(deployment), "ingress"),
+          "from",
+          "istio-system",
+          prometheus,
+          "TCP",
+          SIDECAR_METRICS_PORT,
+        ),
       ).toBe(true);
     }
   });
@@ -385,7 +443,14 @@ describe("NetworkPolicies of the shopfront's namespace (issue 12)", () => {
   it("lets each shopfront sidecar reach istiod (xDS and certificates on 15012)", () => {
     for (const deployment of shopfrontPods) {
       expect(
-        admits(rulesFor(labelsOf(deployment), "egress"), "to", "istio-system", { app: "istiod", istio: "pilot" }, "TCP", ISTIOD_XDS_PORT),
+        admits(
+          rulesFor(labelsOf(deployment), "egress"),
+          "to",
+          "istio-system",
+          { app: "istiod", istio: "pilot" },
+          "TCP",
+          ISTIOD_XDS_PORT,
+        ),
       ).toBe(true);
     }
   });
@@ -394,7 +459,14 @@ describe("NetworkPolicies of the shopfront's namespace (issue 12)", () => {
     for (const deployment of [...shopfrontPods, ...generatorPods]) {
       for (const protocol of ["UDP", "TCP"]) {
         expect(
-          admits(rulesFor(labelsOf(deployment), "egress"), "to", "kube-system", { "k8s-app": "kube-dns" }, protocol, 53),
+          admits(
+            rulesFor(labelsOf(deployment), "egress"),
+            "to",
+            "kube-system",
+            { "k8s-app": "kube-dns" },
+            protocol,
+            53,
+          ),
         ).toBe(true);
       }
     }
@@ -403,7 +475,14 @@ describe("NetworkPolicies of the shopfront's namespace (issue 12)", () => {
   it("lets the generators, and only them, call the ingress gateway pods they send their traffic to", () => {
     expect(generatorPods).toHaveLength(2);
     const callGateway = (deployment: Json) =>
-      admits(rulesFor(labelsOf(deployment), "egress"), "to", "istio-system", INGRESS_GATEWAY_LABELS, "TCP", INGRESS_GATEWAY_HTTP_PORT);
+      admits(
+        rulesFor(labelsOf(deployment), "egress"),
+        "to",
+        "istio-system",
+        INGRESS_GATEWAY_LABELS,
+        "TCP",
+        INGRESS_GATEWAY_HTTP_PORT,
+      );
     for (const deployment of generatorPods) {
       expect(callGateway(deployment)).toBe(true);
       expect(deployment.spec.template.spec.containers[0].command.join(" ")).toContain(

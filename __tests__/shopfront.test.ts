@@ -427,9 +427,9 @@ describe("Shopfront route weights (SHOPFRONT_WEIGHTS)", () => {
 describe("Shopfront generators", () => {
   it("deploys neither generator by default", () => {
     const { objects } = build(loadConfig({}).shopfront);
-    expect(objects.filter((object) => object.startsWith("Deployment/") && object.includes("generator"))).toEqual(
-      [],
-    );
+    expect(
+      objects.filter((object) => object.startsWith("Deployment/") && object.includes("generator")),
+    ).toEqual([]);
   });
 
   it.each([
@@ -463,10 +463,7 @@ describe("Shopfront generators", () => {
     );
     expect(
       objects.filter((object) => object.startsWith("Deployment/") && object.includes("generator")).sort(),
-    ).toEqual([
-      "Deployment/error-generator",
-      "Deployment/load-generator",
-    ]);
+    ).toEqual(["Deployment/error-generator", "Deployment/load-generator"]);
   });
 
   it("refuses an object in generators.yaml that no toggle controls, rather than dropping it", () => {

@@ -57,7 +57,9 @@ describe("SsmAgentInstaller (ssm-agent-installer-daemonset-stack)", () => {
       expect(pod.toleration).toEqual([{ operator: "Exists" }]);
       const [container] = pod.container;
       expect(container.image).toBe(VERSIONS.images.ssmInstaller);
-      expect(container.image).toMatch(/^public\.ecr\.aws\/docker\/library\/busybox:1\.37\.0@sha256:[0-9a-f]{64}$/);
+      expect(container.image).toMatch(
+        /^public\.ecr\.aws\/docker\/library\/busybox:1\.37\.0@sha256:[0-9a-f]{64}$/,
+      );
       expect(container.security_context).toEqual({ privileged: true, read_only_root_filesystem: true });
       const script = (container.command as string[]).join(" ");
       expect(script).toContain("nsenter -t 1 -m -u -i -n -p");

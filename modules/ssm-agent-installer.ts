@@ -19,7 +19,8 @@ export const SSM_AGENT_INSTALLER_ACCEPTED_FINDINGS = {
   CKV_K8S_20:
     "privilege escalation allowed: implied by privileged (the API refuses allowPrivilegeEscalation: false with privileged: true)",
   CKV_K8S_23: "runs as root: entering the node's namespaces and running dnf and systemctl there needs root",
-  CKV_K8S_28: "NET_RAW not dropped: a privileged container gets every capability, the runtime ignores a drop list",
+  CKV_K8S_28:
+    "NET_RAW not dropped: a privileged container gets every capability, the runtime ignores a drop list",
   CKV_K8S_31: "no seccomp profile: privileged containers always run unconfined",
   CKV_K8S_37: "capabilities not minimised: as CKV_K8S_28, a privileged container has them all",
   CKV_K8S_40: "UID 0, not a high UID: it must run as root (CKV_K8S_23)",
