@@ -212,6 +212,12 @@ export const KUBERNETES_RULES: readonly Rule[] = [
       ),
     );
   }),
+  containerRule("CKV_K8S_35", "Secrets", (c) =>
+    passIf(
+      !(c.env ?? []).some((e: Json) => e.valueFrom?.secretKeyRef !== undefined) &&
+        !(c.envFrom ?? []).some((e: Json) => e.secretRef !== undefined),
+    ),
+  ),
   containerRule("CKV_K8S_37", "MinimizeCapabilities", (c) => passIf(dropsAny(c, ["ALL", "all"]))),
   specRule("CKV_K8S_38", "ServiceAccountTokens", (spec) =>
     passIf(spec.automountServiceAccountToken === false),
