@@ -32,11 +32,12 @@ const ISTIOD_XDS_PORT = 15012;
 /** The ingress gateway pods' HTTP port: the gateway chart's Service maps port 80 to targetPort 80. */
 const INGRESS_GATEWAY_HTTP_PORT = 80;
 
-/** The variants of the issue's scan that change the Kubernetes side. */
+/** The variants of the issue's scan. */
 const VARIANTS: readonly (readonly [string, Readonly<Record<string, string>>])[] = [
   ["default settings", {}],
   ["SSM_AGENT_INSTALLER=true", { SSM_AGENT_INSTALLER: "true" }],
   ["the generators on", { SHOPFRONT_LOAD_GENERATOR: "true", SHOPFRONT_ERROR_GENERATOR: "true" }],
+  ["MESH_PROFILE=production", { MESH_PROFILE: "production" }],
 ];
 
 /** The objects of a variant's plans: shopfront-stack's manifests and the SSM installer's DaemonSet. */
