@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Manifest } from "@cdktf/provider-kubernetes/lib/manifest";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { TerraformStack, Testing } from "cdktf";
-import { ConfigError, loadConfig, type ShopfrontConfig } from "../modules/config";
+import { ConfigError, loadConfig, type ShopfrontConfig, VERSIONS } from "../modules/config";
 import { Shopfront, ShopfrontManifestError } from "../modules/shopfront";
 import "./matchers";
 
@@ -71,16 +71,16 @@ function manifestsDirWith(file: string, edit: (text: string) => string): string 
 }
 
 const shopfrontVersions = [
-  { version: "v1", replicas: 3, image: "public.ecr.aws/docker/library/httpd:2.4.68" },
-  { version: "v2", replicas: 2, image: "public.ecr.aws/docker/library/httpd:2.4.68" },
-  { version: "v3", replicas: 1, image: "public.ecr.aws/docker/library/httpd:2.4.68" },
-  { version: "v4", replicas: 1, image: "public.ecr.aws/docker/library/nginx:1.30.1" },
+  { version: "v1", replicas: 3, image: VERSIONS.images.shopfrontHttpd },
+  { version: "v2", replicas: 2, image: VERSIONS.images.shopfrontHttpd },
+  { version: "v3", replicas: 1, image: VERSIONS.images.shopfrontHttpd },
+  { version: "v4", replicas: 1, image: VERSIONS.images.shopfrontNginx },
 ];
 
 describe("Shopfront", () => {
   const { shopfront, json, objects, manifestOf } = build();
 
-  it("applies every object of shopfront.yaml, shopfront-mesh.yaml and shopfront-security.yaml, one kubernetes_manifest each", () => {
+  it("applies every object of shopfront.yaml, shopfront-mesh.yaml, shopfront-security.yaml and shopfront-network-policy.yaml, one kubernetes_manifest each", () => {
     expect(objects.sort()).toEqual(
       [
         `Namespace/${NAMESPACE}`,
@@ -97,6 +97,12 @@ describe("Shopfront", () => {
         "PeerAuthentication/default",
         "PeerAuthentication/istio-system/default",
         "AuthorizationPolicy/shopfront-ingress-only",
+        "NetworkPolicy/default-deny",
+        "NetworkPolicy/allow-dns",
+        "NetworkPolicy/shopfront-from-ingress-gateway",
+        "NetworkPolicy/shopfront-metrics-from-prometheus",
+        "NetworkPolicy/shopfront-to-istiod",
+        "NetworkPolicy/generators-to-ingress-gateway",
       ].sort(),
     );
     // Ids from the object alone; the namespace too outside the shopfront's, where both are `default`.
@@ -115,6 +121,12 @@ describe("Shopfront", () => {
       "peerauthentication-default",
       "peerauthentication-istio-system-default",
       "authorizationpolicy-shopfront-ingress-only",
+      "networkpolicy-default-deny",
+      "networkpolicy-allow-dns",
+      "networkpolicy-shopfront-from-ingress-gateway",
+      "networkpolicy-shopfront-metrics-from-prometheus",
+      "networkpolicy-shopfront-to-istiod",
+      "networkpolicy-generators-to-ingress-gateway",
     ]);
     expect(shopfront.namespaceName).toBe(NAMESPACE);
   });
@@ -124,13 +136,13 @@ describe("Shopfront", () => {
       manifest: {
         apiVersion: "v1",
         kind: "Namespace",
-        metadata: { name: NAMESPACE, labels: { "istio-injection": "enabled" } },
+        metadata: { name: NAMESPACE, labels: expect.objectContaining({ "istio-injection": "enabled" }) },
       },
     });
   });
 
   it.each(shopfrontVersions)(
-    "runs shopfront-$version: $replicas replicas of $image",
+    "runs shopfront-$version: $replicas replicas of $image, as a non-root user on port 8080",
     ({ version, replicas, image }) => {
       const labels = { app: "shopfront", version };
       const { manifest } = manifestOf(`Deployment/shopfront-${version}`);
@@ -142,26 +154,43 @@ describe("Shopfront", () => {
       const [container] = (manifest as { spec: { template: { spec: { containers: Json[] } } } }).spec.template
         .spec.containers;
       expect(container.image).toBe(image);
-      expect(container.ports).toEqual([{ name: "http", containerPort: 80, protocol: "TCP" }]);
+      expect(container.ports).toEqual([{ name: "http", containerPort: 8080, protocol: "TCP" }]);
       expect(container.readinessProbe.httpGet).toEqual({ path: "/", port: "http" });
       expect(container.livenessProbe.httpGet).toEqual({ path: "/", port: "http" });
       expect(container.resources).toEqual({
         requests: { cpu: "25m", memory: "32Mi" },
         limits: { cpu: "250m", memory: "128Mi" },
       });
-      expect(container.securityContext).toMatchObject({
+      // Port 8080 needs no capability: the server runs as the pod's non-root user, with none.
+      expect(container.securityContext).toEqual({
         allowPrivilegeEscalation: false,
-        capabilities: { drop: ["ALL"], add: expect.arrayContaining(["NET_BIND_SERVICE"]) },
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ["ALL"] },
       });
     },
   );
 
   it.each([
-    ["httpd", "v1", "/usr/local/apache2/htdocs", "exec httpd-foreground"],
-    ["nginx", "v4", "/usr/share/nginx/html", "exec nginx -g 'daemon off;'"],
+    [
+      "httpd",
+      "v1",
+      "/usr/local/apache2/htdocs",
+      "exec httpd -DFOREGROUND -f /tmp/httpd.conf",
+      [
+        { name: "run", mountPath: "/usr/local/apache2/logs" },
+        { name: "tmp", mountPath: "/tmp" },
+      ],
+    ],
+    [
+      "nginx",
+      "v4",
+      "/usr/share/nginx/html",
+      "exec nginx -g 'daemon off;'",
+      [{ name: "tmp", mountPath: "/tmp" }],
+    ],
   ])(
     "has %s answer GET / with <pod hostname>:<version> from an otherwise empty docroot",
-    (_, version, docroot, server) => {
+    (_, version, docroot, server, writable) => {
       const container = (manifestOf(`Deployment/shopfront-${version}`).manifest as Json).spec.template.spec
         .containers[0];
       const script: string = container.command.join(" ");
@@ -170,7 +199,7 @@ describe("Shopfront", () => {
       expect(container.env).toEqual([
         { name: "VERSION", valueFrom: { fieldRef: { fieldPath: "metadata.labels['version']" } } },
       ]);
-      expect(container.volumeMounts).toEqual([{ name: "docroot", mountPath: docroot }]);
+      expect(container.volumeMounts).toEqual([{ name: "docroot", mountPath: docroot }, ...writable]);
     },
   );
 
@@ -398,7 +427,9 @@ describe("Shopfront route weights (SHOPFRONT_WEIGHTS)", () => {
 describe("Shopfront generators", () => {
   it("deploys neither generator by default", () => {
     const { objects } = build(loadConfig({}).shopfront);
-    expect(objects.filter((object) => object.includes("generator"))).toEqual([]);
+    expect(
+      objects.filter((object) => object.startsWith("Deployment/") && object.includes("generator")),
+    ).toEqual([]);
   });
 
   it.each([
@@ -408,14 +439,17 @@ describe("Shopfront generators", () => {
     "deploys the %s alone when toggled, calling the ingress gateway once the routes exist",
     (name, toggle, url, pace) => {
       const { objects, manifestOf } = build(toggle);
-      expect(objects.filter((object) => object.includes("generator"))).toEqual([`Deployment/${name}`]);
+      expect(
+        objects.filter((object) => object.startsWith("Deployment/") && object.includes("generator")),
+      ).toEqual([`Deployment/${name}`]);
       const generator = manifestOf(`Deployment/${name}`);
       const pod = (generator.manifest as Json).spec.template;
       expect(pod.metadata.labels).toEqual({ app: name, "sidecar.istio.io/inject": "false" });
       const [container] = pod.spec.containers;
-      expect(container.image).toBe("public.ecr.aws/docker/library/busybox:1.37.0");
+      expect(container.image).toBe(VERSIONS.images.generators);
       expect(container.command.join(" ")).toContain(`wget -q -T 5 -O`);
-      expect(container.command.join(" ")).toContain(` ${url}\n  ${pace}\n`);
+      expect(container.command.join(" ")).toMatch(new RegExp(` ${url}[; ]`));
+      expect(container.command.join(" ")).toContain(`\n  ${pace}\n`);
       expect(generator.depends_on).toEqual([
         manifestOf(`Namespace/${NAMESPACE}`).address,
         manifestOf("VirtualService/shopfront-virtual-service").address,
@@ -427,10 +461,9 @@ describe("Shopfront generators", () => {
     const { objects } = build(
       loadConfig({ SHOPFRONT_LOAD_GENERATOR: "true", SHOPFRONT_ERROR_GENERATOR: "true" }).shopfront,
     );
-    expect(objects.filter((object) => object.includes("generator")).sort()).toEqual([
-      "Deployment/error-generator",
-      "Deployment/load-generator",
-    ]);
+    expect(
+      objects.filter((object) => object.startsWith("Deployment/") && object.includes("generator")).sort(),
+    ).toEqual(["Deployment/error-generator", "Deployment/load-generator"]);
   });
 
   it("refuses an object in generators.yaml that no toggle controls, rather than dropping it", () => {

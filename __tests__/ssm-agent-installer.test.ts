@@ -1,5 +1,6 @@
 import { DaemonSetV1 } from "@cdktf/provider-kubernetes/lib/daemon-set-v1";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
+import { VERSIONS } from "../modules/config";
 import { buildTestStacks, synth, synthJson } from "./helpers";
 
 describe("SsmAgentInstaller (ssm-agent-installer-daemonset-stack)", () => {
@@ -55,8 +56,11 @@ describe("SsmAgentInstaller (ssm-agent-installer-daemonset-stack)", () => {
       expect(pod.host_pid).toBe(true);
       expect(pod.toleration).toEqual([{ operator: "Exists" }]);
       const [container] = pod.container;
-      expect(container.image).toBe("public.ecr.aws/docker/library/busybox:1.37.0");
-      expect(container.security_context).toEqual({ privileged: true });
+      expect(container.image).toBe(VERSIONS.images.ssmInstaller);
+      expect(container.image).toMatch(
+        /^public\.ecr\.aws\/docker\/library\/busybox:1\.37\.0@sha256:[0-9a-f]{64}$/,
+      );
+      expect(container.security_context).toEqual({ privileged: true, read_only_root_filesystem: true });
       const script = (container.command as string[]).join(" ");
       expect(script).toContain("nsenter -t 1 -m -u -i -n -p");
       expect(script).toContain("systemctl is-active --quiet amazon-ssm-agent ||");

@@ -29,6 +29,7 @@ export const SHOPFRONT_MANIFEST_FILES = {
   app: "shopfront.yaml",
   mesh: "shopfront-mesh.yaml",
   security: "shopfront-security.yaml",
+  networkPolicy: "shopfront-network-policy.yaml",
   generators: "generators.yaml",
 } as const;
 

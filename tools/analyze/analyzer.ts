@@ -17,6 +17,7 @@ import type { IPeerAuthentication } from "@kubernetes-models/istio/security.isti
 import { PeerAuthentication } from "@kubernetes-models/istio/security.istio.io/v1beta1/PeerAuthentication";
 import type { IDeployment } from "kubernetes-models/apps/v1/Deployment";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import type { IPodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import type { INamespace } from "kubernetes-models/v1/Namespace";
@@ -68,6 +69,7 @@ const MODELS: Readonly<Record<string, new (data: never) => { validate(): void }>
   "v1/Service": Service,
   "apps/v1/Deployment": Deployment,
   "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
+  "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
   "networking.istio.io/v1beta1/Gateway": Gateway,
   "networking.istio.io/v1beta1/VirtualService": VirtualService,
   "networking.istio.io/v1beta1/DestinationRule": DestinationRule,
