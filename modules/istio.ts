@@ -1,5 +1,6 @@
 import type { Release } from "@cdktf/provider-helm/lib/release";
 import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
+import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import {
   CHART_REPOSITORIES,
@@ -9,6 +10,7 @@ import {
   type MeshProfile,
 } from "./config";
 import { addHelmChart } from "./helm-chart";
+import type { MeshMode, RoutingApi } from "./mesh-variant";
 
 /** The egress gateway's release name, hence its Service's, as the demo profile names it. */
 export const EGRESS_GATEWAY_NAME = "istio-egressgateway";
@@ -18,6 +20,20 @@ export const EGRESS_GATEWAY_LABELS = { app: EGRESS_GATEWAY_NAME, istio: "egressg
 
 /** Release name of Istio's CNI node agent, as istio.io's Helm install names it. */
 export const CNI_RELEASE_NAME = "istio-cni";
+
+/** Release name of ambient mode's per-node proxy, as istio.io's Helm install names it. */
+export const ZTUNNEL_RELEASE_NAME = "ztunnel";
+
+/**
+ * Retries of the routes that set none: an HTTPRoute of the standard channel cannot (its `retry` is
+ * experimental). The VirtualService's own, so that both routing APIs retry the same failures: a
+ * connection refused or reset, or a try with no answer in 1 s; never a status.
+ */
+export const DEFAULT_HTTP_RETRY_POLICY = {
+  attempts: 2,
+  perTryTimeout: "1s",
+  retryOn: "connect-failure,refused-stream,unavailable,cancelled,reset",
+} as const;
 
 /**
  * Whether a sidecar may reach a host outside the mesh's service registry (meshConfig
@@ -69,13 +85,32 @@ const STATUS_PORT = { name: "status-port", port: 15021, protocol: "TCP", targetP
 /** Small requests, as Istio's demo profile sets them, so that the mesh fits on two t3.medium nodes. */
 const PROXY_REQUESTS = { cpu: "10m", memory: "40Mi" };
 
-/** What MESH_PROFILE decides, in one place. */
+/**
+ * What ambient mode's proxies request with MESH_PROFILE=demo, so that they fit on two t3.medium nodes
+ * beside the rest: ztunnel's chart asks 200m and 512Mi per node, sized for about 200,000 pods; the
+ * waypoint's 100m and 128Mi. The shopfront's few requests a second need a fraction of that. Not
+ * measured on a cluster: docs/ambient-and-gateway-api.md.
+ */
+const AMBIENT_DEMO_REQUESTS = {
+  ztunnel: { cpu: "50m", memory: "128Mi" },
+  waypoint: PROXY_REQUESTS,
+};
+
+/** What MESH_PROFILE decides, in one place. `production` keeps the charts' own ambient requests. */
 const PROFILES = {
-  demo: { highlyAvailable: false, outboundTrafficPolicy: "ALLOW_ANY" },
-  production: { highlyAvailable: true, outboundTrafficPolicy: "REGISTRY_ONLY" },
+  demo: {
+    highlyAvailable: false,
+    outboundTrafficPolicy: "ALLOW_ANY",
+    ambientRequests: AMBIENT_DEMO_REQUESTS,
+  },
+  production: { highlyAvailable: true, outboundTrafficPolicy: "REGISTRY_ONLY", ambientRequests: undefined },
 } as const satisfies Record<
   MeshProfile,
-  { highlyAvailable: boolean; outboundTrafficPolicy: OutboundTrafficPolicy }
+  {
+    highlyAvailable: boolean;
+    outboundTrafficPolicy: OutboundTrafficPolicy;
+    ambientRequests?: typeof AMBIENT_DEMO_REQUESTS;
+  }
 >;
 
 /**
@@ -88,6 +123,13 @@ const SIDECAR_DATA_PLANE = {
   istiod: { cni: { enabled: true } },
   cni: { ...EKS_CNI_PATHS, chained: true },
 };
+
+/**
+ * Istio's `ambient` Helm profile (manifests/helm-profiles/ambient.yaml, in each chart): HBONE for the
+ * proxies, ambient support in istiod and the CNI agent, distroless images. No `global.platform`:
+ * Istio ships none for EKS, whose VPC CNI paths are the chart defaults.
+ */
+const AMBIENT_PROFILE = { profile: "ambient" } as const;
 
 /** Spread a workload's pods over the availability zones, without ever leaving one unscheduled. */
 function zoneSpread(matchLabels: Readonly<Record<string, string>>) {
@@ -136,6 +178,21 @@ export interface IstioProps {
    * @default "demo"
    */
   readonly profile?: MeshProfile;
+  /**
+   * `sidecar`: istiod injects an Envoy into each pod of an `istio-injection: enabled` namespace.
+   * `ambient`: istiod and the CNI agent with Istio's ambient profile, plus ztunnel on every node; pods
+   * of an `istio.io/dataplane-mode: ambient` namespace need no sidecar. @default "sidecar"
+   */
+  readonly meshMode?: MeshMode;
+  /**
+   * `istio`: the ingress gateway is the gateway chart's release, configured by Istio's Gateway and
+   * VirtualService. `gateway-api`: no ingress release; istiod deploys the proxy of the shopfront's
+   * Gateway API Gateway, and routes without retries of their own get VirtualService-like ones
+   * (DEFAULT_HTTP_RETRY_POLICY). @default "istio"
+   */
+  readonly routingApi?: RoutingApi;
+  /** What must exist before the first chart: the Gateway API CRDs. @default [] */
+  readonly dependsOn?: ITerraformDependable[];
 }
 
 /**
@@ -156,7 +213,10 @@ export class Istio extends Construct {
   readonly base: Release;
   readonly cni: Release;
   readonly istiod: Release;
-  readonly ingressGateway: Release;
+  /** ambient mode's node proxy; only with meshMode ambient. */
+  readonly ztunnel?: Release;
+  /** The gateway chart's ingress release; only with routingApi istio. */
+  readonly ingressGateway?: Release;
   readonly egressGateway: Release;
   /** How clients reach the ingress load balancer: `https` when it terminates TLS. */
   readonly ingressProtocol: "http" | "https";
@@ -170,6 +230,8 @@ export class Istio extends Construct {
       version: props.version,
     });
     const profile = PROFILES[props.profile ?? "demo"];
+    const ambient = (props.meshMode ?? "sidecar") === "ambient";
+    const routingApi = props.routingApi ?? "istio";
     const replicas = profile.highlyAvailable ? 2 : 1;
     const serviceType = props.ingressServiceType ?? "LoadBalancer";
     this.ingressProtocol = props.ingressCertificateArn === undefined ? "http" : "https";
@@ -193,14 +255,18 @@ export class Istio extends Construct {
       namespace,
       // As istio.io's Helm install sets it: istiod's validation webhook serves the default revision.
       values: { defaultRevision: "default" },
-      dependsOn: [this.namespace],
+      dependsOn: [this.namespace, ...(props.dependsOn ?? [])],
     });
 
     this.cni = addHelmChart(this, "cni", {
       name: CNI_RELEASE_NAME,
       chart: istioChart("cni"),
       namespace,
-      values: { ...SIDECAR_DATA_PLANE.cni, resources: { requests: PROXY_REQUESTS } },
+      values: {
+        ...(ambient ? AMBIENT_PROFILE : {}),
+        ...SIDECAR_DATA_PLANE.cni,
+        resources: { requests: PROXY_REQUESTS },
+      },
       dependsOn: [this.base],
     });
 
@@ -210,6 +276,7 @@ export class Istio extends Construct {
       namespace,
       // Top-level keys, as the chart has them since 1.24; `pilot.*` only works through its compatibility template.
       values: {
+        ...(ambient ? AMBIENT_PROFILE : {}),
         ...SIDECAR_DATA_PLANE.istiod,
         autoscaleEnabled: false,
         replicaCount: replicas,
@@ -220,16 +287,39 @@ export class Istio extends Construct {
           // Sidecars serve the application's and Envoy's metrics on one annotated port for Prometheus.
           enablePrometheusMerge: true,
           outboundTrafficPolicy: { mode: props.outboundTrafficPolicy ?? profile.outboundTrafficPolicy },
+          ...(routingApi === "gateway-api" ? { defaultHttpRetryPolicy: DEFAULT_HTTP_RETRY_POLICY } : {}),
         },
+        // The Envoys that istiod deploys for Gateway API Gateways (ingress, waypoint) get the runtime's
+        // seccomp profile, which Pod Security Admission's `restricted` level wants (the waypoint runs in
+        // the shopfront's namespace).
+        gateways: { seccompProfile: { type: "RuntimeDefault" } },
         global: {
           // Pod Security Admission's `restricted` level wants a seccomp profile on every container, injected ones too.
           proxy: { resources: { requests: PROXY_REQUESTS }, seccompProfile: { type: "RuntimeDefault" } },
           // The chart's budget keeps one istiod up; with a single replica it would block every node drain.
           defaultPodDisruptionBudget: { enabled: profile.highlyAvailable },
+          ...(ambient && profile.ambientRequests
+            ? { waypoint: { resources: { requests: profile.ambientRequests.waypoint } } }
+            : {}),
         },
       },
       dependsOn: [this.cni],
     });
+
+    if (ambient) {
+      // After istiod, with wait: ztunnel takes its certificates and configuration from istiod.
+      this.ztunnel = addHelmChart(this, "ztunnel", {
+        name: ZTUNNEL_RELEASE_NAME,
+        chart: istioChart("ztunnel"),
+        namespace,
+        values: {
+          ...AMBIENT_PROFILE,
+          ...(profile.ambientRequests ? { resources: { requests: profile.ambientRequests.ztunnel } } : {}),
+        },
+        dependsOn: [this.istiod],
+      });
+    }
+    const gatewaysAfter = this.ztunnel ?? this.istiod;
 
     const gateway = (
       name: string,
@@ -250,15 +340,17 @@ export class Istio extends Construct {
           topologySpreadConstraints: highlyAvailable ? zoneSpread({ istio: labels.istio }) : [],
           resources: { requests: PROXY_REQUESTS },
         },
-        dependsOn: [this.istiod],
+        dependsOn: [gatewaysAfter],
       });
 
-    this.ingressGateway = gateway(
-      INGRESS_GATEWAY_NAME,
-      INGRESS_GATEWAY_LABELS,
-      ingressService(serviceType, props),
-      profile.highlyAvailable,
-    );
+    if (routingApi === "istio") {
+      this.ingressGateway = gateway(
+        INGRESS_GATEWAY_NAME,
+        INGRESS_GATEWAY_LABELS,
+        ingressService(serviceType, props),
+        profile.highlyAvailable,
+      );
+    }
     // Egress carries no user traffic here: one replica in either profile.
     this.egressGateway = gateway(EGRESS_GATEWAY_NAME, EGRESS_GATEWAY_LABELS, { type: "ClusterIP" }, false);
   }

@@ -1,9 +1,12 @@
 import { HelmProvider } from "@cdktf/provider-helm/lib/provider";
+import { HttpProvider } from "@cdktf/provider-http/lib/provider";
 import { DataKubernetesServiceV1 } from "@cdktf/provider-kubernetes/lib/data-kubernetes-service-v1";
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import { type Config, INGRESS_GATEWAY_NAME, STACK_NAMES } from "../modules/config";
+import { GatewayApiCrds } from "../modules/gateway-api-crds";
 import { Istio } from "../modules/istio";
+import { DEFAULT_MESH_VARIANT, type MeshVariant } from "../modules/mesh-variant";
 import { Observability } from "../modules/observability";
 import {
   type ClusterConnection,
@@ -36,21 +39,34 @@ const INGRESS_OPEN_TO_ALL: readonly string[] = ["0.0.0.0/0"];
  * `service.kubernetes.io/load-balancer-cleanup` finalizer). The cluster and the VPC go after that.
  */
 export class IstioStack extends ProjectStack {
+  /** The Gateway API CRDs: installed before Istio, removed after it. */
+  readonly gatewayApiCrds: GatewayApiCrds;
   readonly istio: Istio;
   readonly observability: Observability;
   /** The ingress gateway Service as the cluster reports it; only with a LoadBalancer Service. */
   readonly ingressService?: DataKubernetesServiceV1;
 
-  constructor(scope: Construct, config: Config, cluster: ClusterConnection) {
+  constructor(
+    scope: Construct,
+    config: Config,
+    cluster: ClusterConnection,
+    variant: MeshVariant = DEFAULT_MESH_VARIANT,
+  ) {
     super(scope, STACK_NAMES.istio, config);
     // helm 3.x: `kubernetes` and its `exec` are single objects (attributes), no longer blocks.
     new HelmProvider(this, "helm", {
       kubernetes: { ...clusterEndpoint(cluster), exec: execCredentials(cluster) },
     });
     kubernetesProvider(this, cluster);
+    new HttpProvider(this, "http");
 
     const { istio: settings } = config;
+    // In both routing APIs: a waypoint is a Gateway API Gateway, and istiod watches the kinds at start.
+    this.gatewayApiCrds = new GatewayApiCrds(this, "gateway-api-crds");
     this.istio = new Istio(this, "istio", {
+      meshMode: variant.meshMode,
+      routingApi: variant.routingApi,
+      dependsOn: [...this.gatewayApiCrds.manifests],
       version: settings.version,
       ingressServiceType: settings.ingressServiceType,
       ingressServiceAnnotations: settings.ingressServiceAnnotations,
@@ -63,11 +79,14 @@ export class IstioStack extends ProjectStack {
       dependsOn: [this.istio.istiod],
     });
 
+    // With the Gateway API, the ingress is the shopfront's Gateway: shopfront-stack publishes its address.
+    const ingressGateway = this.istio.ingressGateway;
+    if (ingressGateway === undefined) return;
     if (settings.ingressServiceType === "LoadBalancer") {
       // Read after the release, which waits until the Service has its load balancer's address.
       this.ingressService = new DataKubernetesServiceV1(this, "ingress-gateway-service", {
         metadata: { name: INGRESS_GATEWAY_NAME, namespace: this.istio.namespace.metadata.name },
-        dependsOn: [this.istio.ingressGateway],
+        dependsOn: [ingressGateway],
       });
       const hostname = this.ingressService.status.get(0).loadBalancer.get(0).ingress.get(0).hostname;
       new TerraformOutput(this, "ingress_hostname", {

@@ -1,0 +1,66 @@
+/**
+ * The four ways this project runs the shopfront: a data plane (MESH_MODE) times a routing API
+ * (ROUTING_API). What each choice names (folders of manifests/, labels, the ingress and its identity)
+ * is declared here once, for the constructs, the manifest checks and the tests.
+ */
+
+/** `sidecar`: an Envoy in every pod (the walkthrough). `ambient`: ztunnel per node, a waypoint for L7. */
+export const MESH_MODES = ["sidecar", "ambient"] as const;
+export type MeshMode = (typeof MESH_MODES)[number];
+
+/** `istio`: Gateway, VirtualService, DestinationRule subsets. `gateway-api`: Gateway API Gateway and HTTPRoute. */
+export const ROUTING_APIS = ["istio", "gateway-api"] as const;
+export type RoutingApi = (typeof ROUTING_APIS)[number];
+
+export interface MeshVariant {
+  readonly meshMode: MeshMode;
+  readonly routingApi: RoutingApi;
+}
+
+/** The walkthrough's combination, and the default of every prop that takes a variant. */
+export const DEFAULT_MESH_VARIANT: MeshVariant = { meshMode: "sidecar", routingApi: "istio" };
+
+/** Every combination, for tests and docs. */
+export const MESH_VARIANTS: readonly MeshVariant[] = MESH_MODES.flatMap((meshMode) =>
+  ROUTING_APIS.map((routingApi) => ({ meshMode, routingApi })),
+);
+
+/** The labels that enrol a namespace (or pod) in the mesh and point it at a waypoint. */
+export const MESH_LABELS = {
+  sidecarInjection: "istio-injection",
+  dataplaneMode: "istio.io/dataplane-mode",
+  useWaypoint: "istio.io/use-waypoint",
+  waypointFor: "istio.io/waypoint-for",
+} as const;
+
+/** The Gateway API classes that istiod implements: an ingress or egress proxy, and a waypoint. */
+export const GATEWAY_CLASSES = { ingress: "istio", waypoint: "istio-waypoint" } as const;
+
+/** The shopfront namespace's waypoint (manifests/ambient/waypoint.yaml), Istio's default name. */
+export const WAYPOINT_NAME = "waypoint";
+
+/** The HTTPRoute whose weights SHOPFRONT_WEIGHTS sets with ROUTING_API=gateway-api. */
+export const SHOPFRONT_HTTP_ROUTE = "shopfront";
+
+/** The Service that selects one version's pods: the HTTPRoute's backends. */
+export function versionServiceName(version: string): string {
+  return `shopfront-${version}`;
+}
+
+/**
+ * The Gateway API ingress (manifests/routing-gateway-api/shopfront-gateway.yaml): istiod names the
+ * Deployment, Service and ServiceAccount it deploys for a Gateway `<name>-<class>`.
+ */
+export const GATEWAY_API_INGRESS = {
+  name: "shopfront-gateway",
+  namespace: "istio-system",
+  serviceName: `shopfront-gateway-${GATEWAY_CLASSES.ingress}`,
+} as const;
+
+/** Where manifests/ keeps what one data plane or one routing API needs, beside the shared files. */
+export function variantFolders(variant: MeshVariant): {
+  readonly meshMode: string;
+  readonly routing: string;
+} {
+  return { meshMode: variant.meshMode, routing: `routing-${variant.routingApi}` };
+}
