@@ -7,7 +7,8 @@
  */
 import { readFileSync } from "node:fs";
 import { INGRESS_GATEWAY_LABELS, VERSIONS } from "../modules/config";
-import { SHOPFRONT_MANIFEST_FILES } from "../modules/shopfront";
+import { MESH_VARIANTS } from "../modules/mesh-variant";
+import { shopfrontManifestPaths } from "../modules/shopfront-manifests";
 import { SSM_AGENT_INSTALLER_ACCEPTED_FINDINGS } from "../modules/ssm-agent-installer";
 import { parseManifests, readManifestFiles } from "../tools/analyze/manifests";
 import {
@@ -320,7 +321,7 @@ describe("Checkov rule port (./checkov-kubernetes.ts)", () => {
 
 describe("images pinned in one place", () => {
   it("every image in manifests/ is one of VERSIONS.images, whichever generators are on", () => {
-    const files = Object.values(SHOPFRONT_MANIFEST_FILES).map((file) => `manifests/${file}`);
+    const files = [...new Set(MESH_VARIANTS.flatMap((variant) => shopfrontManifestPaths("manifests", variant)))];
     const { documents } = parseManifests(readManifestFiles(files));
     const images = documents
       .filter((document) => WORKLOAD_KINDS.includes(document.object.kind))

@@ -255,7 +255,7 @@ describe("Shopfront", () => {
       },
     });
     expect(shopfront.routeWeights).toEqual({ v1: 50, v2: 30, v3: 15, v4: 5 });
-    expect(shopfront.virtualService.node.id).toBe("virtualservice-shopfront-virtual-service");
+    expect(shopfront.route.node.id).toBe("virtualservice-shopfront-virtual-service");
   });
 
   it("defines subsets v1..v4 by the version label, round-robin within each, behind a circuit breaker", () => {

@@ -10,30 +10,40 @@ import {
   parseManifests,
   readManifestFiles,
   resourceName,
-  SHOPFRONT_VIRTUAL_SERVICE,
-  withRouteWeights,
 } from "../tools/analyze/manifests";
 import type { ShopfrontConfig, Weights } from "./config";
+import {
+  DEFAULT_MESH_VARIANT,
+  GATEWAY_CLASSES,
+  type MeshMode,
+  type MeshVariant,
+  type RoutingApi,
+} from "./mesh-variant";
+import {
+  ingressPrincipal,
+  shopfrontManifestPaths,
+  shopfrontRouteName,
+  shopfrontRouteWeights,
+  withShopfrontWeights,
+} from "./shopfront-manifests";
 
 export interface ShopfrontProps {
   /** The cluster's Kubernetes provider. @default the stack's default kubernetes provider */
   readonly provider?: KubernetesProvider;
-  /** Folder holding the files of SHOPFRONT_MANIFEST_FILES. @default the repository's manifests/ */
+  /**
+   * Folder of the shared manifests, with a folder per data plane (`sidecar/`, `ambient/`) and per
+   * routing API (`routing-istio/`, `routing-gateway-api/`). @default the repository's manifests/
+   */
   readonly manifestsDir?: string;
   /** Route weights override and generator toggles, from `loadConfig`. */
   readonly config: ShopfrontConfig;
+  /** The data plane: which namespace labels and which of its own objects. @default "sidecar" */
+  readonly meshMode?: MeshMode;
+  /** The routing API: which ingress, routes and identity. @default "istio" */
+  readonly routingApi?: RoutingApi;
 }
 
-/** The manifest files the shopfront is made of, applied in this order. */
-export const SHOPFRONT_MANIFEST_FILES = {
-  app: "shopfront.yaml",
-  mesh: "shopfront-mesh.yaml",
-  security: "shopfront-security.yaml",
-  networkPolicy: "shopfront-network-policy.yaml",
-  generators: "generators.yaml",
-} as const;
-
-/** The Deployments of generators.yaml, by the ShopfrontConfig toggle that deploys each. */
+/** The generator Deployments, by the ShopfrontConfig toggle that deploys each, wherever they are defined. */
 export const GENERATOR_DEPLOYMENTS = {
   loadGenerator: "load-generator",
   errorGenerator: "error-generator",
@@ -60,42 +70,93 @@ export class ShopfrontManifestError extends Error {
 }
 
 /**
- * The shopfront and its mesh, from the plain YAML in manifests/: the four-version web service and its
- * disruption budgets, the Gateway, VirtualService and DestinationRule, the mutual TLS and
- * authorization policies, and the generators that the config turns on. The VirtualService's weights
- * are overridden from the config, the result is analyzed (any error throws a ShopfrontManifestError),
- * and each object becomes one kubernetes_manifest. The Istio CRDs must exist when this is planned:
- * kubernetes_manifest reads the types' schemas from the cluster.
+ * What each object waits for, by tier: every object depends on the objects of the tier before it, so
+ * it is created after them and destroyed before them. Destroyed first: the application and its
+ * generators, then the routes and the waypoint, then the DestinationRules, then the ingress Gateways,
+ * then the policies, then the namespace (Istio and the CRDs are other stacks, destroyed later).
+ * Created in the other order: nothing is routed before its policies and subsets exist ("make before
+ * break"), and the generators start once the pages they ask for are served.
+ */
+const TIERS = [
+  "namespace",
+  "policies",
+  "gateways",
+  "destinations",
+  "routes",
+  "application",
+  "generators",
+] as const;
+type Tier = (typeof TIERS)[number];
+
+function tierOf(document: ManifestDocument): Tier {
+  const { kind, spec } = document.object as { kind: string; spec?: { gatewayClassName?: string } };
+  if (kind === "Namespace") return "namespace";
+  if (
+    Object.values(GENERATOR_DEPLOYMENTS).includes(document.object.metadata.name as never) &&
+    kind === "Deployment"
+  )
+    return "generators";
+  if (["PeerAuthentication", "AuthorizationPolicy", "NetworkPolicy", "ConfigMap"].includes(kind))
+    return "policies";
+  if (kind === "Gateway") return spec?.gatewayClassName === GATEWAY_CLASSES.waypoint ? "routes" : "gateways";
+  if (kind === "DestinationRule") return "destinations";
+  if (kind === "VirtualService" || kind === "HTTPRoute") return "routes";
+  return "application";
+}
+
+/**
+ * The shopfront and its mesh, from the plain YAML in manifests/ for one mesh variant: the four-version
+ * web service and its disruption budgets, the ingress and routes of the routing API (an Istio Gateway,
+ * VirtualService and DestinationRule, or a Gateway API Gateway and HTTPRoute over per-version
+ * Services), the namespace and policies of the data plane (and its waypoint in ambient mode), the
+ * mutual TLS and authorization policies, and the generators that the config turns on. The route's
+ * weights are overridden from the config, the result is analyzed (any error throws a
+ * ShopfrontManifestError), and each object becomes one kubernetes_manifest. The Istio and Gateway API
+ * CRDs must exist when this is planned: kubernetes_manifest reads the types' schemas from the cluster.
  */
 export class Shopfront extends Construct {
   /** Name of the shopfront's namespace. */
   readonly namespaceName: string;
   /** The Namespace, which every other object depends on. */
   readonly namespace: Manifest;
-  /** The VirtualService whose weights split the traffic across versions. */
-  readonly virtualService: Manifest;
+  /** The route whose weights split the traffic across versions: the VirtualService or the HTTPRoute. */
+  readonly route: Manifest;
+  /** The Gateway API ingress Gateway; only with routingApi gateway-api. */
+  readonly ingressGateway?: Manifest;
+  readonly variant: MeshVariant;
   /** Every object, in the order of the files and their documents. */
   readonly manifests: readonly Manifest[];
-  /** Weight of each subset in the VirtualService's route, as deployed. */
+  /** Weight of each version on the route, as deployed. */
   readonly routeWeights: Weights;
 
   constructor(scope: Construct, id: string, props: ShopfrontProps) {
     super(scope, id);
     const manifestsDir = props.manifestsDir ?? defaultProps.manifestsDir;
+    this.variant = {
+      meshMode: props.meshMode ?? DEFAULT_MESH_VARIANT.meshMode,
+      routingApi: props.routingApi ?? DEFAULT_MESH_VARIANT.routingApi,
+    };
+    const { routingApi } = this.variant;
     // Relative to the working directory, so that findings name files as `manifests/shopfront.yaml`.
-    const pathOf = (file: string) => relative(process.cwd(), join(manifestsDir, file));
-    const generatorsFile = pathOf(SHOPFRONT_MANIFEST_FILES.generators);
-
-    const parsed = parseManifests(readManifestFiles(Object.values(SHOPFRONT_MANIFEST_FILES).map(pathOf)));
-    const selected = parsed.documents.filter(
-      (document) => document.file !== generatorsFile || generatorEnabled(document, props.config),
+    const paths = shopfrontManifestPaths(manifestsDir, this.variant).map((path) =>
+      relative(process.cwd(), path),
     );
+
+    const parsed = parseManifests(readManifestFiles(paths));
+    const selected = parsed.documents.filter((document) => generatorEnabled(document, props.config));
     const documents =
       props.config.weights === undefined
         ? selected
-        : withRouteWeights(selected, props.config.weights, SHOPFRONT_VIRTUAL_SERVICE);
+        : withShopfrontWeights(selected, props.config.weights, routingApi);
 
-    const findings = [...parsed.findings, ...analyzeCached(documents, {}, defaultProps.analysisCacheDir)];
+    const findings = [
+      ...parsed.findings,
+      ...analyzeCached(
+        documents,
+        { ingressGatewayPrincipal: ingressPrincipal(routingApi) },
+        defaultProps.analysisCacheDir,
+      ),
+    ];
     const errors = findings.filter((finding) => finding.severity === "error");
     if (errors.length > 0) throw new ShopfrontManifestError(errors);
     // What is left are warnings: cdktf prints them at synth.
@@ -104,81 +165,68 @@ export class Shopfront extends Construct {
     const namespaces = documents.filter((document) => document.object.kind === "Namespace");
     if (namespaces.length !== 1) {
       throw new Error(
-        `${pathOf(SHOPFRONT_MANIFEST_FILES.app)} must define exactly one Namespace, the shopfront's (found ${namespaces.length})`,
+        `${manifestsDir} (${this.variant.meshMode}) must define exactly one Namespace, the shopfront's (found ${namespaces.length})`,
       );
     }
     this.namespaceName = namespaces[0].object.metadata.name;
-    const shopfrontRoute = documents.find(
-      (document) =>
-        document.object.kind === "VirtualService" &&
-        document.object.metadata.name === SHOPFRONT_VIRTUAL_SERVICE,
-    );
-    if (shopfrontRoute === undefined) {
+    const routeName = shopfrontRouteName(routingApi);
+    const shopfrontRoute = documents.find((document) => resourceName(document.object) === routeName);
+    const weights = shopfrontRouteWeights(documents, routingApi);
+    if (shopfrontRoute === undefined || weights === undefined) {
       throw new Error(
-        `${pathOf(SHOPFRONT_MANIFEST_FILES.mesh)} must define VirtualService/${SHOPFRONT_VIRTUAL_SERVICE}`,
+        `${manifestsDir} must define ${routeName} with a weighted route (ROUTING_API=${routingApi})`,
       );
     }
-    this.routeWeights = routeWeightsOf(shopfrontRoute);
+    this.routeWeights = weights;
 
     const created = new Map<ManifestDocument, Manifest>();
-    const createAll = (selection: readonly ManifestDocument[], dependsOn: readonly Manifest[]) =>
-      selection.map((document) => {
+    let before: Manifest[] = [];
+    for (const tier of TIERS) {
+      const inTier = documents.filter((document) => tierOf(document) === tier);
+      if (inTier.length === 0) continue;
+      const dependsOn = before;
+      before = inTier.map((document) => {
+        const { kind, spec } = document.object as { kind: string; spec?: { gatewayClassName?: string } };
+        const gatewayApiGateway = kind === "Gateway" && spec?.gatewayClassName !== undefined;
         const manifest = new Manifest(this, constructId(document, this.namespaceName), {
           provider: props.provider,
           manifest: terraformLiteral(document.object) as Record<string, unknown>,
           dependsOn: dependsOn.length > 0 ? [...dependsOn] : undefined,
           // Terraform owns these objects: a field changed with `kubectl edit` must not block the next apply.
           fieldManager: { name: defaultProps.fieldManager, forceConflicts: true },
-          // A deploy succeeds only once every pod of a Deployment is ready, sidecar included.
-          wait: document.object.kind === "Deployment" ? { rollout: true } : undefined,
+          // A deploy succeeds only once every pod of a Deployment is ready (sidecar included), and once
+          // istiod has deployed a Gateway API Gateway's proxy and it has an address.
+          wait:
+            kind === "Deployment"
+              ? { rollout: true }
+              : gatewayApiGateway
+                ? { condition: [{ type: "Programmed", status: "True" }] }
+                : undefined,
         });
         created.set(document, manifest);
         return manifest;
       });
-    const isGenerator = (document: ManifestDocument) => document.file === generatorsFile;
-    const isKind = (document: ManifestDocument, ...kinds: string[]) => kinds.includes(document.object.kind);
-
-    [this.namespace] = createAll(namespaces, []);
-    const base = documents.filter(
-      (document) => !isGenerator(document) && !isKind(document, "Namespace", "VirtualService"),
-    );
-    // Objects in other namespaces (the mesh-wide PeerAuthentication, in Istio's) do not need this one.
-    for (const document of base) {
-      createAll(
-        [document],
-        document.object.metadata.namespace === this.namespaceName ? [this.namespace] : [],
-      );
     }
-    // Istio's "make before break": the subsets and the gateway exist before a route points at them,
-    // and so do mutual TLS and the authorization policy, so that the route never opens unprotected.
-    const routeTargets = base
-      .filter((document) =>
-        isKind(document, "DestinationRule", "Gateway", "PeerAuthentication", "AuthorizationPolicy"),
-      )
-      .map((document) => created.get(document) as Manifest);
-    const routes = documents.filter(
-      (document) => !isGenerator(document) && isKind(document, "VirtualService"),
-    );
-    const routeManifests = createAll(routes, [this.namespace, ...routeTargets]);
-    // Generators start once the routes exist, or their first requests would only find 404s.
-    createAll(documents.filter(isGenerator), [this.namespace, ...routeManifests]);
+    this.namespace = created.get(namespaces[0]) as Manifest;
     this.manifests = documents.flatMap((document) => created.get(document) ?? []);
-    this.virtualService = created.get(shopfrontRoute) as Manifest;
+    this.route = created.get(shopfrontRoute) as Manifest;
+    const ingress = documents.find(
+      ({ object }) =>
+        object.kind === "Gateway" &&
+        (object.spec as { gatewayClassName?: string } | undefined)?.gatewayClassName ===
+          GATEWAY_CLASSES.ingress,
+    );
+    this.ingressGateway = ingress === undefined ? undefined : created.get(ingress);
   }
 }
 
+/** Whether the config deploys `document`: a generator Deployment only when its toggle is on, all else always. */
 function generatorEnabled(document: ManifestDocument, config: ShopfrontConfig): boolean {
+  if (document.object.kind !== "Deployment") return true;
   const toggle = (Object.keys(GENERATOR_DEPLOYMENTS) as (keyof typeof GENERATOR_DEPLOYMENTS)[]).find(
-    (key) =>
-      document.object.kind === "Deployment" && GENERATOR_DEPLOYMENTS[key] === document.object.metadata.name,
+    (key) => GENERATOR_DEPLOYMENTS[key] === document.object.metadata.name,
   );
-  if (toggle === undefined) {
-    // An object no toggle controls would be silently left out: refuse it instead.
-    throw new Error(
-      `${document.file}: ${resourceName(document.object)} is not a generator Deployment (${Object.values(GENERATOR_DEPLOYMENTS).join(", ")})`,
-    );
-  }
-  return config[toggle];
+  return toggle === undefined || config[toggle];
 }
 
 /**
@@ -193,17 +241,6 @@ function constructId(document: ManifestDocument, shopfrontNamespace: string): st
       ? ""
       : `${metadata.namespace}-`;
   return `${kind.toLowerCase()}-${namespace}${metadata.name}`;
-}
-
-/** Subset weights of the first HTTP route of the VirtualService. */
-function routeWeightsOf(document: ManifestDocument): Weights {
-  const spec = document.object.spec as {
-    http?: { route?: { destination?: { subset?: string }; weight?: number }[] }[];
-  };
-  const route = spec.http?.[0]?.route ?? [];
-  return Object.fromEntries(
-    route.map((entry) => [entry.destination?.subset ?? "", entry.weight ?? (route.length === 1 ? 100 : 0)]),
-  );
 }
 
 /**

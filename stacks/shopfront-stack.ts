@@ -1,28 +1,57 @@
+import { DataKubernetesServiceV1 } from "@cdktf/provider-kubernetes/lib/data-kubernetes-service-v1";
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import { type Config, STACK_NAMES } from "../modules/config";
+import { DEFAULT_MESH_VARIANT, GATEWAY_API_INGRESS, type MeshVariant } from "../modules/mesh-variant";
 import { Shopfront } from "../modules/shopfront";
+import { shopfrontRouteName } from "../modules/shopfront-manifests";
 import { type ClusterConnection, kubernetesProvider } from "./cluster-connection";
 import { ProjectStack } from "./project-stack";
 
 /**
  * shopfront-stack: the shopfront app and its mesh resources from manifests/, through kubernetes_manifest.
  * Its own stack after istio-stack because kubernetes_manifest reads each kind's schema from the cluster
- * at plan time: the Istio CRDs must exist before this stack is planned.
+ * at plan time: the Istio and Gateway API CRDs must exist before this stack is planned. With the
+ * Gateway API, the ingress is the shopfront's Gateway, so this stack publishes its address.
  */
 export class ShopfrontStack extends ProjectStack {
   readonly shopfront: Shopfront;
+  /** The Service istiod deployed for the Gateway API ingress, as the cluster reports it; gateway-api only. */
+  readonly ingressService?: DataKubernetesServiceV1;
 
-  constructor(scope: Construct, config: Config, cluster: ClusterConnection) {
+  constructor(
+    scope: Construct,
+    config: Config,
+    cluster: ClusterConnection,
+    variant: MeshVariant = DEFAULT_MESH_VARIANT,
+  ) {
     super(scope, STACK_NAMES.shopfront, config);
     const provider = kubernetesProvider(this, cluster);
-    this.shopfront = new Shopfront(this, "shopfront", { provider, config: config.shopfront });
+    this.shopfront = new Shopfront(this, "shopfront", { provider, config: config.shopfront, ...variant });
     new TerraformOutput(this, "namespace", { value: this.shopfront.namespaceName });
     new TerraformOutput(this, "route_weights", {
-      description: "The VirtualService's weights per version, as deployed",
+      description: `The weights per version of ${shopfrontRouteName(this.shopfront.variant.routingApi)}, as deployed`,
       value: Object.entries(this.shopfront.routeWeights)
         .map(([version, weight]) => `${version}=${weight}`)
         .join(","),
+    });
+
+    const ingressGateway = this.shopfront.ingressGateway;
+    if (ingressGateway === undefined) return;
+    // Read once the Gateway is Programmed: istiod has deployed its proxy and the Service has its address.
+    this.ingressService = new DataKubernetesServiceV1(this, "ingress-gateway-service", {
+      provider,
+      metadata: { name: GATEWAY_API_INGRESS.serviceName, namespace: GATEWAY_API_INGRESS.namespace },
+      dependsOn: [ingressGateway],
+    });
+    const hostname = this.ingressService.status.get(0).loadBalancer.get(0).ingress.get(0).hostname;
+    new TerraformOutput(this, "ingress_hostname", {
+      description: "DNS name of the load balancer of the Gateway API ingress (shopfront-gateway)",
+      value: hostname,
+    });
+    new TerraformOutput(this, "gateway_url", {
+      description: "Where the mesh is reached: export GATEWAY_URL=$(this output)",
+      value: `http://${hostname}`,
     });
   }
 }

@@ -5,6 +5,9 @@
  * security and resilience settings the shopfront must keep (mutual TLS, authorization, timeouts,
  * retries, circuit breakers, disruption budgets). Needs no cluster.
  */
+
+import { Gateway as GatewayApiGateway } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway";
+import { HTTPRoute } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute";
 import type { IDestinationRule } from "@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule";
 import { DestinationRule } from "@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule";
 import type { IGateway } from "@kubernetes-models/istio/networking.istio.io/v1beta1/Gateway";
@@ -20,6 +23,7 @@ import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import type { IPodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
+import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import type { INamespace } from "kubernetes-models/v1/Namespace";
 import { Namespace } from "kubernetes-models/v1/Namespace";
 import type { IService } from "kubernetes-models/v1/Service";
@@ -27,6 +31,7 @@ import { Service } from "kubernetes-models/v1/Service";
 import { INGRESS_GATEWAY_LABELS, INGRESS_GATEWAY_PRINCIPAL } from "../../modules/config";
 import { type Finding, fieldPath } from "./finding";
 import { type ManifestDocument, resourceName } from "./manifests";
+import { checkMeshVariants } from "./mesh-variants";
 
 /** The most retries a route may make: each one adds load to a version that is already failing. */
 const MAX_RETRY_ATTEMPTS = 3;
@@ -67,6 +72,7 @@ type Labels = Readonly<Record<string, string>>;
 const MODELS: Readonly<Record<string, new (data: never) => { validate(): void }>> = {
   "v1/Namespace": Namespace,
   "v1/Service": Service,
+  "v1/ConfigMap": ConfigMap,
   "apps/v1/Deployment": Deployment,
   "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
   "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
@@ -75,6 +81,8 @@ const MODELS: Readonly<Record<string, new (data: never) => { validate(): void }>
   "networking.istio.io/v1beta1/DestinationRule": DestinationRule,
   "security.istio.io/v1beta1/PeerAuthentication": PeerAuthentication,
   "security.istio.io/v1/AuthorizationPolicy": AuthorizationPolicy,
+  "gateway.networking.k8s.io/v1/Gateway": GatewayApiGateway,
+  "gateway.networking.k8s.io/v1/HTTPRoute": HTTPRoute,
 };
 
 /** A schema-valid object of the manifests, typed by its model, with where it came from. */
@@ -124,6 +132,7 @@ export function analyze(documents: readonly ManifestDocument[], options: Analyze
     ...checkRouteResilience(inventory),
     ...checkCircuitBreakers(inventory),
     ...checkDisruptionBudgets(inventory),
+    ...checkMeshVariants(documents, ingressGatewayPrincipal),
   ];
 }
 
@@ -266,9 +275,14 @@ function checkDuplicates(documents: readonly ManifestDocument[]): Finding[] {
 }
 
 function inventoryOf(documents: readonly ManifestDocument[]): Inventory {
+  // Istio's kinds by their API group too: the Gateway API has a Gateway of its own.
   const ofKind = <T>(kind: string): Resource<T>[] =>
     documents
-      .filter((document) => document.object.kind === kind)
+      .filter(
+        (document) =>
+          document.object.kind === kind &&
+          !document.object.apiVersion.startsWith("gateway.networking.k8s.io/"),
+      )
       .map((document) => ({
         document,
         object: document.object as unknown as T,
@@ -364,12 +378,21 @@ function checkSidecarInjection(inventory: Inventory): Finding[] {
     const injected =
       labels["istio-injection"] === "enabled" ||
       (labels["istio.io/rev"] !== undefined && labels["istio-injection"] !== "disabled");
-    if (!injected) {
+    const ambient = labels["istio.io/dataplane-mode"] === "ambient";
+    if (injected && ambient) {
       findings.push(
         finding(
           definition.document,
           ["metadata", "labels", "istio-injection"],
-          `is ${JSON.stringify(labels["istio-injection"] ?? null)}: the pods of ${names} would run without the Istio sidecar; label the namespace istio-injection: enabled`,
+          `is beside istio.io/dataplane-mode: ambient: the pods of ${names} would get a sidecar, which takes precedence over ztunnel; keep one of the two labels`,
+        ),
+      );
+    } else if (!injected && !ambient) {
+      findings.push(
+        finding(
+          definition.document,
+          ["metadata", "labels", "istio-injection"],
+          `is ${JSON.stringify(labels["istio-injection"] ?? null)}: the pods of ${names} would run outside the mesh; label the namespace istio-injection: enabled (sidecar mode) or istio.io/dataplane-mode: ambient (ambient mode)`,
         ),
       );
     }

@@ -1,0 +1,172 @@
+/**
+ * Which manifests make the shopfront in each mesh variant, and how SHOPFRONT_WEIGHTS rewrites the
+ * route that splits its traffic: pure functions of the documents, shared by the Shopfront construct,
+ * the analyzer's command line and the tests.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import {
+  type ManifestDocument,
+  manifestPathsIn,
+  SHOPFRONT_VIRTUAL_SERVICE,
+  withRouteWeights,
+} from "../tools/analyze/manifests";
+import { INGRESS_GATEWAY_PRINCIPAL, type Weights } from "./config";
+import {
+  GATEWAY_API_INGRESS,
+  type MeshVariant,
+  type RoutingApi,
+  SHOPFRONT_HTTP_ROUTE,
+  variantFolders,
+  versionServiceName,
+} from "./mesh-variant";
+
+/**
+ * The manifest files of one variant, in `kubectl apply` order: the data plane's folder (its Namespace
+ * first), the shared files, then the routing API's folder. Each folder's .yaml files, sorted; a
+ * folder that does not exist adds nothing.
+ */
+export function shopfrontManifestPaths(manifestsDir: string, variant: MeshVariant): string[] {
+  const folders = variantFolders(variant);
+  return [join(manifestsDir, folders.meshMode), manifestsDir, join(manifestsDir, folders.routing)]
+    .filter((dir) => existsSync(dir))
+    .flatMap(manifestPathsIn);
+}
+
+/** The identity that the shopfront's AuthorizationPolicy admits: the ingress of the routing API. */
+export function ingressPrincipal(routingApi: RoutingApi): string {
+  return routingApi === "istio"
+    ? INGRESS_GATEWAY_PRINCIPAL
+    : `cluster.local/ns/${GATEWAY_API_INGRESS.namespace}/sa/${GATEWAY_API_INGRESS.serviceName}`;
+}
+
+interface BackendRef {
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly port?: number;
+  readonly weight?: number;
+}
+
+interface HttpRouteSpec {
+  readonly rules?: readonly { readonly backendRefs?: readonly BackendRef[] }[];
+}
+
+function isHttpRoute(document: ManifestDocument, name: string): boolean {
+  return (
+    document.object.kind === "HTTPRoute" &&
+    document.object.apiVersion.startsWith("gateway.networking.k8s.io/") &&
+    document.object.metadata.name === name
+  );
+}
+
+/** A backend's version: the `version` its Service selects, else the name after `shopfront-`. */
+function versionOf(documents: readonly ManifestDocument[], route: ManifestDocument, ref: BackendRef): string {
+  const namespace = ref.namespace ?? route.object.metadata.namespace;
+  const service = documents.find(
+    ({ object }) =>
+      object.kind === "Service" &&
+      object.metadata.name === ref.name &&
+      object.metadata.namespace === namespace,
+  );
+  const selected = (service?.object.spec as { selector?: Record<string, unknown> } | undefined)?.selector
+    ?.version;
+  return typeof selected === "string" ? selected : String(ref.name).replace(/^shopfront-/, "");
+}
+
+/**
+ * Version weights of the first rule of HTTPRoute `route` that has backends, as the Gateway API splits
+ * them (an unweighted backend weighs 1). Undefined when there is no such route.
+ */
+export function httpRouteWeights(
+  documents: readonly ManifestDocument[],
+  route = SHOPFRONT_HTTP_ROUTE,
+): Weights | undefined {
+  const document = documents.find((candidate) => isHttpRoute(candidate, route));
+  if (document === undefined) return undefined;
+  const rule = ((document.object.spec ?? {}) as HttpRouteSpec).rules?.find(
+    (candidate) => (candidate.backendRefs ?? []).length > 0,
+  );
+  if (rule === undefined) return undefined;
+  return Object.fromEntries(
+    (rule.backendRefs ?? []).map((ref) => [versionOf(documents, document, ref), ref.weight ?? 1]),
+  );
+}
+
+/**
+ * Returns the documents with the backends of HTTPRoute `route`'s rules replaced by one per entry of
+ * `weights`, in its order: the version's Service (`shopfront-<version>`) on the port of the rule's
+ * first backend, with that weight. The rule's other fields (matches, timeouts) stay. Throws if there
+ * is no such route to rewrite.
+ */
+export function withHttpRouteWeights(
+  documents: readonly ManifestDocument[],
+  weights: Weights,
+  route = SHOPFRONT_HTTP_ROUTE,
+): ManifestDocument[] {
+  let rewritten = 0;
+  const result = documents.map((document) => {
+    if (!isHttpRoute(document, route)) return document;
+    const spec = (document.object.spec ?? {}) as HttpRouteSpec;
+    const rules = (spec.rules ?? []).map((rule) => {
+      const [first] = rule.backendRefs ?? [];
+      if (first === undefined) return rule;
+      rewritten++;
+      return {
+        ...rule,
+        backendRefs: Object.entries(weights).map(([version, weight]) => ({
+          name: versionServiceName(version),
+          ...(first.port === undefined ? {} : { port: first.port }),
+          weight,
+        })),
+      };
+    });
+    return { ...document, object: { ...document.object, spec: { ...spec, rules } } };
+  });
+  if (rewritten === 0) {
+    throw new Error(`cannot set route weights: no HTTPRoute/${route} with a rule that has backends`);
+  }
+  return result;
+}
+
+/** The route whose weights split the shopfront's traffic in `routingApi`, as `Kind/name`. */
+export function shopfrontRouteName(routingApi: RoutingApi): string {
+  return routingApi === "istio"
+    ? `VirtualService/${SHOPFRONT_VIRTUAL_SERVICE}`
+    : `HTTPRoute/${SHOPFRONT_HTTP_ROUTE}`;
+}
+
+/** SHOPFRONT_WEIGHTS applied to the route that the routing API uses. */
+export function withShopfrontWeights(
+  documents: readonly ManifestDocument[],
+  weights: Weights,
+  routingApi: RoutingApi,
+): ManifestDocument[] {
+  return routingApi === "istio"
+    ? withRouteWeights(documents, weights, SHOPFRONT_VIRTUAL_SERVICE)
+    : withHttpRouteWeights(documents, weights);
+}
+
+/** The weight of each version on the route that the routing API uses; undefined without that route. */
+export function shopfrontRouteWeights(
+  documents: readonly ManifestDocument[],
+  routingApi: RoutingApi,
+): Weights | undefined {
+  if (routingApi === "gateway-api") return httpRouteWeights(documents);
+  const document = documents.find(
+    ({ object }) =>
+      object.kind === "VirtualService" &&
+      object.apiVersion.startsWith("networking.istio.io/") &&
+      object.metadata.name === SHOPFRONT_VIRTUAL_SERVICE,
+  );
+  if (document === undefined) return undefined;
+  const route =
+    (
+      document.object.spec as {
+        http?: { route?: { destination?: { subset?: string }; weight?: number }[] }[];
+      }
+    ).http?.[0]?.route ?? [];
+  if (route.length === 0) return undefined;
+  return Object.fromEntries(
+    route.map((entry) => [entry.destination?.subset ?? "", entry.weight ?? (route.length === 1 ? 100 : 0)]),
+  );
+}
