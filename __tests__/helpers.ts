@@ -2,6 +2,7 @@ import { TerraformStack, Testing } from "cdktf";
 import { parse } from "yaml";
 import "./matchers";
 import { type Env, loadConfig } from "../modules/config";
+import type { MeshVariant } from "../modules/mesh-variant";
 import { buildStacks } from "../stacks/app";
 
 const built = new Map<string, ReturnType<typeof buildStacks>>();
@@ -12,13 +13,13 @@ const synthesized = new WeakMap<TerraformStack, string>();
  * outputs and remote state reads as `app.synth()` does (Testing.synth alone leaves them as plain
  * references to the other stack's resources).
  */
-export function buildTestStacks(env: Env = {}) {
+export function buildTestStacks(env: Env = {}, variant?: MeshVariant) {
   // Built once per settings in a test file: the tests only read the stacks.
-  const key = JSON.stringify(Object.entries(env).sort());
+  const key = JSON.stringify([Object.entries(env).sort(), variant]);
   let stacks = built.get(key);
   if (!stacks) {
     const app = Testing.app();
-    stacks = buildStacks(app, loadConfig(env));
+    stacks = buildStacks(app, loadConfig(env), variant);
     for (const stack of app.node.findAll().filter(TerraformStack.isStack)) stack.prepareStack();
     built.set(key, stacks);
   }

@@ -146,7 +146,11 @@ describe("istio-stack", () => {
     it("destroys the gateways before istiod, istiod before the CNI agent, the CNI agent before the CRDs, the CRDs before istio-system", () => {
       const [namespaceId] = Object.keys(resources(stacks.istio, "kubernetes_namespace_v1"));
       const namespace = `kubernetes_namespace_v1.${namespaceId}`;
-      const beneathIstiod = [addressOf("istiod"), addressOf("istio-cni"), addressOf("istio-base"), namespace];
+      const gatewayApiCrds = Object.keys(resources(stacks.istio, "kubernetes_manifest")).map(
+        (id) => `kubernetes_manifest.${id}`,
+      );
+      const beneathBase = [namespace, ...gatewayApiCrds];
+      const beneathIstiod = [addressOf("istiod"), addressOf("istio-cni"), addressOf("istio-base"), ...beneathBase];
       expect([...dependenciesOf(json, addressOf("istio-ingressgateway"))].sort()).toEqual(
         beneathIstiod.sort(),
       );
@@ -154,9 +158,9 @@ describe("istio-stack", () => {
         beneathIstiod.sort(),
       );
       expect(dependenciesOf(json, addressOf("istio-cni"))).toEqual(
-        new Set([addressOf("istio-base"), namespace]),
+        new Set([addressOf("istio-base"), ...beneathBase]),
       );
-      expect(dependenciesOf(json, addressOf("istio-base"))).toEqual(new Set([namespace]));
+      expect(dependenciesOf(json, addressOf("istio-base"))).toEqual(new Set(beneathBase));
     });
 
     it("destroys the hostname read and every addon before istiod", () => {

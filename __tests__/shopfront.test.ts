@@ -11,10 +11,10 @@ import "./matchers";
 // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON, read field by field.
 type Json = any;
 
-const GATEWAY_URL = "http://istio-ingressgateway.istio-system.svc.cluster.local";
+const INGRESS_HOST = "istio-ingressgateway.istio-system.svc.cluster.local";
 const NAMESPACE = "miztiik-automation-ns";
 const GATEWAY_PRINCIPAL = "cluster.local/ns/istio-system/sa/istio-ingressgateway";
-/** The route's timeout and retries in manifests/shopfront-mesh.yaml. */
+/** The route's timeout and retries in manifests/routing-istio/shopfront-mesh.yaml. */
 const ROUTE_RESILIENCE = {
   timeout: "4s",
   retries: {
@@ -80,10 +80,11 @@ const shopfrontVersions = [
 describe("Shopfront", () => {
   const { shopfront, json, objects, manifestOf } = build();
 
-  it("applies every object of shopfront.yaml, shopfront-mesh.yaml, shopfront-security.yaml and shopfront-network-policy.yaml, one kubernetes_manifest each", () => {
+  it("applies every object of the shared manifests, sidecar/ and routing-istio/, one kubernetes_manifest each", () => {
     expect(objects.sort()).toEqual(
       [
         `Namespace/${NAMESPACE}`,
+        "ConfigMap/shopfront-ingress",
         "Service/shopfront-svc",
         "Deployment/shopfront-v1",
         "Deployment/shopfront-v2",
@@ -106,28 +107,10 @@ describe("Shopfront", () => {
       ].sort(),
     );
     // Ids from the object alone; the namespace too outside the shopfront's, where both are `default`.
-    expect(shopfront.manifests.map((manifest) => manifest.node.id)).toEqual([
-      `namespace-${NAMESPACE}`,
-      "service-shopfront-svc",
-      "deployment-shopfront-v1",
-      "deployment-shopfront-v2",
-      "deployment-shopfront-v3",
-      "deployment-shopfront-v4",
-      "poddisruptionbudget-shopfront-v1",
-      "poddisruptionbudget-shopfront-v2",
-      "gateway-shopfront-gateway",
-      "virtualservice-shopfront-virtual-service",
-      "destinationrule-shopfront-svc",
-      "peerauthentication-default",
-      "peerauthentication-istio-system-default",
-      "authorizationpolicy-shopfront-ingress-only",
-      "networkpolicy-default-deny",
-      "networkpolicy-allow-dns",
-      "networkpolicy-shopfront-from-ingress-gateway",
-      "networkpolicy-shopfront-metrics-from-prometheus",
-      "networkpolicy-shopfront-to-istiod",
-      "networkpolicy-generators-to-ingress-gateway",
-    ]);
+    expect(shopfront.manifests.map((manifest) => manifest.node.id).sort()).toEqual(
+      objects.map((object) => object.toLowerCase().replace(/\//g, "-")).sort(),
+    );
+    expect(shopfront.manifests[0].node.id).toBe(`namespace-${NAMESPACE}`);
     expect(shopfront.namespaceName).toBe(NAMESPACE);
   });
 
@@ -333,25 +316,31 @@ describe("Shopfront", () => {
     });
   });
 
-  it("creates the namespace first, and the subsets, gateway and security policies before the routes", () => {
+  it("creates the namespace, then the policies, the gateway, the subsets, the routes, then the app: destroyed in reverse", () => {
+    const addressesOf = (...prefixes: string[]) =>
+      objects
+        .filter((o) => prefixes.some((prefix) => o.startsWith(prefix)))
+        .map((o) => manifestOf(o).address);
     const namespace = manifestOf(`Namespace/${NAMESPACE}`);
     expect(namespace.depends_on).toBeUndefined();
-    const meshWide = "PeerAuthentication/istio-system/default";
-    for (const object of objects.filter(
-      (o) => !o.startsWith("Namespace/") && !o.startsWith("VirtualService/") && o !== meshWide,
-    )) {
-      expect(manifestOf(object).depends_on).toEqual([namespace.address]);
+    const tiers = [
+      [namespace.address],
+      addressesOf("PeerAuthentication/", "AuthorizationPolicy/", "NetworkPolicy/", "ConfigMap/"),
+      addressesOf("Gateway/"),
+      addressesOf("DestinationRule/"),
+      addressesOf("VirtualService/"),
+      addressesOf("Deployment/", "Service/", "PodDisruptionBudget/"),
+    ];
+    expect(tiers.flat().sort()).toEqual(objects.map((o) => manifestOf(o).address).sort());
+    for (const [index, tier] of tiers.entries()) {
+      if (index === 0) continue;
+      for (const address of tier) {
+        const [, object] = Object.entries(JSON.parse(json).resource.kubernetes_manifest).find(
+          ([id]) => `kubernetes_manifest.${id}` === address,
+        ) as [string, SynthesizedManifest];
+        expect([...(object.depends_on ?? [])].sort()).toEqual([...tiers[index - 1]].sort());
+      }
     }
-    // In Istio's namespace, which istio-stack creates.
-    expect(manifestOf(meshWide).depends_on).toBeUndefined();
-    expect(manifestOf("VirtualService/shopfront-virtual-service").depends_on).toEqual([
-      namespace.address,
-      manifestOf("Gateway/shopfront-gateway").address,
-      manifestOf("DestinationRule/shopfront-svc").address,
-      manifestOf("PeerAuthentication/default").address,
-      manifestOf(meshWide).address,
-      manifestOf("AuthorizationPolicy/shopfront-ingress-only").address,
-    ]);
   });
 
   it("waits for each Deployment's rollout, and owns its fields even after a kubectl edit", () => {
@@ -415,7 +404,7 @@ describe("Shopfront route weights (SHOPFRONT_WEIGHTS)", () => {
   });
 
   it("refuses weights for a subset that the DestinationRule does not define", () => {
-    const dir = manifestsDirWith("shopfront-mesh.yaml", (text) =>
+    const dir = manifestsDirWith("routing-istio/shopfront-mesh.yaml", (text) =>
       text.replace(/\n {4}- name: v4\n {6}labels:\n {8}version: v4\n/, "\n"),
     );
     expect(() => build({ weights: { v1: 50, v2: 30, v3: 15, v4: 5 } }, dir)).toThrow(
@@ -433,10 +422,15 @@ describe("Shopfront generators", () => {
   });
 
   it.each([
-    ["load-generator", { loadGenerator: true }, `${GATEWAY_URL}/`, "sleep 0.5"],
-    ["error-generator", { errorGenerator: true }, `${GATEWAY_URL}/miztiik-error-generator`, "sleep 1"],
+    ["load-generator", { loadGenerator: true }, "http://\\$INGRESS_HOST/", "sleep 0.5"],
+    [
+      "error-generator",
+      { errorGenerator: true },
+      "http://\\$INGRESS_HOST/miztiik-error-generator",
+      "sleep 1",
+    ],
   ])(
-    "deploys the %s alone when toggled, calling the ingress gateway once the routes exist",
+    "deploys the %s alone when toggled, outside the mesh, calling the ingress gateway once the app is up",
     (name, toggle, url, pace) => {
       const { objects, manifestOf } = build(toggle);
       expect(
@@ -444,16 +438,28 @@ describe("Shopfront generators", () => {
       ).toEqual([`Deployment/${name}`]);
       const generator = manifestOf(`Deployment/${name}`);
       const pod = (generator.manifest as Json).spec.template;
-      expect(pod.metadata.labels).toEqual({ app: name, "sidecar.istio.io/inject": "false" });
+      expect(pod.metadata.labels).toEqual({
+        app: name,
+        "sidecar.istio.io/inject": "false",
+        "istio.io/dataplane-mode": "none",
+      });
       const [container] = pod.spec.containers;
+      expect(container.env).toEqual([
+        { name: "INGRESS_HOST", valueFrom: { configMapKeyRef: { name: "shopfront-ingress", key: "host" } } },
+      ]);
+      expect((manifestOf("ConfigMap/shopfront-ingress").manifest as Json).data).toEqual({
+        host: INGRESS_HOST,
+      });
       expect(container.image).toBe(VERSIONS.images.generators);
       expect(container.command.join(" ")).toContain(`wget -q -T 5 -O`);
       expect(container.command.join(" ")).toMatch(new RegExp(` ${url}[; ]`));
       expect(container.command.join(" ")).toContain(`\n  ${pace}\n`);
-      expect(generator.depends_on).toEqual([
-        manifestOf(`Namespace/${NAMESPACE}`).address,
-        manifestOf("VirtualService/shopfront-virtual-service").address,
-      ]);
+      expect(generator.depends_on).toEqual(
+        expect.arrayContaining([
+          manifestOf("Deployment/shopfront-v1").address,
+          manifestOf("Service/shopfront-svc").address,
+        ]),
+      );
     },
   );
 
@@ -465,20 +471,11 @@ describe("Shopfront generators", () => {
       objects.filter((object) => object.startsWith("Deployment/") && object.includes("generator")).sort(),
     ).toEqual(["Deployment/error-generator", "Deployment/load-generator"]);
   });
-
-  it("refuses an object in generators.yaml that no toggle controls, rather than dropping it", () => {
-    const dir = manifestsDirWith("generators.yaml", (text) =>
-      text.replace("name: error-generator\n", "name: spam-generator\n"),
-    );
-    expect(() => build({}, dir)).toThrow(
-      /generators\.yaml: Deployment\/spam-generator is not a generator Deployment/,
-    );
-  });
 });
 
 describe("Shopfront synth guard", () => {
   it("refuses to synthesize manifests with analyzer errors, listing each with file, resource and field", () => {
-    const dir = manifestsDirWith("shopfront-mesh.yaml", (text) =>
+    const dir = manifestsDirWith("routing-istio/shopfront-mesh.yaml", (text) =>
       text.replace("weight: 5\n", "weight: 15\n"),
     );
     let thrown: unknown;

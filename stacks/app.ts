@@ -1,5 +1,6 @@
 import { App } from "cdktf";
 import { type Config, type Env, loadConfig } from "../modules/config";
+import { DEFAULT_MESH_VARIANT, type MeshVariant } from "../modules/mesh-variant";
 import { ClusterStack } from "./cluster-stack";
 import { IstioStack } from "./istio-stack";
 import { NetworkStack } from "./network-stack";
@@ -17,17 +18,25 @@ export interface ProjectStacks {
   readonly shopfront: ShopfrontStack;
 }
 
-export function buildStacks(app: App, config: Config): ProjectStacks {
+/**
+ * Builds the stacks; `variant` picks the data plane and the routing API (config.istio.meshMode and
+ * routingApi once the settings MESH_MODE and ROUTING_API exist).
+ */
+export function buildStacks(
+  app: App,
+  config: Config,
+  variant: MeshVariant = DEFAULT_MESH_VARIANT,
+): ProjectStacks {
   const bootstrap = new StateBootstrapStack(app, config);
   const network = new NetworkStack(app, config);
   const cluster = new ClusterStack(app, config, network.network);
   const ssmAgent = new SsmAgentStack(app, config, cluster.connection);
   ssmAgent.addDependency(cluster);
   // Deployed after the cluster and destroyed before it, so its load balancer is gone before the VPC.
-  const istio = new IstioStack(app, config, cluster.connection);
+  const istio = new IstioStack(app, config, cluster.connection, variant);
   istio.addDependency(cluster);
   // Planned only once the Istio CRDs exist (kubernetes_manifest reads their schemas); destroyed before Istio.
-  const shopfront = new ShopfrontStack(app, config, cluster.connection);
+  const shopfront = new ShopfrontStack(app, config, cluster.connection, variant);
   shopfront.addDependency(istio);
   return { bootstrap, network, cluster, ssmAgent, istio, shopfront };
 }
