@@ -1,16 +1,15 @@
 import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DEFAULT_MESH_VARIANT } from "../modules/mesh-variant";
+import { shopfrontManifestPaths } from "../modules/shopfront-manifests";
 import { analyze } from "../tools/analyze/analyzer";
 import { analyzeCached } from "../tools/analyze/cache";
-import {
-  manifestPathsIn,
-  parseManifests,
-  readManifestFiles,
-  withRouteWeights,
-} from "../tools/analyze/manifests";
+import { parseManifests, readManifestFiles, withRouteWeights } from "../tools/analyze/manifests";
 
-const documents = parseManifests(readManifestFiles(manifestPathsIn("manifests"))).documents;
+const documents = parseManifests(
+  readManifestFiles(shopfrontManifestPaths("manifests", DEFAULT_MESH_VARIANT)),
+).documents;
 const freshDir = () => mkdtempSync(join(tmpdir(), "analysis-cache-"));
 
 describe("analyzeCached", () => {

@@ -2,12 +2,13 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DEFAULT_MESH_VARIANT } from "../modules/mesh-variant";
+import { shopfrontManifestPaths } from "../modules/shopfront-manifests";
 import { analyze } from "../tools/analyze/analyzer";
 import { type Io, run } from "../tools/analyze/cli";
 import type { Finding } from "../tools/analyze/finding";
 import {
   type ManifestDocument,
-  manifestPathsIn,
   parseManifests,
   readManifestFiles,
   SHOPFRONT_VIRTUAL_SERVICE,
@@ -15,14 +16,16 @@ import {
 } from "../tools/analyze/manifests";
 
 const APP = "manifests/shopfront.yaml";
-const MESH = "manifests/shopfront-mesh.yaml";
+const MESH = "manifests/routing-istio/shopfront-mesh.yaml";
 const SECURITY = "manifests/shopfront-security.yaml";
+const INGRESS = "manifests/routing-istio/shopfront-ingress.yaml";
+const NAMESPACE_FILE = "manifests/sidecar/namespace.yaml";
 const GATEWAY_PRINCIPAL = "cluster.local/ns/istio-system/sa/istio-ingressgateway";
 const WEIGHTS_110 = "__tests__/fixtures/analyzer/shopfront-mesh-weights-110.yaml";
 
 const NAMESPACE = "miztiik-automation-ns";
 
-const parsed = parseManifests(readManifestFiles(manifestPathsIn("manifests")));
+const parsed = parseManifests(readManifestFiles(shopfrontManifestPaths("manifests", DEFAULT_MESH_VARIANT)));
 
 // biome-ignore lint/suspicious/noExplicitAny: the tests break parsed objects in ways no type allows.
 type Editable = any;
@@ -72,7 +75,7 @@ function runCli(argv: string[]) {
 describe("analyzer", () => {
   it("finds nothing wrong with the real manifests", () => {
     expect(parsed.documents.map((d) => `${d.file}: ${d.object.kind}/${d.object.metadata.name}`)).toHaveLength(
-      22,
+      23,
     );
     expect(parsed.findings).toEqual([]);
     expect(analyze(parsed.documents)).toEqual([]);
@@ -138,7 +141,7 @@ describe("analyzer", () => {
         (object: Editable) => {
           object.spec.action = "PERMIT";
         },
-        SECURITY,
+        INGRESS,
         "spec.action",
         /^must be one of ALLOW, DENY, AUDIT, CUSTOM \(got "PERMIT"\)$/,
       ],
@@ -190,7 +193,7 @@ describe("analyzer", () => {
           APP,
           "Deployment/shopfront-v1",
           "metadata.name",
-          /^Deployment\/shopfront-v1 is already defined in namespace miztiik-automation-ns by manifests\/shopfront\.yaml \(document 3\)$/,
+          /^Deployment\/shopfront-v1 is already defined in namespace miztiik-automation-ns by manifests\/shopfront\.yaml \(document 2\)$/,
         ),
       ]);
     });
@@ -344,10 +347,10 @@ describe("analyzer", () => {
       });
       expect(analyze(documents)).toEqual([
         error(
-          APP,
+          NAMESPACE_FILE,
           "Namespace/miztiik-automation-ns",
           "metadata.labels.istio-injection",
-          /^is null: the pods of Deployment\/shopfront-v1, .*Deployment\/shopfront-v4 would run without the Istio sidecar/,
+          /^is null: the pods of Deployment\/shopfront-v1, .*Deployment\/shopfront-v4 would run outside the mesh/,
         ),
       ]);
     });
@@ -414,7 +417,7 @@ describe("analyzer", () => {
     it("catches a shopfront namespace without a STRICT PeerAuthentication of its own", () => {
       expect(analyze(manifestsWithout("PeerAuthentication", "default"))).toEqual([
         error(
-          APP,
+          NAMESPACE_FILE,
           `Namespace/${NAMESPACE}`,
           "metadata.name",
           /^no namespace-wide PeerAuthentication \(one without a selector\) in namespace miztiik-automation-ns: add one with mtls\.mode STRICT/,
@@ -535,7 +538,7 @@ describe("analyzer", () => {
         edit(objectOf("AuthorizationPolicy", "shopfront-ingress-only")),
       );
       expect(analyze(documents)).toEqual([
-        error(SECURITY, "AuthorizationPolicy/shopfront-ingress-only", field, message),
+        error(INGRESS, "AuthorizationPolicy/shopfront-ingress-only", field, message),
       ]);
     });
 
@@ -564,7 +567,7 @@ describe("analyzer", () => {
       const principal = "example.org/ns/gateways/sa/ingress";
       expect(analyze(parsed.documents, { ingressGatewayPrincipal: principal })).toEqual([
         error(
-          SECURITY,
+          INGRESS,
           "AuthorizationPolicy/shopfront-ingress-only",
           "spec.rules[0].from[0].source.principals",
           new RegExp(`^admits ${GATEWAY_PRINCIPAL.replace(/[./]/g, "\\$&")}: admit only the ingress gateway`),
@@ -779,11 +782,11 @@ describe("analyzer", () => {
 describe("npm run analyze (tools/analyze/cli.ts)", () => {
   it("exits 0 on the real manifests and prints nothing but the summary", () => {
     const result = runCli([]);
-    expect(result).toEqual({ status: 0, out: [], err: ["5 files, 22 objects: errors: 0, warnings: 0"] });
+    expect(result).toEqual({ status: 0, out: [], err: ["8 files, 23 objects: errors: 0, warnings: 0"] });
   });
 
   it("prints each error as file: Kind/name: field: message and exits 1", () => {
-    const result = runCli([APP, SECURITY, WEIGHTS_110]);
+    const result = runCli([NAMESPACE_FILE, APP, SECURITY, INGRESS, WEIGHTS_110]);
     expect(result.status).toBe(1);
     expect(result.out).toEqual([
       `${WEIGHTS_110}: VirtualService/shopfront-virtual-service: spec.http[0].route: weights add up to 110, they must add up to 100 (got v1=50, v2=30, v3=15, v4=15)`,
@@ -806,7 +809,7 @@ describe("npm run analyze (tools/analyze/cli.ts)", () => {
         "    spec: {containers: [{name: admin, image: public.ecr.aws/docker/library/busybox:1.37.0}]}",
       ].join("\n"),
     );
-    const result = runCli(["manifests", file]);
+    const result = runCli([...shopfrontManifestPaths("manifests", DEFAULT_MESH_VARIANT), file]);
     expect(result.status).toBe(0);
     expect(result.out).toEqual([
       `${file}: Deployment/admin: spec.template.metadata.labels: warning: has no version label, which Istio telemetry and Kiali use to name the workload`,
@@ -833,13 +836,17 @@ describe("npm run analyze (tools/analyze/cli.ts)", () => {
   });
 
   it("runs as a command: npx tsx tools/analyze/cli.ts", () => {
-    const broken = spawnSync("npx", ["tsx", "tools/analyze/cli.ts", APP, SECURITY, WEIGHTS_110], {
-      encoding: "utf8",
-    });
+    const broken = spawnSync(
+      "npx",
+      ["tsx", "tools/analyze/cli.ts", NAMESPACE_FILE, APP, SECURITY, INGRESS, WEIGHTS_110],
+      {
+        encoding: "utf8",
+      },
+    );
     expect(broken.status).toBe(1);
     expect(broken.stdout).toContain(
       `${WEIGHTS_110}: VirtualService/shopfront-virtual-service: spec.http[0].route:`,
     );
-    expect(broken.stderr).toContain("3 files, 14 objects: errors: 1, warnings: 0");
+    expect(broken.stderr).toContain("5 files, 17 objects: errors: 1, warnings: 0");
   });
 });

@@ -150,7 +150,12 @@ describe("istio-stack", () => {
         (id) => `kubernetes_manifest.${id}`,
       );
       const beneathBase = [namespace, ...gatewayApiCrds];
-      const beneathIstiod = [addressOf("istiod"), addressOf("istio-cni"), addressOf("istio-base"), ...beneathBase];
+      const beneathIstiod = [
+        addressOf("istiod"),
+        addressOf("istio-cni"),
+        addressOf("istio-base"),
+        ...beneathBase,
+      ];
       expect([...dependenciesOf(json, addressOf("istio-ingressgateway"))].sort()).toEqual(
         beneathIstiod.sort(),
       );

@@ -59,7 +59,9 @@ describe("Istio (istio-stack)", () => {
         "pod-security.kubernetes.io/enforce-version": "latest",
       },
     });
-    const crds = Object.keys(resources(istio, "kubernetes_manifest")).map((crd) => `kubernetes_manifest.${crd}`);
+    const crds = Object.keys(resources(istio, "kubernetes_manifest")).map(
+      (crd) => `kubernetes_manifest.${crd}`,
+    );
     expect(crds.length).toBeGreaterThan(10);
     expect([...(helmRelease(istio, "istio-base").config.depends_on as string[])].sort()).toEqual(
       [`kubernetes_namespace_v1.${id}`, ...crds].sort(),

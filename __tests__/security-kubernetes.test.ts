@@ -321,7 +321,9 @@ describe("Checkov rule port (./checkov-kubernetes.ts)", () => {
 
 describe("images pinned in one place", () => {
   it("every image in manifests/ is one of VERSIONS.images, whichever generators are on", () => {
-    const files = [...new Set(MESH_VARIANTS.flatMap((variant) => shopfrontManifestPaths("manifests", variant)))];
+    const files = [
+      ...new Set(MESH_VARIANTS.flatMap((variant) => shopfrontManifestPaths("manifests", variant))),
+    ];
     const { documents } = parseManifests(readManifestFiles(files));
     const images = documents
       .filter((document) => WORKLOAD_KINDS.includes(document.object.kind))
