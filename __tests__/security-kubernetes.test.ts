@@ -489,9 +489,11 @@ describe("NetworkPolicies of the shopfront's namespace (issue 12)", () => {
       );
     for (const deployment of generatorPods) {
       expect(callGateway(deployment)).toBe(true);
-      expect(deployment.spec.template.spec.containers[0].command.join(" ")).toContain(
-        "http://istio-ingressgateway.istio-system.svc.cluster.local/",
-      );
+      const [container] = deployment.spec.template.spec.containers;
+      expect(container.command.join(" ")).toContain("http://$INGRESS_HOST/");
+      expect(container.env).toEqual([
+        { name: "INGRESS_HOST", valueFrom: { configMapKeyRef: { name: "shopfront-ingress", key: "host" } } },
+      ]);
     }
     for (const deployment of shopfrontPods) expect(callGateway(deployment)).toBe(false);
   });

@@ -16,7 +16,15 @@ import {
   WALKTHROUGH_WEIGHTS,
 } from "./mesh";
 
-const FIXTURE_MESH = path.join(__dirname, "..", "fixtures", "traffic", "manifests", "shopfront-mesh.yaml");
+const FIXTURE_MESH = path.join(
+  __dirname,
+  "..",
+  "fixtures",
+  "traffic",
+  "manifests",
+  "routing-istio",
+  "shopfront-mesh.yaml",
+);
 const EXPECT = "v1=50,v2=30,v3=15,v4=5";
 
 interface Invocation {

@@ -12,7 +12,7 @@ import {
 } from "../../tools/traffic/targets";
 
 const FIXTURES = path.join(__dirname, "..", "fixtures", "traffic", "manifests");
-const MESH = path.join(FIXTURES, "shopfront-mesh.yaml");
+const MESH = path.join(FIXTURES, "routing-istio", "shopfront-mesh.yaml");
 
 let workdir: string;
 beforeEach(() => {
@@ -137,14 +137,18 @@ describe("expected weights", () => {
   });
 
   test("else the VirtualService's first HTTP route in the manifests", () => {
-    expect(resolveExpected({ env: {}, cwd: FIXTURES, manifestsFile: "shopfront-mesh.yaml" })).toEqual({
+    expect(
+      resolveExpected({ env: {}, cwd: FIXTURES, manifestsFile: "routing-istio/shopfront-mesh.yaml" }),
+    ).toEqual({
       value: { v1: 50, v2: 30, v3: 15, v4: 5 },
-      source: "shopfront-mesh.yaml",
+      source: "routing-istio/shopfront-mesh.yaml",
     });
   });
 
-  test("the project's own manifests/shopfront-mesh.yaml gives a weight to each version, adding up to 100", () => {
-    const weights = weightsFromManifest(path.join(__dirname, "..", "..", "manifests", "shopfront-mesh.yaml"));
+  test("the project's own manifests/routing-istio/shopfront-mesh.yaml gives a weight to each version, adding up to 100", () => {
+    const weights = weightsFromManifest(
+      path.join(__dirname, "..", "..", "manifests", "routing-istio", "shopfront-mesh.yaml"),
+    );
     expect(Object.keys(weights)).toEqual([...SHOPFRONT_VERSIONS]);
     expect(Object.values(weights).reduce((a, b) => a + b, 0)).toBe(100);
   });

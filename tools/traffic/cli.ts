@@ -35,7 +35,7 @@ const DEFAULTS = {
   rate: "2",
   duration: "60s",
   outputsFile: "cdktf-outputs.json",
-  manifests: "manifests/shopfront-mesh.yaml",
+  manifests: "manifests/routing-istio/shopfront-mesh.yaml",
 } as const;
 
 /** Requests in one run, for every command: each keeps its latency in memory until the report. */

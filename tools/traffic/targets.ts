@@ -172,10 +172,18 @@ interface Deployment {
 export function replicasFromManifests(manifestsFile: string, version: string): number | undefined {
   const directory = path.dirname(manifestsFile);
   if (!fs.existsSync(directory)) return undefined;
+  // A routing API's folder (manifests/routing-istio/) holds routes; the Deployments are in the folder above.
+  const directories = /^routing-/.test(path.basename(directory))
+    ? [directory, path.dirname(directory)]
+    : [directory];
   let replicas: number | undefined;
-  for (const name of fs.readdirSync(directory).sort()) {
-    if (!/\.ya?ml$/.test(name)) continue;
-    const file = path.join(directory, name);
+  for (const file of directories.flatMap((dir) =>
+    fs
+      .readdirSync(dir)
+      .sort()
+      .filter((name) => /\.ya?ml$/.test(name))
+      .map((name) => path.join(dir, name)),
+  )) {
     for (const doc of readYamlDocuments(file, file) as (Deployment | null)[]) {
       if (doc?.kind !== "Deployment" || doc.spec?.template?.metadata?.labels?.version !== version) continue;
       const count = typeof doc.spec.replicas === "number" ? doc.spec.replicas : 1;
