@@ -283,7 +283,7 @@ describe("pods", () => {
     const { code, stdout } = await traffic(
       ["pods", "--version", "v2", "--url", await fairGateway(), "-n", "200", "--json"],
       {
-        cwd: path.dirname(path.dirname(FIXTURE_MESH)),
+        cwd: path.dirname(path.dirname(path.dirname(FIXTURE_MESH))),
       },
     );
     expect(code).toBe(0);
