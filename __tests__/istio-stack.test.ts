@@ -69,6 +69,9 @@ describe("istio-stack", () => {
     it("configures helm from eks-cluster-stack's outputs, in the 3.x schema: kubernetes and exec are objects", () => {
       expect(json.provider.helm).toEqual([{ kubernetes: { ...connection, exec: execBlock } }]);
       expect(json.terraform.required_providers.helm).toEqual({ source: "helm", version: "3.1.1" });
+      // hashicorp/http, for the Gateway API CRDs fetched at deploy time: what @cdktf/provider-http 10.0.1 targets.
+      expect(json.terraform.required_providers.http).toEqual({ source: "http", version: "3.5.0" });
+      expect(json.provider.http).toEqual([{}]);
     });
 
     it("configures kubernetes the same way, with exec as a block list", () => {
