@@ -1,13 +1,22 @@
-import type { TerraformStack } from "cdktf";
-import { INGRESS_GATEWAY_PRINCIPAL, VERSIONS } from "../modules/config";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
+import { TerraformStack, Testing } from "cdktf";
+import { INGRESS_GATEWAY_PRINCIPAL, loadConfig, VERSIONS } from "../modules/config";
 import { DEFAULT_HTTP_RETRY_POLICY } from "../modules/istio";
 import { MESH_VARIANTS, type MeshVariant } from "../modules/mesh-variant";
+import { Shopfront } from "../modules/shopfront";
 import { buildTestStacks, helmRelease, resources, synthJson } from "./helpers";
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON, read field by field.
 type Json = any;
 
 const NAMESPACE = "miztiik-automation-ns";
+
+/** Output folder of the apps this file builds itself; removed afterwards. */
+const scratch = mkdtempSync(path.join(tmpdir(), "shopfront-mesh-variants-test-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const GATEWAY_API_PRINCIPAL = "cluster.local/ns/istio-system/sa/shopfront-gateway-istio";
 const label = ({ meshMode, routingApi }: MeshVariant) => `${meshMode} x ${routingApi}`;
 
@@ -307,5 +316,83 @@ describe.each(MESH_VARIANTS)("mesh variant %#", (variant) => {
         expect({ istio: istioJson, shopfront: shopfrontJson }).toMatchSnapshot();
       });
     }
+  });
+});
+
+describe("the Gateway API ingress follows the ingress settings, as the chart's does", () => {
+  const variant: MeshVariant = { meshMode: "sidecar", routingApi: "gateway-api" };
+
+  it("puts INGRESS_SERVICE_ANNOTATIONS on the load balancer through the Gateway's infrastructure", () => {
+    const stacks = buildTestStacks({ INGRESS_SERVICE_ANNOTATIONS: "example.com/team=mesh" }, variant);
+    const gateway = manifestsOf(stacks.shopfront).get("Gateway/istio-system/shopfront-gateway") as Json;
+    expect(gateway.manifest.spec.infrastructure.annotations).toEqual({
+      "example.com/team": "mesh",
+      "service.beta.kubernetes.io/aws-load-balancer-internal": "false",
+      "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+    });
+    expect(gateway.manifest.metadata.annotations).toBeUndefined();
+  });
+
+  it("asks istiod for another Service type, without load balancer ranges, and publishes a port-forward", () => {
+    const stacks = buildTestStacks({ INGRESS_SERVICE_TYPE: "NodePort" }, variant);
+    const manifests = manifestsOf(stacks.shopfront);
+    const gateway = (manifests.get("Gateway/istio-system/shopfront-gateway") as Json).manifest;
+    expect(gateway.metadata.annotations).toEqual({ "networking.istio.io/service-type": "NodePort" });
+    expect((manifests.get("ConfigMap/istio-system/shopfront-gateway") as Json).manifest.data).toEqual({});
+    const json = synthJson(stacks.shopfront);
+    expect(json.output.ingress_port_forward.value).toBe(
+      "kubectl -n istio-system port-forward svc/shopfront-gateway-istio 8080:80",
+    );
+    expect(json.output.gateway_url.value).toBe("http://localhost:8080");
+    expect(json.data?.kubernetes_service_v1).toBeUndefined();
+  });
+
+  it("refuses a certificate, which its Service has no 443 port for, through CDKTF's validation", () => {
+    const app = Testing.app({ outdir: scratch });
+    const stack = new TerraformStack(app, "s");
+    const shopfront = new Shopfront(stack, "shopfront", {
+      config: loadConfig({}).shopfront,
+      ...variant,
+      ingress: {
+        serviceType: "LoadBalancer",
+        sourceCidrs: [],
+        certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/0f2a3b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+      },
+    });
+    expect(shopfront.node.validate()).toEqual([
+      expect.stringMatching(
+        /^ingress certificate arn:aws:acm:.*: TLS at the load balancer is not supported with the Gateway API ingress \(ROUTING_API=gateway-api\)/,
+      ),
+    ]);
+    const istioRouting = new Shopfront(stack, "istio-routing", {
+      config: loadConfig({}).shopfront,
+      ingress: {
+        serviceType: "LoadBalancer",
+        sourceCidrs: [],
+        certificateArn: "arn:aws:acm:us-east-1:1:certificate/x",
+      },
+    });
+    expect(istioRouting.node.validate()).toEqual([]);
+  });
+
+  it("makes the load balancer internal without source ranges", () => {
+    const app = Testing.app({ outdir: scratch });
+    const stack = new TerraformStack(app, "s");
+    new KubernetesProvider(stack, "kubernetes", {});
+    new Shopfront(stack, "shopfront", {
+      config: loadConfig({}).shopfront,
+      ...variant,
+      ingress: { serviceType: "LoadBalancer", sourceCidrs: [] },
+    });
+    const manifests = Object.values(JSON.parse(Testing.synth(stack)).resource.kubernetes_manifest) as Json[];
+    const gateway = manifests.find((m) => m.manifest.kind === "Gateway").manifest;
+    expect(gateway.spec.infrastructure.annotations).toMatchObject({
+      "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+      "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+    });
+    const parameters = manifests.find(
+      (m) => m.manifest.kind === "ConfigMap" && m.manifest.metadata.namespace === "istio-system",
+    );
+    expect(parameters.manifest.data).toEqual({});
   });
 });

@@ -10,6 +10,7 @@ import {
   type MeshProfile,
 } from "./config";
 import { addHelmChart } from "./helm-chart";
+import { ingressLoadBalancer } from "./ingress-load-balancer";
 import type { MeshMode, RoutingApi } from "./mesh-variant";
 
 /** The egress gateway's release name, hence its Service's, as the demo profile names it. */
@@ -59,22 +60,7 @@ export const ISTIO_SYSTEM_POD_SECURITY = {
  */
 export const EKS_CNI_PATHS = { cniBinDir: "/opt/cni/bin", cniConfDir: "/etc/cni/net.d" } as const;
 
-/**
- * Service annotations that choose the ingress load balancer. EKS's own service controller
- * (cloud-provider-aws) reads `internal`, `ssl-cert`, `ssl-ports` and `ssl-negotiation-policy`; the AWS
- * Load Balancer Controller reads the same TLS ones and `scheme`. Both scheme annotations are set, so
- * the load balancer is what the props say whichever controller serves the Service.
- */
-export const LOAD_BALANCER_ANNOTATIONS = {
-  internal: "service.beta.kubernetes.io/aws-load-balancer-internal",
-  scheme: "service.beta.kubernetes.io/aws-load-balancer-scheme",
-  certificate: "service.beta.kubernetes.io/aws-load-balancer-ssl-cert",
-  tlsPorts: "service.beta.kubernetes.io/aws-load-balancer-ssl-ports",
-  tlsPolicy: "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy",
-} as const;
-
-/** TLS 1.3 and 1.2 only; an NLB listener created through the API otherwise gets ELBSecurityPolicy-2016-08 (TLS 1.0). */
-export const INGRESS_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+export { INGRESS_TLS_POLICY, LOAD_BALANCER_ANNOTATIONS } from "./ingress-load-balancer";
 
 /** Port of the ingress gateway pods' plain HTTP listener: the shopfront Gateway's server port. */
 export const GATEWAY_HTTP_PORT = 80;
@@ -363,22 +349,15 @@ export class Istio extends Construct {
  * give way to it.
  */
 function ingressService(type: IngressServiceType, props: IstioProps): object {
-  const annotations = { ...(props.ingressServiceAnnotations ?? {}) };
-  if (type !== "LoadBalancer") return { type, annotations };
-
-  const internetFacing = props.ingressSourceCidrs.length > 0;
+  if (type !== "LoadBalancer") return { type, annotations: { ...(props.ingressServiceAnnotations ?? {}) } };
   const certificate = props.ingressCertificateArn;
-  annotations[LOAD_BALANCER_ANNOTATIONS.internal] = String(!internetFacing);
-  annotations[LOAD_BALANCER_ANNOTATIONS.scheme] = internetFacing ? "internet-facing" : "internal";
-  if (certificate !== undefined) {
-    annotations[LOAD_BALANCER_ANNOTATIONS.certificate] = certificate;
-    annotations[LOAD_BALANCER_ANNOTATIONS.tlsPorts] = "443";
-    annotations[LOAD_BALANCER_ANNOTATIONS.tlsPolicy] = INGRESS_TLS_POLICY;
-  }
   return {
     type,
-    annotations,
-    ...(internetFacing ? { loadBalancerSourceRanges: [...props.ingressSourceCidrs] } : {}),
+    ...ingressLoadBalancer({
+      annotations: props.ingressServiceAnnotations,
+      sourceCidrs: props.ingressSourceCidrs,
+      certificateArn: certificate,
+    }),
     ...(certificate !== undefined
       ? {
           ports: [STATUS_PORT, { name: "https", port: 443, protocol: "TCP", targetPort: GATEWAY_HTTP_PORT }],

@@ -5,15 +5,18 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { stringify } from "yaml";
 import {
   type ManifestDocument,
   manifestPathsIn,
   SHOPFRONT_VIRTUAL_SERVICE,
   withRouteWeights,
 } from "../tools/analyze/manifests";
-import { INGRESS_GATEWAY_PRINCIPAL, type Weights } from "./config";
+import { INGRESS_GATEWAY_PRINCIPAL, type IngressServiceType, type Weights } from "./config";
+import { type IngressLoadBalancerProps, ingressLoadBalancer } from "./ingress-load-balancer";
 import {
   GATEWAY_API_INGRESS,
+  GATEWAY_CLASSES,
   type MeshVariant,
   type RoutingApi,
   SHOPFRONT_HTTP_ROUTE,
@@ -169,4 +172,77 @@ export function shopfrontRouteWeights(
   return Object.fromEntries(
     route.map((entry) => [entry.destination?.subset ?? "", entry.weight ?? (route.length === 1 ? 100 : 0)]),
   );
+}
+
+/** The ingress settings, as istio-stack gives them to the gateway chart's ingress. */
+export interface IngressSettings extends IngressLoadBalancerProps {
+  readonly serviceType: IngressServiceType;
+}
+
+/** Istio's Gateway annotation that chooses the type of the Service it deploys (LoadBalancer by default). */
+const SERVICE_TYPE_ANNOTATION = "networking.istio.io/service-type";
+
+/**
+ * Returns the documents with the Gateway API ingress (the Gateway of class istio, and the ConfigMap
+ * its parametersRef names) following the ingress settings, as the chart's ingress does: the load
+ * balancer's annotations on the Gateway's `infrastructure`, its source ranges in the ConfigMap's
+ * `service` patch, another Service type through Istio's annotation. Documents without such a Gateway
+ * come back unchanged.
+ */
+export function withGatewayApiIngress(
+  documents: readonly ManifestDocument[],
+  settings: IngressSettings,
+): ManifestDocument[] {
+  const gateway = documents.find(
+    ({ object }) =>
+      object.kind === "Gateway" &&
+      object.apiVersion.startsWith("gateway.networking.k8s.io/") &&
+      (object.spec as { gatewayClassName?: string } | undefined)?.gatewayClassName ===
+        GATEWAY_CLASSES.ingress,
+  );
+  if (gateway === undefined) return [...documents];
+  const spec = (gateway.object.spec ?? {}) as {
+    infrastructure?: {
+      annotations?: Record<string, string>;
+      parametersRef?: { kind?: string; name?: string };
+    };
+  };
+  const loadBalancer =
+    settings.serviceType === "LoadBalancer"
+      ? ingressLoadBalancer(settings)
+      : { annotations: { ...(settings.annotations ?? {}) }, loadBalancerSourceRanges: undefined };
+  const parameters = spec.infrastructure?.parametersRef;
+  return documents.map((document) => {
+    const { object } = document;
+    if (document === gateway) {
+      const annotations = { ...(object.metadata as { annotations?: Record<string, string> }).annotations };
+      if (settings.serviceType === "LoadBalancer") delete annotations[SERVICE_TYPE_ANNOTATION];
+      else annotations[SERVICE_TYPE_ANNOTATION] = settings.serviceType;
+      return {
+        ...document,
+        object: {
+          ...object,
+          metadata: {
+            ...object.metadata,
+            ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+          },
+          spec: {
+            ...spec,
+            infrastructure: { ...spec.infrastructure, annotations: loadBalancer.annotations },
+          },
+        },
+      };
+    }
+    const isParameters =
+      object.kind === "ConfigMap" &&
+      parameters?.kind === "ConfigMap" &&
+      object.metadata.name === parameters.name &&
+      object.metadata.namespace === gateway.object.metadata.namespace;
+    if (!isParameters) return document;
+    const data = { ...((object.data ?? {}) as Record<string, string>) };
+    if (loadBalancer.loadBalancerSourceRanges === undefined) delete data.service;
+    else
+      data.service = stringify({ spec: { loadBalancerSourceRanges: loadBalancer.loadBalancerSourceRanges } });
+    return { ...document, object: { ...object, data } };
+  });
 }

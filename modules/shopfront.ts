@@ -20,10 +20,12 @@ import {
   type RoutingApi,
 } from "./mesh-variant";
 import {
+  type IngressSettings,
   ingressPrincipal,
   shopfrontManifestPaths,
   shopfrontRouteName,
   shopfrontRouteWeights,
+  withGatewayApiIngress,
   withShopfrontWeights,
 } from "./shopfront-manifests";
 
@@ -41,6 +43,11 @@ export interface ShopfrontProps {
   readonly meshMode?: MeshMode;
   /** The routing API: which ingress, routes and identity. @default "istio" */
   readonly routingApi?: RoutingApi;
+  /**
+   * The load balancer of the Gateway API ingress (routingApi gateway-api), as istio-stack's settings
+   * give the chart's. @default the manifest's own: an internet-facing NLB open to 0.0.0.0/0
+   */
+  readonly ingress?: IngressSettings;
 }
 
 /** The generator Deployments, by the ShopfrontConfig toggle that deploys each, wherever they are defined. */
@@ -144,10 +151,21 @@ export class Shopfront extends Construct {
 
     const parsed = parseManifests(readManifestFiles(paths));
     const selected = parsed.documents.filter((document) => generatorEnabled(document, props.config));
-    const documents =
+    const weighted =
       props.config.weights === undefined
         ? selected
         : withShopfrontWeights(selected, props.config.weights, routingApi);
+    const documents = props.ingress === undefined ? weighted : withGatewayApiIngress(weighted, props.ingress);
+
+    const certificateArn = props.ingress?.certificateArn;
+    this.node.addValidation({
+      validate: () =>
+        routingApi === "gateway-api" && certificateArn !== undefined
+          ? [
+              `ingress certificate ${certificateArn}: TLS at the load balancer is not supported with the Gateway API ingress (ROUTING_API=gateway-api), whose Service has no 443 port: use ROUTING_API=istio or no certificate`,
+            ]
+          : [],
+    });
 
     const findings = [
       ...parsed.findings,

@@ -17,7 +17,7 @@ import {
 import { ProjectStack } from "./project-stack";
 
 /** Local port of the ingress gateway when its Service has no load balancer. */
-const INGRESS_FORWARD_PORT = 8080;
+export const INGRESS_FORWARD_PORT = 8080;
 
 /**
  * Who may reach the ingress load balancer: every address, as the internet-facing NLB has always
@@ -25,7 +25,7 @@ const INGRESS_FORWARD_PORT = 8080;
  * certificate (INGRESS_CERTIFICATE_ARN) and the egress policy (OUTBOUND_TRAFFIC_POLICY) keep the
  * construct's defaults, plain HTTP and the profile's policy, until the configuration passes them.
  */
-const INGRESS_OPEN_TO_ALL: readonly string[] = ["0.0.0.0/0"];
+export const INGRESS_OPEN_TO_ALL: readonly string[] = ["0.0.0.0/0"];
 
 /**
  * istio-stack: Istio (CRDs, CNI node agent, istiod, ingress and egress gateways) and the observability

@@ -6,6 +6,7 @@ import { DEFAULT_MESH_VARIANT, GATEWAY_API_INGRESS, type MeshVariant } from "../
 import { Shopfront } from "../modules/shopfront";
 import { shopfrontRouteName } from "../modules/shopfront-manifests";
 import { type ClusterConnection, kubernetesProvider } from "./cluster-connection";
+import { INGRESS_FORWARD_PORT, INGRESS_OPEN_TO_ALL } from "./istio-stack";
 import { ProjectStack } from "./project-stack";
 
 /**
@@ -27,7 +28,17 @@ export class ShopfrontStack extends ProjectStack {
   ) {
     super(scope, STACK_NAMES.shopfront, config);
     const provider = kubernetesProvider(this, cluster);
-    this.shopfront = new Shopfront(this, "shopfront", { provider, config: config.shopfront, ...variant });
+    this.shopfront = new Shopfront(this, "shopfront", {
+      provider,
+      config: config.shopfront,
+      ...variant,
+      // The Gateway API ingress follows the settings that istio-stack gives the chart's ingress.
+      ingress: {
+        serviceType: config.istio.ingressServiceType,
+        annotations: config.istio.ingressServiceAnnotations,
+        sourceCidrs: INGRESS_OPEN_TO_ALL,
+      },
+    });
     new TerraformOutput(this, "namespace", { value: this.shopfront.namespaceName });
     new TerraformOutput(this, "route_weights", {
       description: `The weights per version of ${shopfrontRouteName(this.shopfront.variant.routingApi)}, as deployed`,
@@ -38,10 +49,22 @@ export class ShopfrontStack extends ProjectStack {
 
     const ingressGateway = this.shopfront.ingressGateway;
     if (ingressGateway === undefined) return;
+    const service = GATEWAY_API_INGRESS.serviceName;
+    if (config.istio.ingressServiceType !== "LoadBalancer") {
+      new TerraformOutput(this, "ingress_port_forward", {
+        description: "The Gateway API ingress has no load balancer: forward a local port to it first",
+        value: `kubectl -n ${GATEWAY_API_INGRESS.namespace} port-forward svc/${service} ${INGRESS_FORWARD_PORT}:80`,
+      });
+      new TerraformOutput(this, "gateway_url", {
+        description: "Where the mesh is reached while ingress_port_forward runs",
+        value: `http://localhost:${INGRESS_FORWARD_PORT}`,
+      });
+      return;
+    }
     // Read once the Gateway is Programmed: istiod has deployed its proxy and the Service has its address.
     this.ingressService = new DataKubernetesServiceV1(this, "ingress-gateway-service", {
       provider,
-      metadata: { name: GATEWAY_API_INGRESS.serviceName, namespace: GATEWAY_API_INGRESS.namespace },
+      metadata: { name: service, namespace: GATEWAY_API_INGRESS.namespace },
       dependsOn: [ingressGateway],
     });
     const hostname = this.ingressService.status.get(0).loadBalancer.get(0).ingress.get(0).hostname;
