@@ -13,12 +13,13 @@ export const NODE_POLICIES = [
 
 export interface NodeGroupProps {
   readonly clusterName: string;
-  /** Node group name. */
+  /** Node group name (unique within the cluster). */
   readonly name: string;
+  /** Name of the nodes' IAM role: unique in the account, so it derives from the cluster's name. */
+  readonly roleName: string;
   /** Subnets for the nodes: the private ones only. */
   readonly subnetIds: string[];
-  /** @default "t3.medium" */
-  readonly instanceType?: string;
+  readonly instanceType: string;
   readonly minSize: number;
   readonly desiredSize: number;
   readonly maxSize: number;
@@ -42,7 +43,7 @@ export class NodeGroup extends Construct {
     super(scope, id);
 
     this.nodeRole = new ServiceRole(this, "node-role", {
-      name: `${props.name}-node`,
+      name: props.roleName,
       principal: { type: "Service", identifiers: ["ec2.amazonaws.com"] },
       managedPolicies: NODE_POLICIES,
     });
@@ -82,7 +83,7 @@ export class NodeGroup extends Construct {
       subnetIds: props.subnetIds,
       amiType: "AL2023_x86_64_STANDARD",
       capacityType: "ON_DEMAND",
-      instanceTypes: [props.instanceType ?? "t3.medium"],
+      instanceTypes: [props.instanceType],
       scalingConfig: { minSize: props.minSize, desiredSize: props.desiredSize, maxSize: props.maxSize },
       updateConfig: { maxUnavailable: 1 },
       labels: { ...props.labels },
