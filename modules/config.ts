@@ -432,10 +432,11 @@ function wholeNumber(min: number, max: number): SettingKind<number> {
 
 function oneOf<const T extends string>(values: readonly [T, ...T[]]): SettingKind<T> {
   const [first] = values;
+  const otherCase = [first.toUpperCase(), first.toLowerCase()].filter((text) => text !== first);
   return {
     schema: () => z.string().pipe(z.enum(values)) as unknown as z.ZodType<T, string>,
     accepted: `one of ${values.join(", ")}`,
-    malformed: [first.toUpperCase() === first ? first.toLowerCase() : first.toUpperCase(), `${first}x`],
+    malformed: [...otherCase.slice(0, 1), `${first}x`],
   };
 }
 

@@ -15,8 +15,11 @@ export interface NodeGroupProps {
   readonly clusterName: string;
   /** Node group name (unique within the cluster). */
   readonly name: string;
-  /** Name of the nodes' IAM role: unique in the account, so it derives from the cluster's name. */
-  readonly roleName: string;
+  /**
+   * Prefix of the names that must be unique in the account (the node role `<prefix>-node`, the launch
+   * template `<prefix>-node-...`): the cluster's name, so that two clusters never collide.
+   */
+  readonly namePrefix: string;
   /** Subnets for the nodes: the private ones only. */
   readonly subnetIds: string[];
   readonly instanceType: string;
@@ -43,13 +46,13 @@ export class NodeGroup extends Construct {
     super(scope, id);
 
     this.nodeRole = new ServiceRole(this, "node-role", {
-      name: props.roleName,
+      name: `${props.namePrefix}-node`,
       principal: { type: "Service", identifiers: ["ec2.amazonaws.com"] },
       managedPolicies: NODE_POLICIES,
     });
 
     this.launchTemplate = new LaunchTemplate(this, "launch-template", {
-      namePrefix: `${props.name}-`,
+      namePrefix: `${props.namePrefix}-node-`,
       description: `Nodes of ${props.clusterName}: IMDSv2 only, encrypted gp3 root volume`,
       updateDefaultVersion: true,
       metadataOptions: {

@@ -28,7 +28,7 @@ export class ClusterStack extends ProjectStack {
     this.nodeGroup = new NodeGroup(this, "on-demand-nodes", {
       clusterName: this.eks.cluster.name,
       name: config.nodeGroup.name,
-      roleName: `${config.cluster.name}-node`,
+      namePrefix: config.cluster.name,
       subnetIds: privateSubnetIds,
       instanceType: config.nodeGroup.instanceType,
       minSize: config.nodeGroup.minSize,

@@ -22,11 +22,6 @@ export const EXAMPLE_SETTINGS_FILE = "settings.example.env";
 
 const declared = Object.entries(SETTINGS) as [string, Setting<unknown>][];
 
-/** A table cell: pipes escaped, newlines flattened. */
-function cell(text: string): string {
-  return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
-}
-
 /** What loadConfig really prints for a few bad values, so the page shows the real messages. */
 function sampleErrors(): string {
   try {
@@ -38,19 +33,29 @@ function sampleErrors(): string {
 }
 
 export function renderSettingsReference(): string {
+  // Headings and lists, not tables: the formatter pads a table's rows to its longest cell.
   const sections = Object.entries(SECTIONS).flatMap(([section, title]) => [
     `### ${title}`,
     "",
-    "| Setting | Default | Accepted | What it does |",
-    "|---|---|---|---|",
     ...declared
       .filter(([, setting]) => setting.section === section)
-      .map(
-        ([name, setting]) =>
-          `| \`${name}\` | ${cell(setting.default.text)} | ${cell(setting.accepted)} | ${cell(setting.description)} |`,
-      ),
-    "",
+      .flatMap(([name, setting]) => [
+        `#### \`${name}\``,
+        "",
+        setting.description,
+        "",
+        `- Default: ${setting.default.text}`,
+        `- Accepted: ${setting.accepted}`,
+        "",
+      ]),
   ]);
+  const index = Object.entries(SECTIONS).map(
+    ([section, title]) =>
+      `- ${title}: ${declared
+        .filter(([, setting]) => setting.section === section)
+        .map(([name]) => `[\`${name}\`](#${name.toLowerCase()})`)
+        .join(", ")}`,
+  );
   const removed = Object.entries(REMOVED_SETTINGS).map(
     ([name, instead]) => `- \`${name}\`: no longer ${instead}. Setting it is an error.`,
   );
@@ -119,6 +124,8 @@ export function renderSettingsReference(): string {
     "cluster needs `STATE_BUCKET` (or its own clone of the project).",
     "",
     "## Reference",
+    "",
+    ...index,
     "",
     ...sections,
     "### Removed",
