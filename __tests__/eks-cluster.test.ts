@@ -161,10 +161,11 @@ describe("public endpoint (CKV_AWS_38/39)", () => {
       .map((entry) => String(entry.data));
 
   // The choice is explicit now (unset: private only), so synth has nothing to warn about.
-  it.each([{}, { ENDPOINT_PUBLIC_CIDRS: "0.0.0.0/0" }, { ENDPOINT_PUBLIC_CIDRS: "203.0.113.0/24" }])(
-    "does not warn with %j",
-    (env) => {
-      expect(warnings(env)).toEqual([]);
-    },
-  );
+  it.each<Record<string, string>>([
+    {},
+    { ENDPOINT_PUBLIC_CIDRS: "0.0.0.0/0" },
+    { ENDPOINT_PUBLIC_CIDRS: "203.0.113.0/24" },
+  ])("does not warn with %j", (env) => {
+    expect(warnings(env)).toEqual([]);
+  });
 });
