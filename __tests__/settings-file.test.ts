@@ -96,10 +96,12 @@ describe("settings file", () => {
     ]);
   });
 
-  it("refuses a setting's bad value from the file as from the environment", () => {
-    write("settings.env", "NODE_MAX_SIZE=lots\n");
-    expect(problemsOf(() => loadConfig(readSettings({}, folder)))).toEqual([
-      'NODE_MAX_SIZE="lots" is not a whole number from 1 to 100',
+  it("refuses a setting's bad value from the file as from the environment, saying where it is", () => {
+    write("settings.env", "# sizes\nNODE_MAX_SIZE=lots\nOFFLINE_PLAN=true\nOWNER=bad;owner\n");
+    expect(problemsOf(() => loadConfig(readSettings({ OWNER: "also;bad" }, folder)))).toEqual([
+      'OFFLINE_PLAN="true" is no longer a setting: npm run plan makes plan-only stacks in its own folder (settings.env:3)',
+      'OWNER="also;bad" is not a tag value of 1-128 letters, digits, spaces or _.:/=+-@',
+      'NODE_MAX_SIZE="lots" is not a whole number from 1 to 100 (settings.env:2)',
     ]);
   });
 

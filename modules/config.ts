@@ -861,49 +861,70 @@ function paramsOf(issue: z.core.$ZodIssue): { complete?: boolean; accepted?: str
   return (issue as { params?: { complete?: boolean; accepted?: string } }).params ?? {};
 }
 
+/** Where settings of an Env came from, when not the environment (`settings.env:3`), for messages. */
+const settingSources = new WeakMap<Env, Readonly<Record<string, string>>>();
+
+/** Records where `env`'s settings came from (setting name to `file:line`); returns `env`. */
+export function withSources(env: Env, sources: Readonly<Record<string, string>>): Env {
+  settingSources.set(env, sources);
+  return env;
+}
+
+/** One setting's value (its text parsed, else its default), checked, or the problems found. */
+function readSetting(
+  name: string,
+  declaration: Setting<unknown>,
+  text: string | undefined,
+  earlier: Earlier,
+): { value: unknown } | { problems: string[] } {
+  let value: unknown;
+  if (text === undefined) {
+    const fallback = declaration.default.value;
+    value = typeof fallback === "function" ? fallback(earlier) : fallback;
+  } else if (text.trim() === "") {
+    return {
+      problems: [`${name}=${JSON.stringify(text)} is not a non-empty value (unset it to get the default)`],
+    };
+  } else {
+    const result = declaration.schema(name).safeParse(text);
+    if (!result.success) {
+      const { issues } = result.error;
+      const complete = issues.filter((issue) => paramsOf(issue).complete);
+      // A parser's own messages say more than the generic one; otherwise the first refusal is enough.
+      if (complete.length > 0) return { problems: complete.map((issue) => issue.message) };
+      const accepted = paramsOf(issues[0]).accepted ?? declaration.accepted;
+      return { problems: [`${name}=${JSON.stringify(text)} is not ${accepted}`] };
+    }
+    value = result.data;
+  }
+  // Defaults are checked too: a default may clash with a setting given above it.
+  const refusal = declaration.check?.(value, earlier);
+  if (!refusal) return { value };
+  if ("message" in refusal) return { problems: [refusal.message] };
+  return { problems: [`${name}=${JSON.stringify(text ?? String(value))} is not ${refusal.accepted}`] };
+}
+
 /**
  * Reads every setting from `env`, in SETTINGS order, collecting every problem instead of stopping at
- * the first, so a user fixes them in one round. Throws ConfigError listing them.
+ * the first, so a user fixes them in one round. Throws ConfigError listing them; a value from a
+ * settings file is followed by where it is written.
  */
 export function readSettingValues(env: Env): SettingValues {
+  const sources = settingSources.get(env) ?? {};
+  const located = (name: string, problems: readonly string[]) =>
+    problems.map((problem) => (sources[name] ? `${problem} (${sources[name]})` : problem));
   const problems: string[] = [];
   for (const [name, instead] of Object.entries(REMOVED_SETTINGS)) {
     const text = env[name];
-    if (text !== undefined) problems.push(`${name}=${JSON.stringify(text)} is no longer ${instead}`);
+    if (text !== undefined) {
+      problems.push(...located(name, [`${name}=${JSON.stringify(text)} is no longer ${instead}`]));
+    }
   }
   const values: Record<string, unknown> = {};
   for (const [name, declaration] of Object.entries(SETTINGS) as [string, Setting<unknown>][]) {
-    const text = env[name];
-    let value: unknown;
-    if (text === undefined) {
-      const fallback = declaration.default.value;
-      value = typeof fallback === "function" ? fallback(values) : fallback;
-    } else if (text.trim() === "") {
-      problems.push(`${name}=${JSON.stringify(text)} is not a non-empty value (unset it to get the default)`);
-      continue;
-    } else {
-      const result = declaration.schema(name).safeParse(text);
-      if (!result.success) {
-        const { issues } = result.error;
-        const complete = issues.filter((issue) => paramsOf(issue).complete);
-        // A parser's own messages say more than the generic one; otherwise the first refusal is enough.
-        if (complete.length > 0) problems.push(...complete.map((issue) => issue.message));
-        else {
-          const accepted = paramsOf(issues[0]).accepted ?? declaration.accepted;
-          problems.push(`${name}=${JSON.stringify(text)} is not ${accepted}`);
-        }
-        continue;
-      }
-      value = result.data;
-    }
-    // Defaults are checked too: a default may clash with a setting given above it.
-    const refusal = declaration.check?.(value, values);
-    if (refusal) {
-      const shown = JSON.stringify(text ?? String(value));
-      problems.push("message" in refusal ? refusal.message : `${name}=${shown} is not ${refusal.accepted}`);
-      continue;
-    }
-    if (value !== undefined) values[name] = value;
+    const read = readSetting(name, declaration, env[name], values);
+    if ("problems" in read) problems.push(...located(name, read.problems));
+    else if (read.value !== undefined) values[name] = read.value;
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return values as SettingValues;

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { ConfigError, type Env, REMOVED_SETTINGS, SETTINGS } from "./config";
+import { ConfigError, type Env, REMOVED_SETTINGS, SETTINGS, withSources } from "./config";
 
 /** The settings file read when SETTINGS_FILE is unset; missing, the settings come from the environment only. */
 export const DEFAULT_SETTINGS_FILE = "settings.env";
@@ -59,6 +59,10 @@ function unquote(raw: string): string | undefined {
  * setting, or a key given twice is refused with the file, line and key: a typo must not be ignored.
  */
 export function parseSettingsFile(text: string, file: string): Record<string, string> {
+  return parseSettingsLines(text, file).settings;
+}
+
+function parseSettingsLines(text: string, file: string) {
   const settings: Record<string, string> = {};
   const lineOf: Record<string, number> = {};
   const problems: string[] = [];
@@ -85,12 +89,13 @@ export function parseSettingsFile(text: string, file: string): Record<string, st
     }
   });
   if (problems.length > 0) throw new ConfigError(problems);
-  return settings;
+  const sources = Object.fromEntries(Object.entries(lineOf).map(([key, line]) => [key, `${file}:${line}`]));
+  return { settings, sources };
 }
 
 /**
  * The settings every command uses: the settings file's, overridden by `env` (a variable set in the
- * environment wins, even when set empty). The file is SETTINGS_FILE, relative to `cwd`, else
+ * environment wins, even when set empty). Messages about a value from the file say where it is. The file is SETTINGS_FILE, relative to `cwd`, else
  * settings.env in `cwd` when it exists. Throws ConfigError when the file is missing or malformed.
  */
 export function readSettings(env: Env = process.env, cwd: string = process.cwd()): Env {
@@ -102,7 +107,11 @@ export function readSettings(env: Env = process.env, cwd: string = process.cwd()
       `${SETTINGS_FILE_VARIABLE}=${JSON.stringify(named)} is not a settings file that exists (a file of KEY=value lines such as settings.env)`,
     ]);
   }
-  const fromFile = parseSettingsFile(readFileSync(file, "utf8"), named ?? DEFAULT_SETTINGS_FILE);
-  const overrides = Object.entries(env).filter(([, value]) => value !== undefined);
-  return { ...fromFile, ...Object.fromEntries(overrides) };
+  const { settings, sources } = parseSettingsLines(
+    readFileSync(file, "utf8"),
+    named ?? DEFAULT_SETTINGS_FILE,
+  );
+  const overrides = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined));
+  const fromFile = Object.fromEntries(Object.entries(sources).filter(([key]) => !(key in overrides)));
+  return withSources({ ...settings, ...overrides }, fromFile);
 }

@@ -14,6 +14,7 @@ import {
   SECTIONS,
   SETTINGS,
   type Setting,
+  withSources,
 } from "../modules/config";
 import { DEFAULT_SETTINGS_FILE, SETTINGS_FILE_VARIABLE } from "../modules/settings-file";
 
@@ -24,8 +25,11 @@ const declared = Object.entries(SETTINGS) as [string, Setting<unknown>][];
 
 /** What loadConfig really prints for a few bad values, so the page shows the real messages. */
 function sampleErrors(): string {
+  const fromFile = { NODE_MAX_SIZE: `${DEFAULT_SETTINGS_FILE}:2` };
   try {
-    loadConfig({ AWS_REGION: "moon-base-9!", NODE_MAX_SIZE: "x", CLUSTER_NAME: "-bad" });
+    loadConfig(
+      withSources({ AWS_REGION: "moon-base-9!", NODE_MAX_SIZE: "x", CLUSTER_NAME: "-bad" }, fromFile),
+    );
   } catch (error) {
     if (error instanceof ConfigError) return error.message;
   }
@@ -98,7 +102,8 @@ export function renderSettingsReference(): string {
     "## When a value is refused",
     "",
     "Settings are validated before any stack is built. Every problem is listed at once, each naming the",
-    "setting, the value and the form it accepts; the command exits with 1 and writes nothing:",
+    "setting, the value and the form it accepts, and where the value is written when it comes from the",
+    "settings file; the command exits with 1 and writes nothing:",
     "",
     "```text",
     sampleErrors(),
