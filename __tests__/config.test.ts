@@ -87,6 +87,13 @@ describe("config", () => {
     ).toMatch(/^arn:aws-us-gov:acm:us-gov-west-1:/);
   });
 
+  it.each(["t3.medium", "m7i-flex.large", "g4dn.xlarge", "c5n.2xlarge"])(
+    "accepts the x86_64 instance type %s for the x86_64 AMI",
+    (type) => {
+      expect(loadConfig({ NODE_INSTANCE_TYPE: type }).nodeGroup.instanceType).toBe(type);
+    },
+  );
+
   it("opens the public API endpoint only to CIDRs written explicitly, 0.0.0.0/0 included", () => {
     expect(loadConfig({}).cluster.endpointPublicAccessCidrs).toEqual([]);
     expect(loadConfig({ ENDPOINT_PUBLIC_CIDRS: "0.0.0.0/0" }).cluster.endpointPublicAccessCidrs).toEqual([
@@ -107,7 +114,7 @@ describe("config", () => {
       KUBERNETES_VERSION: "1.34",
       ADMIN_ROLE_ARN: "arn:aws:iam::123456789012:role/platform/c_admin",
       ENDPOINT_PUBLIC_CIDRS: "203.0.113.0/24, 198.51.100.7/32",
-      NODE_INSTANCE_TYPE: "m7g.large",
+      NODE_INSTANCE_TYPE: "m7i.large",
       NODE_MIN_SIZE: "1",
       NODE_DESIRED_SIZE: "3",
       NODE_MAX_SIZE: "4",
@@ -125,7 +132,7 @@ describe("config", () => {
       endpointPublicAccessCidrs: ["203.0.113.0/24", "198.51.100.7/32"],
     });
     expect(config.nodeGroup).toMatchObject({
-      instanceType: "m7g.large",
+      instanceType: "m7i.large",
       minSize: 1,
       desiredSize: 3,
       maxSize: 4,
@@ -161,6 +168,10 @@ describe("config", () => {
     [
       { ENDPOINT_PUBLIC_CIDRS: "10.0.0.0/33" },
       'ENDPOINT_PUBLIC_CIDRS="10.0.0.0/33" is not a comma-separated list of IPv4 CIDRs',
+    ],
+    [
+      { NODE_INSTANCE_TYPE: "m7g.large" },
+      'NODE_INSTANCE_TYPE="m7g.large" is not an x86_64 EC2 instance type such as t3.medium: the nodes run the AL2023 x86_64 AMI',
     ],
     [
       { NODE_INSTANCE_TYPE: "large" },

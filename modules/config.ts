@@ -495,6 +495,8 @@ const ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[A-Za-z0-9+=,.@_\-/]{1,51
 const ACM_CERTIFICATE_ARN =
   /^arn:aws(-[a-z]+)*:acm:([a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d):\d{12}:certificate\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+/** Graviton (arm64) instance families: a1, and a "g" after the generation (m7g, c6gn, t4g, r8gd). */
+const GRAVITON_FAMILY = /^(a1|[a-z]+\d+g[a-z-]*)$/;
 /** The VPC's six subnets are a sixteenth of it each: /16 gives /20 subnets, /22 gives /26 (64 addresses). */
 const VPC_PREFIX = { min: 16, max: 22 } as const;
 
@@ -642,13 +644,28 @@ export const SETTINGS = {
     default: { text: "unset: no public endpoint, private only", value: [] },
     example: "203.0.113.0/24",
   }),
-  NODE_INSTANCE_TYPE: setting(pattern(INSTANCE_TYPE, "an EC2 instance type such as t3.medium"), {
-    section: "nodes",
-    description: "EC2 instance type of the nodes (x86_64: the nodes run the AL2023 x86_64 AMI).",
-    default: { text: "t3.medium", value: "t3.medium" },
-    example: "t3.medium",
-    malformed: ["t3", "T3.MEDIUM", "t3.medium;id", "large"],
-  }),
+  NODE_INSTANCE_TYPE: setting(
+    {
+      schema: () =>
+        z
+          .string()
+          .regex(INSTANCE_TYPE)
+          .refine((type) => !GRAVITON_FAMILY.test(type.split(".")[0]), {
+            params: {
+              accepted:
+                "an x86_64 EC2 instance type such as t3.medium: the nodes run the AL2023 x86_64 AMI, which Graviton (arm64) types cannot boot",
+            },
+          }),
+      accepted: "an EC2 instance type such as t3.medium",
+      malformed: ["t3", "T3.MEDIUM", "t3.medium;id", "large", "m7g.large", "t4g.medium", "c6gn.xlarge"],
+    },
+    {
+      section: "nodes",
+      description: "EC2 instance type of the nodes: x86_64, as the nodes run the AL2023 x86_64 AMI.",
+      default: { text: "t3.medium", value: "t3.medium" },
+      example: "t3.medium",
+    },
+  ),
   NODE_MIN_SIZE: setting(wholeNumber(1, 100), {
     section: "nodes",
     description: "Node group minimum size.",
