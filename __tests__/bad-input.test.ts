@@ -20,8 +20,11 @@ const cases = [
   ...Object.entries(SETTINGS).flatMap(([name, setting]) =>
     [...MALFORMED_FOR_EVERY_SETTING, ...setting.malformed].map((value) => [name, value] as const),
   ),
+  // A removed setting is refused whatever its value.
   ...Object.keys(REMOVED_SETTINGS).flatMap((name) =>
-    ["true", "false"].map((value) => [name, value] as const),
+    ["true", "false", ...MALFORMED_FOR_EVERY_SETTING, "yes", "1", "TRUE"].map(
+      (value) => [name, value] as const,
+    ),
   ),
 ];
 

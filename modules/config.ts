@@ -331,10 +331,6 @@ function parseAnnotations(
   return { annotations, problems };
 }
 
-// ---------------------------------------------------------------------------------------------------
-// The settings schema: each setting declared once. Everything about a setting comes from here.
-// ---------------------------------------------------------------------------------------------------
-
 /** Values every setting refuses: empty, blank, and text that would do harm if a shell ever ran it. */
 export const MALFORMED_FOR_EVERY_SETTING = [
   "",
@@ -394,18 +390,12 @@ export interface Setting<T> extends SettingKind<T> {
   readonly check?: (value: T, earlier: Earlier) => { accepted: string } | { message: string } | undefined;
 }
 
+/** A setting of `kind`; its own `malformed` values add to those of its kind. */
 function setting<T>(
   kind: SettingKind<T>,
-  declaration: NoInfer<
-    Omit<Setting<T>, keyof SettingKind<T>> & { accepted?: string; malformed?: readonly string[] }
-  >,
+  declaration: NoInfer<Omit<Setting<T>, keyof SettingKind<T>> & { malformed?: readonly string[] }>,
 ): Setting<T> {
-  return {
-    ...kind,
-    ...declaration,
-    accepted: declaration.accepted ?? kind.accepted,
-    malformed: [...kind.malformed, ...(declaration.malformed ?? [])],
-  };
+  return { ...kind, ...declaration, malformed: [...kind.malformed, ...(declaration.malformed ?? [])] };
 }
 
 function pattern(regex: RegExp, accepted: string): SettingKind<string> {
