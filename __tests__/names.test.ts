@@ -21,7 +21,6 @@ const NAME_LIMITS: Record<string, Record<string, number>> = {
   aws_launch_template: { name: 128, name_prefix: 102 },
   aws_security_group: { name: 255, name_prefix: 229 },
   aws_s3_bucket: { bucket: 63, bucket_prefix: 37 },
-  aws_flow_log: {},
   helm_release: { name: 53 },
 };
 const NAME_ARGUMENTS = /^(name|name_prefix|bucket|bucket_prefix|node_group_name|node_group_name_prefix)$/;
