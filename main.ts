@@ -1,8 +1,9 @@
 import { ConfigError } from "./modules/config";
+import { readSettings } from "./modules/settings-file";
 import { synthesize } from "./stacks/app";
 
 try {
-  synthesize(process.env);
+  synthesize(readSettings());
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   // Raised before any stack is built: nothing is written.

@@ -1,9 +1,25 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadConfig, VERSIONS } from "../modules/config";
 import { problemsOf } from "./config-problems";
+
+/** main.ts as cdktf runs it (tools/app.js: main.ts, compiled), in an empty folder: no settings file. */
+function runMain(env: Record<string, string>) {
+  const cwd = mkdtempSync(path.join(tmpdir(), "shopfront-config-"));
+  const outdir = path.join(cwd, "cdktf.out");
+  try {
+    const result = spawnSync(process.execPath, [path.resolve("tools/app.js")], {
+      cwd,
+      env: { ...process.env, ...env, CDKTF_OUTDIR: outdir },
+      encoding: "utf8",
+    });
+    return { ...result, wroteOutput: existsSync(outdir) };
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+}
 
 describe("config", () => {
   it("defaults to the walkthrough's values", () => {
@@ -17,9 +33,10 @@ describe("config", () => {
       name: "shopfront-eks",
       kubernetesVersion: VERSIONS.kubernetes,
       adminRoleArn: undefined,
-      endpointPublicAccessCidrs: ["0.0.0.0/0"],
+      endpointPublicAccessCidrs: [],
     });
     expect(config.nodeGroup).toEqual({
+      name: "miztiik_on_demand_ng",
       instanceType: "t3.medium",
       minSize: 2,
       desiredSize: 2,
@@ -28,7 +45,60 @@ describe("config", () => {
     });
     expect(config.state).toEqual({ bucket: undefined, keyPrefix: "shopfront-mesh" });
     expect(config.ssmAgentInstaller).toBe(false);
-    expect(config.offlinePlan).toBe(false);
+    expect(config).not.toHaveProperty("offlinePlan");
+  });
+
+  it("declares the settings contract's Istio settings with their defaults", () => {
+    expect(loadConfig({}).istio).toMatchObject({
+      meshMode: "sidecar",
+      routingApi: "istio",
+      ingressSourceCidrs: [],
+      ingressCertificateArn: undefined,
+      outboundTrafficPolicy: "ALLOW_ANY",
+    });
+    expect(loadConfig({ MESH_PROFILE: "production" }).istio.outboundTrafficPolicy).toBe("REGISTRY_ONLY");
+  });
+
+  it("reads the settings contract's Istio settings", () => {
+    const certificate = "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789";
+    expect(
+      loadConfig({
+        AWS_REGION: "eu-west-1",
+        MESH_MODE: "ambient",
+        ROUTING_API: "gateway-api",
+        INGRESS_SOURCE_CIDRS: "203.0.113.0/24, 0.0.0.0/0",
+        INGRESS_CERTIFICATE_ARN: certificate,
+        MESH_PROFILE: "production",
+        OUTBOUND_TRAFFIC_POLICY: "ALLOW_ANY",
+      }).istio,
+    ).toMatchObject({
+      meshMode: "ambient",
+      routingApi: "gateway-api",
+      ingressSourceCidrs: ["203.0.113.0/24", "0.0.0.0/0"],
+      ingressCertificateArn: certificate,
+      outboundTrafficPolicy: "ALLOW_ANY",
+    });
+    expect(
+      loadConfig({
+        AWS_REGION: "us-gov-west-1",
+        INGRESS_CERTIFICATE_ARN:
+          "arn:aws-us-gov:acm:us-gov-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+      }).istio.ingressCertificateArn,
+    ).toMatch(/^arn:aws-us-gov:acm:us-gov-west-1:/);
+  });
+
+  it.each(["t3.medium", "m7i-flex.large", "g4dn.xlarge", "c5n.2xlarge"])(
+    "accepts the x86_64 instance type %s for the x86_64 AMI",
+    (type) => {
+      expect(loadConfig({ NODE_INSTANCE_TYPE: type }).nodeGroup.instanceType).toBe(type);
+    },
+  );
+
+  it("opens the public API endpoint only to CIDRs written explicitly, 0.0.0.0/0 included", () => {
+    expect(loadConfig({}).cluster.endpointPublicAccessCidrs).toEqual([]);
+    expect(loadConfig({ ENDPOINT_PUBLIC_CIDRS: "0.0.0.0/0" }).cluster.endpointPublicAccessCidrs).toEqual([
+      "0.0.0.0/0",
+    ]);
   });
 
   it("pins a Kubernetes version in EKS standard support", () => {
@@ -44,12 +114,14 @@ describe("config", () => {
       KUBERNETES_VERSION: "1.34",
       ADMIN_ROLE_ARN: "arn:aws:iam::123456789012:role/platform/c_admin",
       ENDPOINT_PUBLIC_CIDRS: "203.0.113.0/24, 198.51.100.7/32",
-      NODE_INSTANCE_TYPE: "m7g.large",
+      NODE_INSTANCE_TYPE: "m7i.large",
       NODE_MIN_SIZE: "1",
       NODE_DESIRED_SIZE: "3",
       NODE_MAX_SIZE: "4",
       SSM_AGENT_INSTALLER: "true",
+      VPC_CIDR: "10.20.0.0/20",
     });
+    expect(config.network.vpcCidr).toBe("10.20.0.0/20");
     expect(config.region).toBe("eu-central-1");
     expect(config.network.availabilityZones).toEqual(["eu-central-1b", "eu-central-1c"]);
     expect(config.state.bucket).toBe("acme.tfstate-01");
@@ -60,7 +132,7 @@ describe("config", () => {
       endpointPublicAccessCidrs: ["203.0.113.0/24", "198.51.100.7/32"],
     });
     expect(config.nodeGroup).toMatchObject({
-      instanceType: "m7g.large",
+      instanceType: "m7i.large",
       minSize: 1,
       desiredSize: 3,
       maxSize: 4,
@@ -98,6 +170,10 @@ describe("config", () => {
       'ENDPOINT_PUBLIC_CIDRS="10.0.0.0/33" is not a comma-separated list of IPv4 CIDRs',
     ],
     [
+      { NODE_INSTANCE_TYPE: "m7g.large" },
+      'NODE_INSTANCE_TYPE="m7g.large" is not an x86_64 EC2 instance type such as t3.medium: the nodes run the AL2023 x86_64 AMI',
+    ],
+    [
       { NODE_INSTANCE_TYPE: "large" },
       'NODE_INSTANCE_TYPE="large" is not an EC2 instance type such as t3.medium',
     ],
@@ -109,7 +185,41 @@ describe("config", () => {
       "NODE_MIN_SIZE=3, NODE_DESIRED_SIZE=2, NODE_MAX_SIZE=2 are not sizes with min <= desired <= max",
     ],
     [{ SSM_AGENT_INSTALLER: "yes" }, 'SSM_AGENT_INSTALLER="yes" is not a boolean: true or false'],
-    [{ OFFLINE_PLAN: "1" }, 'OFFLINE_PLAN="1" is not a boolean: true or false'],
+    [
+      { OFFLINE_PLAN: "1" },
+      'OFFLINE_PLAN="1" is no longer a setting: npm run plan makes plan-only stacks in its own folder',
+    ],
+    [{ CLUSTER_NAME: "x".repeat(51) }, "is not an EKS cluster name: 1-50 letters"],
+    [
+      { VPC_CIDR: "10.10.0.1/16" },
+      'VPC_CIDR="10.10.0.1/16" is not an IPv4 CIDR in network form from /16 to /22, such as 10.10.0.0/16',
+    ],
+    [{ VPC_CIDR: "10.0.0.0/8" }, 'VPC_CIDR="10.0.0.0/8" is not an IPv4 CIDR in network form from /16 to /22'],
+    [
+      { ENDPOINT_PUBLIC_CIDRS: "203.0.113.7/24" },
+      'ENDPOINT_PUBLIC_CIDRS="203.0.113.7/24" is not a comma-separated list of IPv4 CIDRs in network form',
+    ],
+    [{ MESH_MODE: "sidecars" }, 'MESH_MODE="sidecars" is not one of sidecar, ambient'],
+    [{ ROUTING_API: "gateway" }, 'ROUTING_API="gateway" is not one of istio, gateway-api'],
+    [
+      { INGRESS_SOURCE_CIDRS: "0.0.0.0" },
+      'INGRESS_SOURCE_CIDRS="0.0.0.0" is not a comma-separated list of IPv4 CIDRs',
+    ],
+    [
+      { INGRESS_CERTIFICATE_ARN: "arn:aws:acm:us-east-1:123456789012:certificate/x" },
+      'INGRESS_CERTIFICATE_ARN="arn:aws:acm:us-east-1:123456789012:certificate/x" is not an ACM certificate ARN such as arn:aws:acm:us-east-1:123456789012:certificate/',
+    ],
+    [
+      {
+        INGRESS_CERTIFICATE_ARN:
+          "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+      },
+      'INGRESS_CERTIFICATE_ARN="arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789" is not an ACM certificate of us-east-1 (AWS_REGION)',
+    ],
+    [
+      { OUTBOUND_TRAFFIC_POLICY: "allow_any" },
+      'OUTBOUND_TRAFFIC_POLICY="allow_any" is not one of ALLOW_ANY, REGISTRY_ONLY',
+    ],
     [{ CLUSTER_NAME: "" }, 'CLUSTER_NAME="" is not a non-empty value'],
   ])("rejects %j", (env, ...fragments) => {
     const message = problemsOf(env as Record<string, string>).join("\n");
@@ -123,14 +233,18 @@ describe("config", () => {
   });
 
   it("makes main.ts exit non-zero, name the problem and write no stack", () => {
-    const outdir = path.join(mkdtempSync(path.join(tmpdir(), "shopfront-config-")), "cdktf.out");
-    // tools/app.js is what cdktf.json runs: main.ts, compiled.
-    const result = spawnSync(process.execPath, ["tools/app.js"], {
-      env: { ...process.env, AWS_REGION: "moon-base-9!", CDKTF_OUTDIR: outdir },
-      encoding: "utf8",
-    });
+    const result = runMain({ AWS_REGION: "moon-base-9!" });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('AWS_REGION="moon-base-9!" is not an AWS region such as us-east-1');
-    expect(existsSync(outdir)).toBe(false);
+    expect(result.wroteOutput).toBe(false);
+  });
+
+  it("refuses OFFLINE_PLAN=true at synth: plan-only stacks come from npm run plan alone", () => {
+    const result = runMain({ OFFLINE_PLAN: "true" });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      'OFFLINE_PLAN="true" is no longer a setting: npm run plan makes plan-only stacks in its own folder',
+    );
+    expect(result.wroteOutput).toBe(false);
   });
 });

@@ -14,16 +14,16 @@ describe("EksCluster (eks-cluster-stack)", () => {
   const { cluster } = buildTestStacks();
   const json = synth(cluster);
 
-  it("runs the pinned Kubernetes version with a public and a private endpoint", () => {
+  it("runs the pinned Kubernetes version with a private endpoint only, unless ENDPOINT_PUBLIC_CIDRS is set", () => {
     expect(json).toHaveResourceWithProperties(EksCluster, {
       name: "shopfront-eks",
       version: "1.35",
-      vpc_config: expect.objectContaining({
-        endpoint_public_access: true,
-        endpoint_private_access: true,
-        public_access_cidrs: ["0.0.0.0/0"],
-      }),
+      vpc_config: expect.objectContaining({ endpoint_public_access: false, endpoint_private_access: true }),
     });
+    // Left out, not empty: AWS answers 0.0.0.0/0 for a cluster without a public endpoint.
+    expect(synthJson(cluster).resource.aws_eks_cluster.eks_cluster_55B0C966.vpc_config).not.toHaveProperty(
+      "public_access_cidrs",
+    );
   });
 
   it("restricts the public endpoint to ENDPOINT_PUBLIC_CIDRS", () => {
@@ -31,7 +31,21 @@ describe("EksCluster (eks-cluster-stack)", () => {
       ENDPOINT_PUBLIC_CIDRS: "203.0.113.0/24,198.51.100.7/32",
     });
     expect(synth(restricted)).toHaveResourceWithProperties(EksCluster, {
-      vpc_config: expect.objectContaining({ public_access_cidrs: ["203.0.113.0/24", "198.51.100.7/32"] }),
+      vpc_config: expect.objectContaining({
+        endpoint_public_access: true,
+        endpoint_private_access: true,
+        public_access_cidrs: ["203.0.113.0/24", "198.51.100.7/32"],
+      }),
+    });
+  });
+
+  it("opens the public endpoint to the whole internet only when 0.0.0.0/0 is written", () => {
+    const { cluster: open } = buildTestStacks({ ENDPOINT_PUBLIC_CIDRS: "0.0.0.0/0" });
+    expect(synth(open)).toHaveResourceWithProperties(EksCluster, {
+      vpc_config: expect.objectContaining({
+        endpoint_public_access: true,
+        public_access_cidrs: ["0.0.0.0/0"],
+      }),
     });
   });
 
@@ -140,17 +154,18 @@ describe("EksCluster (eks-cluster-stack)", () => {
   });
 });
 
-describe("public endpoint warning (CKV_AWS_38/39)", () => {
+describe("public endpoint (CKV_AWS_38/39)", () => {
   const warnings = (env: Record<string, string>) =>
     buildTestStacks(env)
       .cluster.node.metadata.filter((entry) => entry.type === "@cdktf/warn")
       .map((entry) => String(entry.data));
 
-  it("warns at synth when the API endpoint is open to 0.0.0.0/0", () => {
-    expect(warnings({})).toEqual([expect.stringContaining("ENDPOINT_PUBLIC_CIDRS is 0.0.0.0/0")]);
-  });
-
-  it("does not warn when the endpoint is restricted", () => {
-    expect(warnings({ ENDPOINT_PUBLIC_CIDRS: "203.0.113.0/24" })).toEqual([]);
+  // The choice is explicit now (unset: private only), so synth has nothing to warn about.
+  it.each<Record<string, string>>([
+    {},
+    { ENDPOINT_PUBLIC_CIDRS: "0.0.0.0/0" },
+    { ENDPOINT_PUBLIC_CIDRS: "203.0.113.0/24" },
+  ])("does not warn with %j", (env) => {
+    expect(warnings(env)).toEqual([]);
   });
 });

@@ -184,6 +184,11 @@ describe("istio-stack", () => {
           "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
         },
         profile: "demo",
+        meshMode: "sidecar",
+        routingApi: "istio",
+        ingressSourceCidrs: [],
+        ingressCertificateArn: undefined,
+        outboundTrafficPolicy: "ALLOW_ANY",
       });
     });
 
@@ -202,6 +207,11 @@ describe("istio-stack", () => {
         ingressServiceType: "NodePort",
         ingressServiceAnnotations: { "a.example.com/b_c": "x=y", plain: "" },
         profile: "production",
+        meshMode: "sidecar",
+        routingApi: "istio",
+        ingressSourceCidrs: [],
+        ingressCertificateArn: undefined,
+        outboundTrafficPolicy: "REGISTRY_ONLY",
       });
       expect(loadConfig({ ISTIO_ADDONS: "none", INGRESS_SERVICE_ANNOTATIONS: "none" }).istio).toMatchObject({
         addons: [],

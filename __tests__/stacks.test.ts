@@ -1,3 +1,6 @@
+import { Testing } from "cdktf";
+import { loadConfig } from "../modules/config";
+import { buildStacks } from "../stacks/app";
 import { buildTestStacks, synthJson } from "./helpers";
 
 const BUCKET = "acme-shopfront-tfstate";
@@ -31,13 +34,13 @@ describe("stacks and state", () => {
     });
     const remote = Object.values(stacks).filter((stack) => stack.stackName !== "tf-state-bootstrap");
 
-    it("switches every stack but the bootstrap one to S3: a key per stack, encrypted, locked", () => {
+    it("switches every stack but the bootstrap one to S3: a key per cluster and stack, encrypted, locked", () => {
       expect(remote.length).toBeGreaterThanOrEqual(3);
       for (const stack of remote) {
         expect(synthJson(stack).terraform.backend).toEqual({
           s3: {
             bucket: BUCKET,
-            key: `shopfront-mesh/${stack.stackName}.tfstate`,
+            key: `shopfront-mesh/shopfront-eks/${stack.stackName}.tfstate`,
             region: "eu-west-1",
             encrypt: true,
             use_lockfile: true,
@@ -53,7 +56,7 @@ describe("stacks and state", () => {
         backend: "s3",
         config: {
           bucket: BUCKET,
-          key: "shopfront-mesh/eks-cluster-vpc-stack.tfstate",
+          key: "shopfront-mesh/shopfront-eks/eks-cluster-vpc-stack.tfstate",
           region: "eu-west-1",
           encrypt: true,
         },
@@ -97,7 +100,9 @@ describe("stacks and state", () => {
     ]) {
       expect(normal).not.toHaveProperty(key);
     }
-    const [offline] = synthJson(buildTestStacks({ OFFLINE_PLAN: "true" }).network).provider.aws;
+    // Only `npm run plan` asks for it, through buildStacks: no setting can.
+    const planOnly = buildStacks(Testing.app(), loadConfig({}), { offlinePlan: true });
+    const [offline] = JSON.parse(Testing.synth(planOnly.network)).provider.aws;
     expect(offline).toMatchObject({
       skip_credentials_validation: true,
       skip_requesting_account_id: true,

@@ -19,7 +19,7 @@ export interface EksClusterProps {
   readonly kubernetesVersion: string;
   /** Subnets for the control plane's network interfaces (the private ones). */
   readonly subnetIds: string[];
-  /** CIDRs allowed to reach the public API endpoint. */
+  /** CIDRs allowed to reach the public API endpoint; empty: no public endpoint, private only. */
   readonly endpointPublicAccessCidrs: readonly string[];
   /** IAM role given cluster-admin through an access entry. @default a new role `<name>-admin` that the account can assume */
   readonly adminRoleArn?: string;
@@ -28,7 +28,7 @@ export interface EksClusterProps {
 }
 
 /**
- * The EKS control plane: its IAM role, a public (CIDR-restricted) and private endpoint, secrets
+ * The EKS control plane: its IAM role, a private endpoint (and a public one only for the CIDRs given), secrets
  * envelope encryption with a rotating customer KMS key, all control-plane logs with bounded retention,
  * admin access through EKS access entries (the successor of the walkthrough's aws-auth ConfigMap
  * edit), and the IAM OIDC provider for IAM roles for service accounts.
@@ -70,9 +70,11 @@ export class EksCluster extends Construct {
       roleArn: clusterRole.role.arn,
       vpcConfig: {
         subnetIds: props.subnetIds,
-        endpointPublicAccess: true,
+        endpointPublicAccess: props.endpointPublicAccessCidrs.length > 0,
         endpointPrivateAccess: true,
-        publicAccessCidrs: [...props.endpointPublicAccessCidrs],
+        // Unset, AWS would default the public CIDRs to 0.0.0.0/0: omitted only when there is no public endpoint.
+        publicAccessCidrs:
+          props.endpointPublicAccessCidrs.length > 0 ? [...props.endpointPublicAccessCidrs] : undefined,
       },
       accessConfig: {
         authenticationMode: "API",

@@ -12,8 +12,8 @@ import { Construct } from "constructs";
 export interface NetworkProps {
   /** Name prefix of every resource. */
   readonly name: string;
-  /** VPC CIDR. @default "10.10.0.0/16" (the walkthrough's) */
-  readonly cidr?: string;
+  /** VPC CIDR; each of the six subnets takes a sixteenth of it. */
+  readonly cidr: string;
   /** Exactly two AZ names, given rather than looked up so that planning needs no AWS API call. */
   readonly availabilityZones: readonly string[];
   /** The EKS cluster that will use the subnets; its tag lets EKS find them. */
@@ -36,7 +36,7 @@ export class Network extends Construct {
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
-    const cidr = props.cidr ?? "10.10.0.0/16";
+    const { cidr } = props;
     if (props.availabilityZones.length !== 2) {
       throw new Error(`Network needs exactly two availability zones, got ${props.availabilityZones.length}`);
     }

@@ -13,12 +13,16 @@ export const NODE_POLICIES = [
 
 export interface NodeGroupProps {
   readonly clusterName: string;
-  /** Node group name. */
+  /** Node group name (unique within the cluster). */
   readonly name: string;
+  /**
+   * Prefix of the names that must be unique in the account (the node role `<prefix>-node`, the launch
+   * template `<prefix>-node-...`): the cluster's name, so that two clusters never collide.
+   */
+  readonly namePrefix: string;
   /** Subnets for the nodes: the private ones only. */
   readonly subnetIds: string[];
-  /** @default "t3.medium" */
-  readonly instanceType?: string;
+  readonly instanceType: string;
   readonly minSize: number;
   readonly desiredSize: number;
   readonly maxSize: number;
@@ -42,13 +46,13 @@ export class NodeGroup extends Construct {
     super(scope, id);
 
     this.nodeRole = new ServiceRole(this, "node-role", {
-      name: `${props.name}-node`,
+      name: `${props.namePrefix}-node`,
       principal: { type: "Service", identifiers: ["ec2.amazonaws.com"] },
       managedPolicies: NODE_POLICIES,
     });
 
     this.launchTemplate = new LaunchTemplate(this, "launch-template", {
-      namePrefix: `${props.name}-`,
+      namePrefix: `${props.namePrefix}-node-`,
       description: `Nodes of ${props.clusterName}: IMDSv2 only, encrypted gp3 root volume`,
       updateDefaultVersion: true,
       metadataOptions: {
@@ -82,7 +86,7 @@ export class NodeGroup extends Construct {
       subnetIds: props.subnetIds,
       amiType: "AL2023_x86_64_STANDARD",
       capacityType: "ON_DEMAND",
-      instanceTypes: [props.instanceType ?? "t3.medium"],
+      instanceTypes: [props.instanceType],
       scalingConfig: { minSize: props.minSize, desiredSize: props.desiredSize, maxSize: props.maxSize },
       updateConfig: { maxUnavailable: 1 },
       labels: { ...props.labels },

@@ -3,6 +3,7 @@ import { type Config, type Env, loadConfig } from "../modules/config";
 import { ClusterStack } from "./cluster-stack";
 import { IstioStack } from "./istio-stack";
 import { NetworkStack } from "./network-stack";
+import { markPlanOnly } from "./project-stack";
 import { ShopfrontStack } from "./shopfront-stack";
 import { SsmAgentStack } from "./ssm-agent-stack";
 import { StateBootstrapStack } from "./state-bootstrap-stack";
@@ -17,7 +18,17 @@ export interface ProjectStacks {
   readonly shopfront: ShopfrontStack;
 }
 
-export function buildStacks(app: App, config: Config): ProjectStacks {
+export interface BuildOptions {
+  /**
+   * Plan-only stacks for `npm run plan`: mock credentials and the AWS provider's skip flags, so that
+   * `terraform plan` runs with no AWS account. Never a user setting: such stacks cannot deploy.
+   * @default false
+   */
+  readonly offlinePlan?: boolean;
+}
+
+export function buildStacks(app: App, config: Config, options: BuildOptions = {}): ProjectStacks {
+  if (options.offlinePlan) markPlanOnly(app);
   const bootstrap = new StateBootstrapStack(app, config);
   const network = new NetworkStack(app, config);
   const cluster = new ClusterStack(app, config, network.network);
@@ -37,10 +48,10 @@ export function buildStacks(app: App, config: Config): ProjectStacks {
  * cdktf.out, or CDKTF_OUTDIR). A bad setting throws ConfigError before the App exists, so nothing is
  * written.
  */
-export function synthesize(env: Env, outdir?: string): ProjectStacks {
+export function synthesize(env: Env, outdir?: string, options: BuildOptions = {}): ProjectStacks {
   const config = loadConfig(env);
   const app = new App(outdir ? { outdir } : {});
-  const stacks = buildStacks(app, config);
+  const stacks = buildStacks(app, config, options);
   app.synth();
   return stacks;
 }

@@ -67,14 +67,14 @@ export interface SynthesizedStack {
  * S3 backend needs credentials.
  */
 export function synthesizeForPlan(workDir: string, env: Env = process.env): SynthesizedStack[] {
-  const config = loadConfig({ ...env, STATE_BUCKET: undefined, OFFLINE_PLAN: "true" });
+  const config = loadConfig({ ...env, STATE_BUCKET: undefined });
   const outdir = path.join(workDir, "cdktf.out");
   const cwd = process.cwd();
   // Local backends put their state beside the working directory: keep it in the scratch folder.
   process.chdir(workDir);
   try {
     const app = new App({ outdir });
-    buildStacks(app, config);
+    buildStacks(app, config, { offlinePlan: true });
     app.synth();
   } finally {
     process.chdir(cwd);
