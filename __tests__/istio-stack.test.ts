@@ -174,14 +174,13 @@ describe("istio-stack", () => {
   });
 
   describe("configuration", () => {
-    it("defaults to Istio's pinned release, all three addons and an internet-facing NLB", () => {
+    it("defaults to Istio's pinned release, all three addons and an NLB", () => {
       expect(loadConfig({}).istio).toEqual({
         version: "1.31.1",
         addons: ["prometheus", "grafana", "kiali"],
         ingressServiceType: "LoadBalancer",
         ingressServiceAnnotations: {
           "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
-          "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
         },
         profile: "demo",
         meshMode: "sidecar",

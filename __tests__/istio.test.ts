@@ -117,7 +117,7 @@ describe("Istio (istio-stack)", () => {
     }
   });
 
-  it("labels the ingress gateway as the shopfront Gateway selects it, behind an internet-facing NLB", () => {
+  it("labels the ingress gateway as the shopfront Gateway selects it, behind an internal NLB by default", () => {
     const { values } = helmRelease(istio, "istio-ingressgateway");
     expect(values.labels).toEqual({ ...INGRESS_GATEWAY_LABELS });
     expect(values.labels).toEqual({ app: "istio-ingressgateway", istio: "ingressgateway" });
@@ -125,11 +125,31 @@ describe("Istio (istio-stack)", () => {
       type: "LoadBalancer",
       annotations: {
         "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+        "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+      },
+    });
+  });
+
+  it("opens the NLB to the internet only for INGRESS_SOURCE_CIDRS, and puts TLS on it with INGRESS_CERTIFICATE_ARN", () => {
+    const certificate = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";
+    const { istio: open } = buildTestStacks({
+      INGRESS_SOURCE_CIDRS: "203.0.113.0/24",
+      INGRESS_CERTIFICATE_ARN: certificate,
+    });
+    const service = helmRelease(open, "istio-ingressgateway").values.service;
+    expect(service).toMatchObject({
+      type: "LoadBalancer",
+      annotations: {
         "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
         "service.beta.kubernetes.io/aws-load-balancer-internal": "false",
+        "service.beta.kubernetes.io/aws-load-balancer-ssl-cert": certificate,
+        "service.beta.kubernetes.io/aws-load-balancer-ssl-ports": "443",
       },
-      loadBalancerSourceRanges: ["0.0.0.0/0"],
+      loadBalancerSourceRanges: ["203.0.113.0/24"],
     });
+    expect(service.ports.map((port: { port: number }) => port.port)).not.toContain(80);
+    expect(JSON.parse(synth(open)).output.gateway_url.value).toMatch(/^https:\/\//);
   });
 
   it("keeps the egress gateway inside the cluster, labelled istio: egressgateway", () => {
@@ -149,7 +169,10 @@ describe("Istio (istio-stack)", () => {
       annotations: { "example.com/team": "mesh", owner: "platform" },
     });
     // With no annotations of their own, only the scheme the source ranges decide.
-    const { istio: bare } = buildTestStacks({ INGRESS_SERVICE_ANNOTATIONS: "none" });
+    const { istio: bare } = buildTestStacks({
+      INGRESS_SERVICE_ANNOTATIONS: "none",
+      INGRESS_SOURCE_CIDRS: "0.0.0.0/0",
+    });
     expect(helmRelease(bare, "istio-ingressgateway").values.service).toEqual({
       type: "LoadBalancer",
       annotations: {
@@ -168,6 +191,10 @@ describe("Istio (istio-stack)", () => {
     });
     expect(helmRelease(istio, "istiod").values.meshConfig.outboundTrafficPolicy).toEqual({
       mode: "ALLOW_ANY",
+    });
+    const { istio: chosen } = buildTestStacks({ OUTBOUND_TRAFFIC_POLICY: "REGISTRY_ONLY" });
+    expect(helmRelease(chosen, "istiod").values.meshConfig.outboundTrafficPolicy).toEqual({
+      mode: "REGISTRY_ONLY",
     });
   });
 

@@ -151,14 +151,11 @@ export type MeshProfile = (typeof MESH_PROFILES)[number];
 export type IngressServiceType = (typeof INGRESS_SERVICE_TYPES)[number];
 
 /**
- * The ingress gateway Service's default annotations: an internet-facing Network Load Balancer. EKS's
- * built-in service controller (we install no AWS Load Balancer Controller) reads the type and makes the
- * NLB internet-facing by default; the scheme keeps it so should the AWS Load Balancer Controller, whose
- * default is internal, ever take the Service over.
+ * The ingress gateway Service's default annotations: a Network Load Balancer. Whether it is internal or
+ * internet-facing follows INGRESS_SOURCE_CIDRS; the Istio construct sets those annotations itself.
  */
 export const NLB_ANNOTATIONS: Readonly<Record<string, string>> = {
   "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
-  "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
 };
 
 /** Istio's data plane: a sidecar proxy per pod, or ambient mode (ztunnel per node, optional waypoints). */
@@ -749,8 +746,7 @@ export const SETTINGS = {
   }),
   MESH_MODE: setting(oneOf(MESH_MODES), {
     section: "istio",
-    description:
-      "Istio's data plane: a sidecar proxy in every pod, or ambient mode (a ztunnel per node). Declared and validated; istio-stack does not read it yet.",
+    description: "Istio's data plane: a sidecar proxy in every pod, or ambient mode (a ztunnel per node).",
     default: { text: "sidecar", value: "sidecar" },
     example: "sidecar",
     malformed: ["sidecars", "none"],
@@ -779,7 +775,7 @@ export const SETTINGS = {
       section: "istio",
       description: "Annotations on the ingress gateway's Service; on AWS they choose the load balancer.",
       default: {
-        text: "an internet-facing Network Load Balancer",
+        text: "a Network Load Balancer (internal or internet-facing per INGRESS_SOURCE_CIDRS)",
         value: NLB_ANNOTATIONS as Record<string, string>,
       },
       example: Object.entries(NLB_ANNOTATIONS)
@@ -791,7 +787,7 @@ export const SETTINGS = {
   INGRESS_SOURCE_CIDRS: setting(CIDR_LIST, {
     section: "istio",
     description:
-      "CIDRs the ingress load balancer accepts. Unset, the load balancer is internal (reachable from the VPC only); set, it is internet-facing with these loadBalancerSourceRanges. Declared and validated; istio-stack does not read it yet.",
+      "CIDRs the ingress load balancer accepts. Unset, the load balancer is internal (reachable from the VPC only); set, it is internet-facing with these loadBalancerSourceRanges.",
     default: { text: "unset: an internal load balancer", value: [] },
     example: "203.0.113.0/24",
   }),
@@ -803,7 +799,7 @@ export const SETTINGS = {
     {
       section: "istio",
       description:
-        "ACM certificate for HTTPS (443) on the ingress load balancer, in AWS_REGION. Declared and validated; istio-stack does not read it yet.",
+        "ACM certificate for HTTPS on the ingress load balancer, in AWS_REGION: TLS ends at the NLB on 443, and port 80 is closed (gateway_url becomes https://).",
       default: { text: "unset: plain HTTP on port 80", value: undefined },
       example: "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
       malformed: [
@@ -825,7 +821,7 @@ export const SETTINGS = {
   OUTBOUND_TRAFFIC_POLICY: setting(oneOf(OUTBOUND_TRAFFIC_POLICIES), {
     section: "istio",
     description:
-      "What sidecars do with traffic to hosts the mesh does not know: let it out, or only to registered services (ServiceEntries). Declared and validated; istio-stack does not read it yet.",
+      "What sidecars do with traffic to hosts the mesh does not know: let it out, or only to registered services (ServiceEntries).",
     default: {
       text: "ALLOW_ANY with MESH_PROFILE=demo, REGISTRY_ONLY with production",
       value: ({ MESH_PROFILE }) => (MESH_PROFILE === "production" ? "REGISTRY_ONLY" : "ALLOW_ANY"),

@@ -17,14 +17,6 @@ import { ProjectStack } from "./project-stack";
 const INGRESS_FORWARD_PORT = 8080;
 
 /**
- * Who may reach the ingress load balancer: every address, as the internet-facing NLB has always
- * allowed. The setting INGRESS_SOURCE_CIDRS (config.istio.ingressSourceCidrs) is to replace it; the
- * certificate (INGRESS_CERTIFICATE_ARN) and the egress policy (OUTBOUND_TRAFFIC_POLICY) keep the
- * construct's defaults, plain HTTP and the profile's policy, until the configuration passes them.
- */
-const INGRESS_OPEN_TO_ALL: readonly string[] = ["0.0.0.0/0"];
-
-/**
  * istio-stack: Istio (CRDs, CNI node agent, istiod, ingress and egress gateways) and the observability
  * add-ons in istio-system, through the Helm provider; publishes where the mesh is reached (`gateway_url`).
  *
@@ -54,7 +46,9 @@ export class IstioStack extends ProjectStack {
       version: settings.version,
       ingressServiceType: settings.ingressServiceType,
       ingressServiceAnnotations: settings.ingressServiceAnnotations,
-      ingressSourceCidrs: INGRESS_OPEN_TO_ALL,
+      ingressSourceCidrs: settings.ingressSourceCidrs,
+      ingressCertificateArn: settings.ingressCertificateArn,
+      outboundTrafficPolicy: settings.outboundTrafficPolicy,
       profile: settings.profile,
     });
     this.observability = new Observability(this, "observability", {
