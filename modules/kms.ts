@@ -1,0 +1,63 @@
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { Construct } from "constructs";
+
+export interface EncryptionKeyProps {
+  /** Alias name without the `alias/` prefix; derive it from the cluster name so clusters never share one. */
+  readonly alias: string;
+  readonly description: string;
+  /** Region of the log groups below (CloudWatch Logs' service principal is regional). */
+  readonly region: string;
+  /** Names of CloudWatch log groups that may encrypt with this key. @default none */
+  readonly logGroupNames?: readonly string[];
+  /** Days KMS waits before deleting the key once scheduled. @default 7 */
+  readonly deletionWindowInDays?: number;
+}
+
+/**
+ * A rotating customer KMS key with an explicit key policy (CKV2_AWS_64): the account administers it
+ * through IAM, as AWS's default key policy does, and CloudWatch Logs may use it only for the named log
+ * groups (the encryption context names the log group).
+ */
+export class EncryptionKey extends Construct {
+  readonly key: KmsKey;
+  readonly alias: KmsAlias;
+
+  constructor(scope: Construct, id: string, props: EncryptionKeyProps) {
+    super(scope, id);
+    const account = new DataAwsCallerIdentity(this, "account");
+    const partition = new DataAwsPartition(this, "partition");
+    const logGroupArns = (props.logGroupNames ?? []).map(
+      (name) => `arn:${partition.partition}:logs:${props.region}:${account.accountId}:log-group:${name}`,
+    );
+    const statements: Record<string, unknown>[] = [
+      {
+        // Without it IAM policies cannot grant use of the key and it could become unmanageable.
+        Sid: "AccountAdministersKeyThroughIam",
+        Effect: "Allow",
+        Principal: { AWS: `arn:${partition.partition}:iam::${account.accountId}:root` },
+        Action: "kms:*",
+        Resource: "*",
+      },
+    ];
+    if (logGroupArns.length > 0) {
+      statements.push({
+        Sid: "CloudWatchLogsForTheseLogGroups",
+        Effect: "Allow",
+        Principal: { Service: `logs.${props.region}.amazonaws.com` },
+        Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        Resource: "*",
+        Condition: { ArnEquals: { "kms:EncryptionContext:aws:logs:arn": logGroupArns } },
+      });
+    }
+    this.key = new KmsKey(this, "key", {
+      description: props.description,
+      enableKeyRotation: true,
+      deletionWindowInDays: props.deletionWindowInDays ?? 7,
+      policy: JSON.stringify({ Version: "2012-10-17", Statement: statements }),
+    });
+    this.alias = new KmsAlias(this, "alias", { name: `alias/${props.alias}`, targetKeyId: this.key.keyId });
+  }
+}
