@@ -4,7 +4,7 @@
  * review; the synthesized plan-only code (mock credentials) stays in a scratch folder and is never
  * deployable.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ConfigError } from "../modules/config";
 import { checkAll, findToolchain } from "./terraform";
@@ -15,12 +15,14 @@ async function main(): Promise<number> {
     process.stderr.write(`plan: ${toolchain.missing}\n`);
     return 2;
   }
-  const { checks } = await checkAll(toolchain);
+  const { checks, workDir } = await checkAll(toolchain);
+  // The plan-only code, its fixture states and provider cache go; the plans are kept below.
+  rmSync(workDir, { recursive: true, force: true });
   const outDir = path.resolve("cdktf.out", "offline-plan");
   mkdirSync(outDir, { recursive: true });
   for (const check of checks) {
     const status = check.plan
-      ? `planned: ${check.plan.create} to add, ${check.plan.update} to change, ${check.plan.delete} to destroy`
+      ? `planned: ${check.plan.create} to add, ${check.plan.update} to change, ${check.plan.delete} to destroy${check.note ? ` (${check.note})` : ""}`
       : check.validated
         ? `validated; ${check.note}`
         : `skipped: ${check.note}`;
