@@ -4,6 +4,9 @@ import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { Construct } from "constructs";
 
+/** Sid of the key policy statement that lets the account's IAM policies govern the key. */
+export const ACCOUNT_KEY_STATEMENT = "AccountAdministersKeyThroughIam";
+
 export interface EncryptionKeyProps {
   /** Alias name without the `alias/` prefix; derive it from the cluster name so clusters never share one. */
   readonly alias: string;
@@ -34,8 +37,9 @@ export class EncryptionKey extends Construct {
     );
     const statements: Record<string, unknown>[] = [
       {
-        // Without it IAM policies cannot grant use of the key and it could become unmanageable.
-        Sid: "AccountAdministersKeyThroughIam",
+        // AWS's default key policy statement: IAM policies decide who uses the key, so it never becomes
+        // unmanageable. Its "kms:*" on "*" means every action on this key only.
+        Sid: ACCOUNT_KEY_STATEMENT,
         Effect: "Allow",
         Principal: { AWS: `arn:${partition.partition}:iam::${account.accountId}:root` },
         Action: "kms:*",
@@ -47,7 +51,15 @@ export class EncryptionKey extends Construct {
         Sid: "CloudWatchLogsForTheseLogGroups",
         Effect: "Allow",
         Principal: { Service: `logs.${props.region}.amazonaws.com` },
-        Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        Action: [
+          "kms:Encrypt",
+          "kms:Decrypt",
+          "kms:ReEncryptFrom",
+          "kms:ReEncryptTo",
+          "kms:GenerateDataKey",
+          "kms:GenerateDataKeyWithoutPlaintext",
+          "kms:DescribeKey",
+        ],
         Resource: "*",
         Condition: { ArnEquals: { "kms:EncryptionContext:aws:logs:arn": logGroupArns } },
       });
