@@ -9,7 +9,7 @@ import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-con
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Construct } from "constructs";
 import { ServiceRole } from "./iam";
-import { EncryptionKey } from "./kms";
+import { encryptionKey } from "./kms";
 
 /** Control-plane log types; all five, so that audits and authentication failures are on record. */
 export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
@@ -69,7 +69,7 @@ export class EksCluster extends Construct {
       managedPolicies: ["AmazonEKSClusterPolicy"],
     });
 
-    const secretsKey = new EncryptionKey(this, "secrets-key", {
+    const secretsKey = encryptionKey(this, "secrets-key", {
       alias: `${props.name}-secrets`,
       description: `Envelope encryption of Kubernetes secrets in EKS cluster ${props.name}`,
       region: props.region,
@@ -77,7 +77,7 @@ export class EksCluster extends Construct {
 
     // EKS writes to this group by name; created first, it gets our retention and key, not EKS's defaults.
     const logGroupName = `/aws/eks/${props.name}/cluster`;
-    const logsKey = new EncryptionKey(this, "logs-key", {
+    const logsKey = encryptionKey(this, "logs-key", {
       alias: `${props.name}-control-plane-logs`,
       description: `Control-plane logs of EKS cluster ${props.name}`,
       region: props.region,

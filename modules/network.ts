@@ -13,7 +13,7 @@ import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { ServiceRole } from "./iam";
-import { EncryptionKey } from "./kms";
+import { encryptionKey } from "./kms";
 
 /** Days of VPC flow logs kept: one year, as CKV_AWS_338 asks of every log group. */
 export const FLOW_LOG_RETENTION_DAYS = 365;
@@ -157,7 +157,7 @@ export class Network extends Construct {
   /** VPC flow logs (CKV2_AWS_11), to a log group encrypted with its own key (CKV_AWS_158, CKV_AWS_338). */
   private logFlows(props: NetworkProps): FlowLog {
     const logGroupName = `/aws/vpc/${props.clusterName}/flow-logs`;
-    const key = new EncryptionKey(this, "flow-logs-key", {
+    const key = encryptionKey(this, "flow-logs-key", {
       alias: `${props.clusterName}-flow-logs`,
       description: `VPC flow logs of EKS cluster ${props.clusterName}`,
       region: props.region,
