@@ -564,3 +564,33 @@ describe("accepted AWS findings: exactly what the synthesized plan fails", () =>
     }
   });
 });
+
+describe("names of the resources issue #12 adds", () => {
+  /** Flow-log role, log groups and KMS aliases of the network and cluster stacks built with `clusterName`. */
+  const names = (clusterName: string) => {
+    const built = buildTestStacks({ CLUSTER_NAME: clusterName });
+    return [built.network, built.cluster].flatMap((stack) => {
+      const json = synthJson(stack);
+      return ["aws_cloudwatch_log_group", "aws_kms_alias", "aws_iam_role"].flatMap((type) =>
+        Object.values((json.resource[type] ?? {}) as Json).map((resource) => resource.name as string),
+      );
+    });
+  };
+
+  it("derive from the cluster name, so two clusters in one account share none of them", () => {
+    const first = names("shop-a").filter((name) => name.includes("shop-a"));
+    expect(first).toEqual(
+      expect.arrayContaining([
+        "/aws/vpc/shop-a/flow-logs",
+        "/aws/eks/shop-a/cluster",
+        "alias/shop-a-flow-logs",
+        "alias/shop-a-control-plane-logs",
+        "alias/shop-a-secrets",
+        "shop-a-vpc-flow-logs",
+        "shop-a-admin",
+      ]),
+    );
+    const second = new Set(names("shop-b"));
+    expect(first.filter((name) => second.has(name))).toEqual([]);
+  });
+});

@@ -47,6 +47,19 @@ describeWithTerraform("terraform, offline", () => {
     expect(check("eks-cluster-stack").validated).toBe(true);
   });
 
+  it("plans every stack whose providers are all mirrored, those that read upstream state included", () => {
+    const mirrored = result.stacks.filter((stack) =>
+      stack.providers.every((p) => (toolchain as Toolchain).providers.has(p)),
+    );
+    expect(mirrored.map((stack) => stack.name)).toEqual(expect.arrayContaining(["eks-cluster-stack"]));
+    for (const stack of mirrored) {
+      expect({ stack: stack.name, planned: Boolean(check(stack.name).plan) }).toEqual({
+        stack: stack.name,
+        planned: true,
+      });
+    }
+  });
+
   it("plans tf-state-bootstrap: the state bucket with 7 protections, its log bucket with 6", () => {
     expect(check("tf-state-bootstrap").plan).toMatchObject({ create: 15, update: 0, delete: 0 });
   });
