@@ -231,6 +231,17 @@ describe("AWS rules of issue #12, as Checkov states them", () => {
       iam_role_arn: expect.stringMatching(/^\$\{aws_iam_role\..*\.arn\}$/),
     });
     expect(only(network, "aws_iam_role").name).toBe("shopfront-eks-vpc-flow-logs");
+    const [trust] = Object.values(network.data.aws_iam_policy_document) as Json[];
+    expect(trust.statement[0]).toMatchObject({
+      principals: [{ type: "Service", identifiers: ["vpc-flow-logs.amazonaws.com"] }],
+      condition: [
+        {
+          test: "StringEquals",
+          variable: "aws:SourceAccount",
+          values: [expect.stringContaining("account_id")],
+        },
+      ],
+    });
     expect(only(network, "aws_cloudwatch_log_group").name).toBe("/aws/vpc/shopfront-eks/flow-logs");
     expect(passesEverywhere("CKV2_AWS_11")).toBe(true);
   });

@@ -4,7 +4,6 @@
  * mirror these tests show as skipped; under CI=true they run and fail instead.
  */
 import { rmSync } from "node:fs";
-import path from "node:path";
 import {
   checkAll,
   findToolchainSync,
@@ -91,7 +90,6 @@ describeWithTerraform("terraform, offline", () => {
       const { succeeded, output } = await planDestroyOfEverything(
         { toolchain: toolchain as Toolchain, cliConfig: result.cliConfig, stsUrl: sts.url },
         bootstrap,
-        path.join(result.workDir, "terraform.tf-state-bootstrap.tfstate"),
       );
       expect(succeeded).toBe(false);
       const refused = [

@@ -1,4 +1,5 @@
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { Eip } from "@cdktf/provider-aws/lib/eip";
 import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
@@ -168,9 +169,12 @@ export class Network extends Construct {
       retentionInDays: props.flowLogRetentionDays ?? FLOW_LOG_RETENTION_DAYS,
       kmsKeyId: key.key.arn,
     });
+    const account = new DataAwsCallerIdentity(this, "flow-logs-account");
     const role = new ServiceRole(this, "flow-logs-role", {
       name: `${props.clusterName}-vpc-flow-logs`,
       principal: { type: "Service", identifiers: ["vpc-flow-logs.amazonaws.com"] },
+      // Only flow logs of this account may use the role (the confused-deputy guard AWS documents).
+      conditions: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [account.accountId] }],
       managedPolicies: [],
     });
     // The actions AWS documents for flow log delivery, on this log group only.

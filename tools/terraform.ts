@@ -6,7 +6,15 @@
  * (`aws_caller_identity`) is answered by a local stand-in for STS. Used by `npm run plan` and the tests.
  */
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -324,16 +332,18 @@ export async function checkStack(
 }
 
 /**
- * `terraform plan -destroy` of `stack` as if every one of its resources existed: writes a state that
- * holds each resource with only its id, then plans its destruction. Returns Terraform's output and
- * whether the plan succeeded; `prevent_destroy` makes it fail, naming each protected resource.
+ * `terraform plan -destroy` of `stack` as if every one of its resources existed: writes, as the
+ * stack's local state, a state that holds each resource with only its id, then plans its destruction.
+ * Returns Terraform's output and whether the plan succeeded; `prevent_destroy` makes it fail, naming
+ * each protected resource.
  */
 export async function planDestroyOfEverything(
   session: TerraformSession,
   stack: SynthesizedStack,
-  stateFile: string,
 ): Promise<{ succeeded: boolean; output: string }> {
   const json = JSON.parse(readFileSync(path.join(stack.dir, "cdk.tf.json"), "utf8"));
+  const stateFile: string | undefined = json.terraform?.backend?.local?.path;
+  if (!stateFile) throw new Error(`${stack.name} keeps no local state: nothing to seed offline`);
   const provider = 'provider["registry.terraform.io/hashicorp/aws"]';
   const resources = Object.entries((json.resource ?? {}) as Record<string, Record<string, unknown>>).flatMap(
     ([type, byName]) =>
@@ -381,6 +391,16 @@ export function planSummary(text: string): { create: number; update: number; del
  */
 export async function checkAll(toolchain: Toolchain, env: Env = process.env, workDir?: string) {
   const dir = workDir ?? mkdtempSync(path.join(tmpdir(), "shopfront-plan-"));
+  try {
+    return await checkStacks(toolchain, env, dir);
+  } catch (error) {
+    // On success the caller removes the folder once it has read the plans; on failure nobody would.
+    if (!workDir) rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function checkStacks(toolchain: Toolchain, env: Env, dir: string) {
   const stacks = synthesizeForPlan(dir, env);
   const sts = await startOfflineSts();
   const cliConfig = writeCliConfig(dir, toolchain.mirror);
