@@ -11,6 +11,7 @@ import {
   planSummary,
   startOfflineSts,
   type Toolchain,
+  terraform,
 } from "../tools/terraform";
 
 const toolchain = findToolchainSync();
@@ -107,6 +108,29 @@ describeWithTerraform("terraform, offline", () => {
           ...Array(2).fill("aws_s3_bucket_versioning"),
         ].sort(),
       );
+    } finally {
+      await sts.close();
+    }
+  }, 120_000);
+
+  it("removes the buckets from Terraform's hands the documented way: after `state rm` of everything, a destroy has nothing to do", async () => {
+    const bootstrap = result.stacks.find((stack) => stack.name === "tf-state-bootstrap");
+    if (!bootstrap) throw new Error("no tf-state-bootstrap stack");
+    const sts = await startOfflineSts();
+    try {
+      const session = { toolchain: toolchain as Toolchain, cliConfig: result.cliConfig, stsUrl: sts.url };
+      expect((await planDestroyOfEverything(session, bootstrap)).succeeded).toBe(false);
+      const listed = (await terraform(session, bootstrap.dir, ["state", "list"])).stdout.trim().split("\n");
+      expect(listed).toHaveLength(15);
+      await terraform(session, bootstrap.dir, ["state", "rm", ...listed]);
+      const { stdout } = await terraform(session, bootstrap.dir, [
+        "plan",
+        "-destroy",
+        "-no-color",
+        "-lock=false",
+        "-refresh=false",
+      ]);
+      expect(stdout).toContain("No changes. No objects need to be destroyed.");
     } finally {
       await sts.close();
     }

@@ -266,7 +266,8 @@ export interface StackCheck {
   readonly note?: string;
 }
 
-async function terraform(session: TerraformSession, dir: string, args: string[]) {
+/** Runs terraform in `dir` with the session's mirror-only CLI config and STS stand-in; throws on failure. */
+export async function terraform(session: TerraformSession, dir: string, args: string[]) {
   const env = {
     // These runs are short: without Go's garbage collector the AWS provider builds its 1,500-resource
     // schema with about 40% less CPU, for about 300 MB more memory per run.
