@@ -109,13 +109,13 @@ describe("EksCluster (eks-cluster-stack)", () => {
     });
   });
 
-  it("logs all control-plane log types to a log group with bounded retention", () => {
+  it("logs all control-plane log types to a log group kept a year", () => {
     expect(json).toHaveResourceWithProperties(EksCluster, {
       enabled_cluster_log_types: ["api", "audit", "authenticator", "controllerManager", "scheduler"],
     });
     expect(json).toHaveResourceWithProperties(CloudwatchLogGroup, {
       name: "/aws/eks/shopfront-eks/cluster",
-      retention_in_days: 30,
+      retention_in_days: 365,
     });
   });
 

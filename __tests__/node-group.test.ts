@@ -80,8 +80,16 @@ describe("NodeGroup (eks-cluster-stack)", () => {
   });
 
   it("keeps the role's policies until the nodes are gone", () => {
-    const dependsOn = nodeGroup.depends_on as string[];
-    expect(dependsOn).toHaveLength(4);
-    for (const dep of dependsOn) expect(dep).toMatch(/^aws_iam_role_policy_attachment\..*node-role/);
+    const attachments = (nodeGroup.depends_on as string[]).filter((dep) =>
+      dep.startsWith("aws_iam_role_policy_attachment."),
+    );
+    expect(attachments).toHaveLength(4);
+    for (const dep of attachments) expect(dep).toMatch(/^aws_iam_role_policy_attachment\..*node-role/);
+  });
+
+  it("joins only once the VPC CNI add-on is in place, so NetworkPolicies hold from the first pod", () => {
+    expect(
+      (nodeGroup.depends_on as string[]).filter((dep) => !dep.startsWith("aws_iam_role_policy_attachment.")),
+    ).toEqual([expect.stringMatching(/^aws_eks_addon\..*vpc-cni/)]);
   });
 });

@@ -48,22 +48,28 @@ describe("StateBucket (tf-state-bootstrap)", () => {
     });
   });
 
-  it("denies any request not made over TLS", () => {
+  it("denies any request not made over TLS, to the state bucket and its log bucket", () => {
     const documents = Object.values(synthJson(bootstrap).data.aws_iam_policy_document) as {
       statement: Record<string, unknown>[];
     }[];
-    expect(documents).toHaveLength(1);
-    expect(documents[0].statement).toEqual([
-      expect.objectContaining({
-        effect: "Deny",
-        actions: ["s3:*"],
-        condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
-      }),
-    ]);
+    expect(documents).toHaveLength(2);
+    for (const document of documents) {
+      expect(document.statement).toContainEqual(
+        expect.objectContaining({
+          effect: "Deny",
+          actions: ["s3:*"],
+          condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+        }),
+      );
+    }
   });
 
-  it("outputs the bucket name to put in STATE_BUCKET", () => {
-    expect(synthJson(bootstrap).output.state_bucket.value).toMatch(/^\$\{aws_s3_bucket\..*\.bucket\}$/);
+  it("outputs the bucket name to put in STATE_BUCKET, and its access-log bucket's", () => {
+    const { output } = synthJson(bootstrap);
+    expect(output.state_bucket.value).toMatch(/^\$\{aws_s3_bucket\.state-bucket_[0-9A-F]+\.bucket\}$/);
+    expect(output.state_access_log_bucket.value).toMatch(
+      /^\$\{aws_s3_bucket\.state-bucket_log-bucket_.*\.bucket\}$/,
+    );
   });
 
   it("matches the reviewed plan", () => {

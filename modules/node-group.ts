@@ -1,5 +1,6 @@
 import { EksNodeGroup } from "@cdktf/provider-aws/lib/eks-node-group";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { ServiceRole } from "./iam";
 
@@ -30,6 +31,8 @@ export interface NodeGroupProps {
   readonly labels: Readonly<Record<string, string>>;
   /** Root volume size in GiB. @default 20 */
   readonly diskSizeGib?: number;
+  /** What must exist before the nodes join, e.g. the cluster's networking add-on. @default none */
+  readonly dependsOn?: readonly ITerraformDependable[];
 }
 
 /**
@@ -92,7 +95,7 @@ export class NodeGroup extends Construct {
       labels: { ...props.labels },
       launchTemplate: { id: this.launchTemplate.id, version: this.launchTemplate.latestVersion.toString() },
       // The role's policies must outlive the nodes, or nodes cannot deregister on destroy.
-      dependsOn: [...this.nodeRole.attachments],
+      dependsOn: [...this.nodeRole.attachments, ...(props.dependsOn ?? [])],
     });
   }
 }

@@ -21,6 +21,7 @@ export class ClusterStack extends ProjectStack {
     this.eks = new EksCluster(this, "eks", {
       name: config.cluster.name,
       kubernetesVersion: config.cluster.kubernetesVersion,
+      region: config.region,
       subnetIds: privateSubnetIds,
       endpointPublicAccessCidrs: config.cluster.endpointPublicAccessCidrs,
       adminRoleArn: config.cluster.adminRoleArn,
@@ -35,6 +36,8 @@ export class ClusterStack extends ProjectStack {
       desiredSize: config.nodeGroup.desiredSize,
       maxSize: config.nodeGroup.maxSize,
       labels: config.nodeGroup.labels,
+      // Nodes join with the managed VPC CNI already enforcing NetworkPolicies.
+      dependsOn: [this.eks.vpcCni],
     });
 
     const cluster = this.eks.cluster;

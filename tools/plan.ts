@@ -26,7 +26,7 @@ async function main(): Promise<number> {
   mkdirSync(outDir, { recursive: true });
   for (const check of checks) {
     const status = check.plan
-      ? `planned: ${check.plan.create} to add, ${check.plan.update} to change, ${check.plan.delete} to destroy`
+      ? `planned: ${check.plan.create} to add, ${check.plan.update} to change, ${check.plan.delete} to destroy${check.note ? ` (${check.note})` : ""}`
       : check.validated
         ? `validated; ${check.note}`
         : `skipped: ${check.note}`;
