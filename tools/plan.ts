@@ -4,7 +4,8 @@
  * review; the synthesized plan-only code (mock credentials) stays in a scratch folder and is never
  * deployable.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { ConfigError } from "../modules/config";
 import { checkAll, findToolchain } from "./terraform";
@@ -15,7 +16,14 @@ async function main(): Promise<number> {
     process.stderr.write(`plan: ${toolchain.missing}\n`);
     return 2;
   }
-  const { checks } = await checkAll(toolchain);
+  // The scratch folder (plan-only code, providers, local state) goes when the run ends, however it ends.
+  const workDir = mkdtempSync(path.join(tmpdir(), "shopfront-plan-"));
+  let checks: Awaited<ReturnType<typeof checkAll>>["checks"];
+  try {
+    ({ checks } = await checkAll(toolchain, process.env, workDir));
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
   const outDir = path.resolve("cdktf.out", "offline-plan");
   mkdirSync(outDir, { recursive: true });
   for (const check of checks) {
