@@ -133,7 +133,8 @@ export async function destroyAll(options: DestroyOptions): Promise<StackOutcome[
       });
       break;
     }
-    finish({ stack, outcome: "destroyed", detail: `${resources.length} resources` });
+    const count = resources.length;
+    finish({ stack, outcome: "destroyed", detail: `${count} resource${count === 1 ? "" : "s"}` });
   }
   return outcomes;
 }
