@@ -91,13 +91,14 @@ describe("npm run synth:hcl", () => {
     npm("synth");
     const stacks = (dir: string) => readdirSync(path.join(project, dir, "stacks")).sort();
     expect(stacks("cdktf.out")).toHaveLength(6);
-    for (const stack of stacks("cdktf.out.hcl")) {
-      expect(readdirSync(path.join(project, "cdktf.out.hcl", "stacks", stack))).toContain("cdk.tf");
-    }
     const mixed = stacks("cdktf.out").filter((stack) => {
       const files = readdirSync(path.join(project, "cdktf.out", "stacks", stack));
       return files.includes("cdk.tf") || !files.includes("cdk.tf.json");
     });
     expect(mixed).toEqual([]);
+    expect(stacks("cdktf.out.hcl")).toEqual(stacks("cdktf.out"));
+    for (const stack of stacks("cdktf.out.hcl")) {
+      expect(readdirSync(path.join(project, "cdktf.out.hcl", "stacks", stack))).toContain("cdk.tf");
+    }
   });
 });
