@@ -102,3 +102,27 @@ describe("npm run synth:hcl", () => {
     }
   });
 });
+
+describe("documented commands", () => {
+  /** Command lines in the fenced shell blocks of a Markdown file. */
+  function shellLines(file: string): string[] {
+    const text = readFileSync(path.join(root, file), "utf8");
+    return [...text.matchAll(/```(?:bash|sh|shell)\n([\s\S]*?)```/g)].flatMap(([, block]) =>
+      block.split("\n"),
+    );
+  }
+
+  it.each(["README.md", "docs/operations.md"])(
+    "%s runs cdktf and terraform through npm scripts or with the checkpoint off",
+    (file) => {
+      const lines = shellLines(file);
+      expect(lines.length).toBeGreaterThan(0);
+      const direct = lines.filter(
+        (line) =>
+          /(^|&&|;|\|\||\$\()\s*(npx\s+)?(cdktf|terraform)\s/.test(line) &&
+          !line.includes("CHECKPOINT_DISABLE=1"),
+      );
+      expect(direct).toEqual([]);
+    },
+  );
+});
