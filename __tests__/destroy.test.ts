@@ -125,7 +125,7 @@ describe("destroyAll", () => {
     expect(calls).toContain("eks-cluster-stack: terraform destroy -input=false (interactive)");
   });
 
-  it("fails on an init that fails, with terraform's last lines", async () => {
+  it("fails on an init that fails, with terraform's error line", async () => {
     const run: Runner = async (_command, args) =>
       args[0] === "init"
         ? { code: 1, stdout: "", stderr: "Error: Failed to get existing workspaces: AccessDenied\n" }
@@ -138,6 +138,29 @@ describe("destroyAll", () => {
         detail: "terraform init exited 1:\n    Error: Failed to get existing workspaces: AccessDenied",
       },
     ]);
+  });
+
+  it("skips a stack on local state whose state file does not exist, without running terraform", async () => {
+    const stateFile = path.join(stacksDir, "terraform.eks-cluster-vpc-stack.tfstate");
+    for (const stack of DEPLOY_ORDER) {
+      const file =
+        stack === STACK_NAMES.network ? stateFile : path.join(stacksDir, `terraform.${stack}.tfstate`);
+      writeFileSync(
+        path.join(stacksDir, stack, "cdk.tf.json"),
+        JSON.stringify({ terraform: { backend: { local: { path: file } } } }),
+      );
+    }
+    writeFileSync(stateFile, "{}");
+    const { run, calls } = fakeTerraform({ [STACK_NAMES.network]: "aws_vpc.vpc\n" });
+    const outcomes = await destroyAll({ deployOrder: DEPLOY_ORDER, stacksDir, run });
+    expect(outcomes.map((o) => `${o.outcome} ${o.stack}`)).toEqual([
+      "skipped shopfront-stack",
+      "skipped istio-stack",
+      "skipped ssm-agent-installer-daemonset-stack",
+      "skipped eks-cluster-stack",
+      "destroyed eks-cluster-vpc-stack",
+    ]);
+    expect(new Set(calls.map((call) => call.split(":")[0]))).toEqual(new Set([STACK_NAMES.network]));
   });
 
   it("fails when a stack has no synthesized code", async () => {

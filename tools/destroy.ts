@@ -9,7 +9,7 @@
  * Exit codes: 0 every stack destroyed or skipped, 1 a stack failed, 2 bad usage or settings.
  */
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { ConfigError, STACK_NAMES } from "../modules/config";
 import { synthesize } from "../stacks/app";
@@ -59,7 +59,20 @@ function managedResources(stateList: string): string[] {
     .filter((line) => line !== "" && !/(^|\.)data\./.test(line));
 }
 
-const lastLines = (text: string) => text.trim().split("\n").slice(-5).join("\n    ");
+/** Terraform's `Error:` lines, else the last lines of its output. */
+function errorSummary(text: string): string {
+  const lines = text.trim().split("\n");
+  const errors = lines.filter((line) => /^(│\s*)?Error: /.test(line));
+  return (errors.length > 0 ? errors.slice(0, 3) : lines.slice(-5)).join("\n    ");
+}
+
+/** The state file of a stack on a local backend, when its synthesized code names one. */
+function localStatePath(stackDir: string): string | undefined {
+  const code = JSON.parse(readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8"));
+  const local = code.terraform?.backend?.local;
+  if (!local) return undefined;
+  return path.resolve(stackDir, local.path ?? "terraform.tfstate");
+}
 
 /** The stacks `destroyAll` would destroy, in the order it goes; throws on an unknown or protected name. */
 export function destroyOrder(deployOrder: readonly string[], only?: readonly string[]): string[] {
@@ -93,12 +106,18 @@ export async function destroyAll(options: DestroyOptions): Promise<StackOutcome[
       finish({ stack, outcome: "failed", detail: `no synthesized code in ${cwd}: run npm run synth` });
       break;
     }
+    // A local state file that does not exist: never deployed, and no init (which fetches providers) needed.
+    const localState = localStatePath(cwd);
+    if (localState && !existsSync(localState)) {
+      finish({ stack, outcome: "skipped", detail: "no state: never deployed" });
+      continue;
+    }
     const init = await run("terraform", ["init", "-input=false", "-no-color"], { cwd });
     if (init.code !== 0) {
       finish({
         stack,
         outcome: "failed",
-        detail: `terraform init exited ${init.code}:\n    ${lastLines(init.stderr || init.stdout)}`,
+        detail: `terraform init exited ${init.code}:\n    ${errorSummary(init.stderr || init.stdout)}`,
       });
       break;
     }
@@ -111,7 +130,7 @@ export async function destroyAll(options: DestroyOptions): Promise<StackOutcome[
       finish({
         stack,
         outcome: "failed",
-        detail: `terraform state list exited ${state.code}:\n    ${lastLines(state.stderr || state.stdout)}`,
+        detail: `terraform state list exited ${state.code}:\n    ${errorSummary(state.stderr || state.stdout)}`,
       });
       break;
     }
