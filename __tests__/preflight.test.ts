@@ -179,6 +179,9 @@ describe("npm run preflight", () => {
       /^problem\s+settings\s+fix these in settings\.env \(or the environment\):$/,
     );
     expect(run.stdout).toMatch(/\n\s+- AWS_REGION="moon-base-9!" is not /);
+    expect(run.line("region")).toMatch(
+      /^cannot check\s+region\s+the settings are invalid \(see the settings line\)$/,
+    );
     expect(run.line("terraform")).toMatch(
       /^problem\s+terraform\s+terraform 1\.5\.7 is older than 1\.10\.0: upgrade it/,
     );

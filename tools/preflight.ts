@@ -251,7 +251,9 @@ export async function preflight(env: Env, run: Probe, timeoutSeconds: number): P
     ),
   );
 
-  const region = config?.region ?? env.AWS_REGION ?? "us-east-1";
+  // With invalid settings the region is unknown: the AWS CLI then uses its own default region.
+  const region = config?.region;
+  const regionArgs = region ? ["--region", region] : [];
   const bucket = config ? config.state.bucket : env.STATE_BUCKET;
 
   // Credentials: everything below that asks AWS depends on them.
@@ -261,7 +263,7 @@ export async function preflight(env: Env, run: Probe, timeoutSeconds: number): P
     noAws = "needs a working AWS CLI (see the aws cli line)";
     lines.push({ status: "cannot check", subject: "credentials", message: noAws });
   } else {
-    const identity = await run("aws", ["sts", "get-caller-identity", "--output", "json", "--region", region]);
+    const identity = await run("aws", ["sts", "get-caller-identity", "--output", "json", ...regionArgs]);
     if (identity.kind === "timeout") {
       noAws = "needs AWS, which did not answer (offline?)";
       lines.push({
@@ -301,7 +303,13 @@ export async function preflight(env: Env, run: Probe, timeoutSeconds: number): P
     }
   }
 
-  if (!credentialsOk) {
+  if (!region) {
+    lines.push({
+      status: "cannot check",
+      subject: "region",
+      message: "the settings are invalid (see the settings line)",
+    });
+  } else if (!credentialsOk) {
     lines.push({
       status: "cannot check",
       subject: "region",
@@ -356,7 +364,7 @@ export async function preflight(env: Env, run: Probe, timeoutSeconds: number): P
   } else if (!credentialsOk) {
     lines.push({ status: "cannot check", subject: "state bucket", message: `s3://${bucket}: ${noAws}` });
   } else {
-    const head = await run("aws", ["s3api", "head-bucket", "--bucket", bucket, "--region", region]);
+    const head = await run("aws", ["s3api", "head-bucket", "--bucket", bucket, ...regionArgs]);
     const said = head.kind === "exited" ? `${head.stderr}\n${head.stdout}` : "";
     if (head.kind === "exited" && head.code === 0) {
       lines.push({
@@ -380,7 +388,7 @@ export async function preflight(env: Env, run: Probe, timeoutSeconds: number): P
       lines.push({
         status: "problem",
         subject: "state bucket",
-        message: `s3://${bucket} is not in ${region}: set AWS_REGION to the bucket's region or choose another STATE_BUCKET`,
+        message: `s3://${bucket} is not in ${region ?? "the AWS CLI's default region"}: set AWS_REGION to the bucket's region or choose another STATE_BUCKET`,
       });
     } else {
       lines.push({
