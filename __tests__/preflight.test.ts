@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { compareVersions } from "../tools/preflight";
+import { compareVersions, runPreflight } from "../tools/preflight";
 
 const root = path.resolve(__dirname, "..");
 
@@ -48,22 +48,29 @@ esac`,
   );
 const identity = `echo '{"UserId":"AIDAEXAMPLE","Account":"123456789012","Arn":"arn:aws:iam::123456789012:user/dev"}'`;
 
-/** Runs `npm run preflight`'s program with only the fake PATH and the given settings. */
-function preflight(settings: Record<string, string>, timeoutSeconds = 10) {
-  const started = Date.now();
-  const result = spawnSync(
-    process.execPath,
-    ["--import", "tsx", "tools/preflight.ts", "--timeout", String(timeoutSeconds)],
-    {
-      cwd: root,
-      encoding: "utf8",
-      env: { PATH: bin, HOME: work, TMPDIR: tmpdir(), ...settings },
-      timeout: 60_000,
-    },
-  );
+/** What a run prints, with a finder for one check's line. */
+function withLines(stdout: string) {
   const line = (subject: string) =>
-    result.stdout.split("\n").find((l) => new RegExp(`^\\S+( check)?\\s+${subject}\\s`).test(l)) ?? "";
-  return { ...result, seconds: (Date.now() - started) / 1000, line };
+    stdout.split("\n").find((l) => new RegExp(`^\\S+( check)?\\s+${subject}\\s`).test(l)) ?? "";
+  return { stdout, line };
+}
+
+/** The preflight checks, run in this process, with only the fake PATH and the given settings. */
+async function preflight(settings: Record<string, string>, timeoutSeconds = 10) {
+  const started = Date.now();
+  const { report, code } = await runPreflight({ PATH: bin, HOME: work, ...settings }, timeoutSeconds);
+  return { ...withLines(report), status: code, stderr: "", seconds: (Date.now() - started) / 1000 };
+}
+
+/** `npm run preflight`'s program itself, in a child process with only the fake PATH. */
+function preflightCli(settings: Record<string, string>, args: readonly string[] = []) {
+  const result = spawnSync(process.execPath, ["--import", "tsx", "tools/preflight.ts", ...args], {
+    cwd: root,
+    encoding: "utf8",
+    env: { PATH: bin, HOME: work, TMPDIR: tmpdir(), ...settings },
+    timeout: 60_000,
+  });
+  return { ...withLines(result.stdout), status: result.status, stderr: result.stderr };
 }
 
 const goodSettings = {
@@ -72,11 +79,11 @@ const goodSettings = {
 };
 
 describe("npm run preflight", () => {
-  it("passes a good setup, one ok line per check", () => {
+  it("passes a good setup, one ok line per check", async () => {
     terraformStub();
     jqStub();
     awsStub(identity);
-    const run = preflight(goodSettings);
+    const run = preflightCli(goodSettings);
     expect(run.stderr).toBe("");
     expect(run.line("settings")).toMatch(/^ok\s+settings\s+valid: cluster shopfront-eks in us-east-1$/);
     expect(run.line("terraform")).toMatch(/^ok\s+terraform\s+terraform 1\.11\.4$/);
@@ -96,14 +103,14 @@ describe("npm run preflight", () => {
     expect(run.status).toBe(0);
   });
 
-  it("says a missing bucket will be created by the bootstrap step, and flags 0.0.0.0/0 loudly", () => {
+  it("says a missing bucket will be created by the bootstrap step, and flags 0.0.0.0/0 loudly", async () => {
     terraformStub();
     jqStub();
     awsStub(
       identity,
       `echo "An error occurred (404) when calling the HeadBucket operation: Not Found" >&2; exit 254`,
     );
-    const run = preflight({ ...goodSettings, ENDPOINT_PUBLIC_CIDRS: "0.0.0.0/0" });
+    const run = await preflight({ ...goodSettings, ENDPOINT_PUBLIC_CIDRS: "0.0.0.0/0" });
     expect(run.line("state bucket")).toMatch(
       /^ok\s+state bucket\s+s3:\/\/\S+ does not exist yet: will be created by the bootstrap step$/,
     );
@@ -114,10 +121,10 @@ describe("npm run preflight", () => {
     expect(run.status).toBe(0);
   });
 
-  it("without the AWS CLI: names the problem with its install link and cannot check what needs AWS", () => {
+  it("without the AWS CLI: names the problem with its install link and cannot check what needs AWS", async () => {
     terraformStub();
     jqStub();
-    const run = preflight(goodSettings);
+    const run = await preflight(goodSettings);
     expect(run.line("aws cli")).toMatch(
       /^problem\s+aws cli\s+aws not found on PATH: install it \(https:\/\/docs\.aws\.amazon\.com\/cli\/\S+\)$/,
     );
@@ -129,37 +136,37 @@ describe("npm run preflight", () => {
     expect(run.status).toBe(1);
   });
 
-  it("with the AWS CLI but no credentials: says so, with what to do", () => {
+  it("with the AWS CLI but no credentials: says so, with what to do", async () => {
     terraformStub();
     jqStub();
     awsStub(
       `echo 'Unable to locate credentials. You can configure credentials by running "aws configure".' >&2; exit 253`,
     );
-    const run = preflight(goodSettings);
+    const run = await preflight(goodSettings);
     expect(run.line("credentials")).toMatch(
       /^problem\s+credentials\s+no valid AWS credentials: Unable to locate credentials\. .*; sign in \(aws configure, aws sso login, or AWS_PROFILE\)/,
     );
     expect(run.status).toBe(1);
   });
 
-  it("offline: cannot check what needs AWS, and that alone does not fail", () => {
+  it("offline: cannot check what needs AWS, and that alone does not fail", async () => {
     terraformStub();
     jqStub();
     awsStub(
       `echo 'Could not connect to the endpoint URL: "https://sts.us-east-1.amazonaws.com/"' >&2; exit 255`,
     );
-    const run = preflight(goodSettings);
+    const run = await preflight(goodSettings);
     expect(run.line("credentials")).toMatch(/^cannot check\s+credentials\s+cannot reach AWS \(offline\?\)/);
     expect(run.status).toBe(0);
   });
 
-  it("kills an AWS CLI that hangs, with what it started, after the timeout", () => {
+  it("kills an AWS CLI that hangs, with what it started, after the timeout", async () => {
     terraformStub();
     jqStub();
     const pids = path.join(work, "pids");
     // The stub starts a child that holds stdout open, as a wrapper script would.
     awsStub(`echo $$ > ${pids}; /bin/sleep 60 & echo $! >> ${pids}; wait`);
-    const run = preflight(goodSettings, 1);
+    const run = await preflight(goodSettings, 1);
     expect(run.line("credentials")).toMatch(
       /^cannot check\s+credentials\s+`aws sts get-caller-identity` did not answer within 1 s \(offline\?\)$/,
     );
@@ -167,14 +174,17 @@ describe("npm run preflight", () => {
     expect(run.status).toBe(0);
     const started = readFileSync(pids, "utf8").trim().split("\n").map(Number);
     expect(started).toHaveLength(2);
+    // SIGKILL is delivered asynchronously: give the kernel a moment, never the 60 s the stub sleeps.
+    const deadline = Date.now() + 3000;
+    while (started.some(isRunning) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(started.filter(isRunning)).toEqual([]);
   });
 
-  it("names a bad setting and an old terraform, and exits 1", () => {
+  it("names a bad setting and an old terraform, and exits 1", async () => {
     terraformStub("1.5.7");
     jqStub();
     awsStub(identity);
-    const run = preflight({ ...goodSettings, AWS_REGION: "moon-base-9!" });
+    const run = preflightCli({ ...goodSettings, AWS_REGION: "moon-base-9!" });
     expect(run.line("settings")).toMatch(
       /^problem\s+settings\s+fix these in settings\.env \(or the environment\):$/,
     );
@@ -189,10 +199,7 @@ describe("npm run preflight", () => {
   });
 
   it("refuses a bad --timeout with usage, exit 2", () => {
-    const run = spawnSync(process.execPath, ["--import", "tsx", "tools/preflight.ts", "--timeout", "soon"], {
-      cwd: root,
-      encoding: "utf8",
-    });
+    const run = preflightCli({}, ["--timeout", "soon"]);
     expect(run.stderr).toContain("usage: npm run preflight [-- --timeout <seconds>] (got: --timeout soon)");
     expect(run.status).toBe(2);
   });

@@ -457,19 +457,28 @@ function parseTimeout(argv: readonly string[]): number | string {
   return Number(argv[1]);
 }
 
+/** Runs every check with real commands from `env`'s PATH; returns the report and the exit code. */
+export async function runPreflight(
+  env: Env,
+  timeoutSeconds: number,
+): Promise<{ report: string; code: number }> {
+  const lines = await preflight(
+    env,
+    (command, args) => probe(command, args, timeoutSeconds * 1000, env),
+    timeoutSeconds,
+  );
+  return { report: formatReport(lines), code: lines.some((line) => line.status === "problem") ? 1 : 0 };
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const timeout = parseTimeout(argv);
   if (typeof timeout === "string") {
     process.stderr.write(`${timeout}\n`);
     return 2;
   }
-  const lines = await preflight(
-    process.env,
-    (command, args) => probe(command, args, timeout * 1000),
-    timeout,
-  );
-  process.stdout.write(formatReport(lines));
-  return lines.some((line) => line.status === "problem") ? 1 : 0;
+  const { report, code } = await runPreflight(process.env, timeout);
+  process.stdout.write(report);
+  return code;
 }
 
 if (require.main === module) {
