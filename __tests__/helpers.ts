@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import { TerraformStack, Testing } from "cdktf";
 import { parse } from "yaml";
 import "./matchers";
@@ -20,6 +21,8 @@ export function buildTestStacks(env: Env = {}) {
     const app = Testing.app();
     stacks = buildStacks(app, loadConfig(env));
     for (const stack of app.node.findAll().filter(TerraformStack.isStack)) stack.prepareStack();
+    // Testing.app() makes an output folder in the temp folder; Testing.synth never writes to it.
+    rmSync(app.outdir, { recursive: true, force: true });
     built.set(key, stacks);
   }
   return stacks;

@@ -102,7 +102,12 @@ describe("names unique per account or bucket", () => {
 
   it("names the node role after the cluster, not the walkthrough's node group", () => {
     const roles = namesOf(alpha).filter((n) => n.type === "aws_iam_role");
-    expect(roles.map((n) => n.value).sort()).toEqual(["alpha-admin", "alpha-cluster", "alpha-node", "alpha-vpc-flow-logs"]);
+    expect(roles.map((n) => n.value).sort()).toEqual([
+      "alpha-admin",
+      "alpha-cluster",
+      "alpha-node",
+      "alpha-vpc-flow-logs",
+    ]);
   });
 });
 

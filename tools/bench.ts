@@ -5,7 +5,7 @@
  * sampled from /proc) and the ratios against the targets.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { benchTraffic } from "./traffic/bench";
@@ -102,8 +102,14 @@ const mb = (m: Measure) => (m.peakMb === undefined ? "n/a" : `${m.peakMb.toFixed
 const row = (name: string, ours: Measure, theirs: Measure) =>
   `${name.padEnd(30)} ${`${ours.seconds.toFixed(2)} s`.padStart(9)} ${mb(ours).padStart(8)}   ${`${theirs.seconds.toFixed(2)} s`.padStart(9)} ${mb(theirs).padStart(8)}   ${(ours.seconds / theirs.seconds).toFixed(2).padStart(5)}`;
 
-async function main() {
-  const out = () => ({ CDKTF_OUTDIR: path.join(mkdtempSync(path.join(tmpdir(), "bench-")), "cdktf.out") });
+/** Runs the bench; every synth writes into its own folder under `scratch`, which the caller removes. */
+async function main(scratch: string) {
+  let synths = 0;
+  const out = () => {
+    const dir = path.join(scratch, `synth-${synths++}`);
+    mkdirSync(dir);
+    return { CDKTF_OUTDIR: path.join(dir, "cdktf.out") };
+  };
   // The project's jest settings with ts-jest as the transformer: the same suites and workers, so the
   // difference is the transformer's.
   const { jest: projectJest } = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
@@ -152,7 +158,16 @@ async function main() {
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
-main().catch((error) => {
-  process.stderr.write(`${error instanceof Error ? error.message : error}\n`);
-  process.exit(1);
-});
+const scratch = mkdtempSync(path.join(tmpdir(), "bench-"));
+main(scratch)
+  .then(
+    () => 0,
+    (error) => {
+      process.stderr.write(`${error instanceof Error ? error.message : error}\n`);
+      return 1;
+    },
+  )
+  .then((code) => {
+    rmSync(scratch, { recursive: true, force: true });
+    process.exit(code);
+  });
