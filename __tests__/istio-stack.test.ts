@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Testing } from "cdktf";
@@ -131,6 +131,7 @@ describe("istio-stack", () => {
       buildStacks(app, loadConfig({}));
       app.synth();
       const manifest = JSON.parse(readFileSync(path.join(app.outdir, "manifest.json"), "utf8"));
+      rmSync(app.outdir, { recursive: true, force: true });
       expect(manifest.stacks["istio-stack"].dependencies).toEqual(["eks-cluster-stack"]);
       expect(manifest.stacks["eks-cluster-stack"].dependencies).toEqual(["eks-cluster-vpc-stack"]);
     });
@@ -267,11 +268,13 @@ describe("istio-stack", () => {
     });
 
     it("makes main.ts exit non-zero, name the problem and write no stack", () => {
-      const outdir = path.join(mkdtempSync(path.join(tmpdir(), "shopfront-istio-config-")), "cdktf.out");
+      const scratch = mkdtempSync(path.join(tmpdir(), "shopfront-istio-config-"));
+      const outdir = path.join(scratch, "cdktf.out");
       const result = spawnSync(process.execPath, [require.resolve("tsx/cli"), "main.ts"], {
         env: { ...process.env, ISTIO_ADDONS: "grafana,loki", CDKTF_OUTDIR: outdir },
         encoding: "utf8",
       });
+      rmSync(scratch, { recursive: true, force: true });
       expect(result.status).toBe(1);
       expect(result.stderr).toContain('ISTIO_ADDONS="grafana,loki": "loki" is not an addon');
       expect(result.stderr).toContain('ISTIO_ADDONS="grafana,loki": grafana needs prometheus');

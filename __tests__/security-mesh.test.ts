@@ -3,6 +3,7 @@
  * resources that the Shopfront construct synthesizes from manifests/. Istio has no Checkov checks, so
  * each test is named after its rule. Each fails when its rule is taken out of the manifests.
  */
+import { rmSync } from "node:fs";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { TerraformStack, Testing } from "cdktf";
 import { INGRESS_GATEWAY_NAME, INGRESS_GATEWAY_PRINCIPAL, type ShopfrontConfig } from "../modules/config";
@@ -33,6 +34,7 @@ function synthesize(config: Partial<ShopfrontConfig> = {}): Synthesized[] {
   new Shopfront(stack, "shopfront", { config: { loadGenerator: false, errorGenerator: false, ...config } });
   const resources: Record<string, Omit<Synthesized, "address">> = JSON.parse(Testing.synth(stack)).resource
     .kubernetes_manifest;
+  rmSync(app.outdir, { recursive: true, force: true });
   return Object.entries(resources).map(([name, resource]) => ({
     address: `kubernetes_manifest.${name}`,
     ...resource,
