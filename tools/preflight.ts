@@ -14,7 +14,7 @@ import { type Config, ConfigError, type Env, loadConfig } from "../modules/confi
 /** Oldest versions this project works with; docs/versions.md explains each. */
 export const MINIMUM_VERSIONS = {
   /** package.json engines. */
-  node: "20.11.0",
+  node: "22.12.0",
   /** S3 native state locking (`use_lockfile`) arrived in Terraform 1.10. */
   terraform: "1.10.0",
   /**
