@@ -445,7 +445,7 @@ describe("analyzer", () => {
         file: SECURITY,
         index: 3,
         object: {
-          apiVersion: "security.istio.io/v1beta1",
+          apiVersion: "security.istio.io/v1",
           kind: "PeerAuthentication",
           metadata: { name: "shopfront-http", namespace: NAMESPACE },
           spec: {

@@ -196,7 +196,7 @@ describe("Shopfront", () => {
   it("opens the ingress gateway to HTTP on port 80 for any host", () => {
     expect(json).toHaveResourceWithProperties(Manifest, {
       manifest: {
-        apiVersion: "networking.istio.io/v1beta1",
+        apiVersion: "networking.istio.io/v1",
         kind: "Gateway",
         metadata: { name: "shopfront-gateway", namespace: NAMESPACE },
         spec: {
@@ -215,7 +215,7 @@ describe("Shopfront", () => {
       }));
     expect(json).toHaveResourceWithProperties(Manifest, {
       manifest: {
-        apiVersion: "networking.istio.io/v1beta1",
+        apiVersion: "networking.istio.io/v1",
         kind: "VirtualService",
         metadata: { name: "shopfront-virtual-service", namespace: NAMESPACE },
         spec: {
@@ -232,7 +232,7 @@ describe("Shopfront", () => {
   it("defines subsets v1..v4 by the version label, round-robin within each, behind a circuit breaker", () => {
     expect(json).toHaveResourceWithProperties(Manifest, {
       manifest: {
-        apiVersion: "networking.istio.io/v1beta1",
+        apiVersion: "networking.istio.io/v1",
         kind: "DestinationRule",
         metadata: { name: "shopfront-svc", namespace: NAMESPACE },
         spec: {
@@ -284,7 +284,7 @@ describe("Shopfront", () => {
     ["the mesh, from its root namespace", "PeerAuthentication/istio-system/default", "istio-system"],
   ])("requires mutual TLS (STRICT) in %s", (_, resource, namespace) => {
     expect(manifestOf(resource).manifest).toEqual({
-      apiVersion: "security.istio.io/v1beta1",
+      apiVersion: "security.istio.io/v1",
       kind: "PeerAuthentication",
       metadata: { name: "default", namespace },
       spec: { mtls: { mode: "STRICT" } },

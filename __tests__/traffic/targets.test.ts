@@ -188,6 +188,7 @@ describe("expected weights", () => {
     fs.writeFileSync(
       path.join(workdir, "mesh.yaml"),
       [
+        "apiVersion: networking.istio.io/v1",
         "kind: VirtualService",
         "metadata: { name: shopfront-virtual-service }",
         "spec:",

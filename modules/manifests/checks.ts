@@ -1,31 +1,34 @@
 /**
- * An offline `istioctl analyze` for the shopfront's manifests: every object is validated against the
- * upstream Kubernetes and Istio schemas (from kubernetes-models and @kubernetes-models/istio), then
- * checked against the others for the mistakes that deploy fine and break traffic, and for the
+ * An offline `istioctl analyze` for the shopfront's manifests: every object is validated against its
+ * kind's upstream schema (./schemas.ts), then checked against the others for the mistakes that deploy fine and break traffic, and for the
  * security and resilience settings the shopfront must keep (mutual TLS, authorization, timeouts,
  * retries, circuit breakers, disruption budgets). Needs no cluster.
  */
-import type { IDestinationRule } from "@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule";
-import { DestinationRule } from "@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule";
-import type { IGateway } from "@kubernetes-models/istio/networking.istio.io/v1beta1/Gateway";
-import { Gateway } from "@kubernetes-models/istio/networking.istio.io/v1beta1/Gateway";
-import type { IVirtualService } from "@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService";
-import { VirtualService } from "@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService";
-import type { IAuthorizationPolicy } from "@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy";
-import { AuthorizationPolicy } from "@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy";
-import type { IPeerAuthentication } from "@kubernetes-models/istio/security.istio.io/v1beta1/PeerAuthentication";
-import { PeerAuthentication } from "@kubernetes-models/istio/security.istio.io/v1beta1/PeerAuthentication";
-import type { IDeployment } from "kubernetes-models/apps/v1/Deployment";
-import { Deployment } from "kubernetes-models/apps/v1/Deployment";
-import type { IPodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
-import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
-import type { INamespace } from "kubernetes-models/v1/Namespace";
-import { Namespace } from "kubernetes-models/v1/Namespace";
-import type { IService } from "kubernetes-models/v1/Service";
-import { Service } from "kubernetes-models/v1/Service";
-import { INGRESS_GATEWAY_LABELS, INGRESS_GATEWAY_PRINCIPAL } from "../../modules/config";
+import type { IDestinationRule } from "@kubernetes-models/istio/networking.istio.io/v1/DestinationRule" with {
+  "resolution-mode": "import",
+};
+import type { IGateway } from "@kubernetes-models/istio/networking.istio.io/v1/Gateway" with {
+  "resolution-mode": "import",
+};
+import type { IVirtualService } from "@kubernetes-models/istio/networking.istio.io/v1/VirtualService" with {
+  "resolution-mode": "import",
+};
+import type { IAuthorizationPolicy } from "@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy" with {
+  "resolution-mode": "import",
+};
+import type { IPeerAuthentication } from "@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication" with {
+  "resolution-mode": "import",
+};
+import type { IDeployment } from "kubernetes-models/apps/v1/Deployment" with { "resolution-mode": "import" };
+import type { IPodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget" with {
+  "resolution-mode": "import",
+};
+import type { INamespace } from "kubernetes-models/v1/Namespace" with { "resolution-mode": "import" };
+import type { IService } from "kubernetes-models/v1/Service" with { "resolution-mode": "import" };
+import { INGRESS_GATEWAY_LABELS, INGRESS_GATEWAY_PRINCIPAL } from "../config";
 import { type Finding, fieldPath } from "./finding";
-import { type ManifestDocument, resourceName } from "./manifests";
+import { type ManifestDocument, resourceName } from "./model";
+import { checkSchema } from "./schemas";
 
 /** The most retries a route may make: each one adds load to a version that is already failing. */
 const MAX_RETRY_ATTEMPTS = 3;
@@ -46,7 +49,7 @@ const CONNECTION_RETRY_CONDITIONS = [
   "resource-exhausted",
 ];
 
-export interface AnalyzeOptions {
+export interface CheckOptions {
   /** Labels of the ingress gateway pods, which every Gateway must select. @default INGRESS_GATEWAY_LABELS */
   readonly ingressGatewayLabels?: Readonly<Record<string, string>>;
   /**
@@ -54,26 +57,14 @@ export interface AnalyzeOptions {
    * @default INGRESS_GATEWAY_PRINCIPAL
    */
   readonly ingressGatewayPrincipal?: string;
+  /**
+   * The documents are some of the manifests (`npm run analyze` on chosen files): a reference to a kind
+   * that none of them defines is not checked, since its file was left out. @default false
+   */
+  readonly partial?: boolean;
 }
 
 type Labels = Readonly<Record<string, string>>;
-
-/**
- * The schemas, by `apiVersion/kind`: the kinds the manifests use. The models package has no
- * `networking.istio.io/v1` yet, nor a v1 PeerAuthentication; Istio serves v1beta1 alongside v1 with
- * the same schema.
- */
-const MODELS: Readonly<Record<string, new (data: never) => { validate(): void }>> = {
-  "v1/Namespace": Namespace,
-  "v1/Service": Service,
-  "apps/v1/Deployment": Deployment,
-  "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
-  "networking.istio.io/v1beta1/Gateway": Gateway,
-  "networking.istio.io/v1beta1/VirtualService": VirtualService,
-  "networking.istio.io/v1beta1/DestinationRule": DestinationRule,
-  "security.istio.io/v1beta1/PeerAuthentication": PeerAuthentication,
-  "security.istio.io/v1/AuthorizationPolicy": AuthorizationPolicy,
-};
 
 /** A schema-valid object of the manifests, typed by its model, with where it came from. */
 interface Resource<T> {
@@ -93,13 +84,18 @@ interface Inventory {
   readonly podDisruptionBudgets: readonly Resource<IPodDisruptionBudget>[];
   readonly peerAuthentications: readonly Resource<IPeerAuthentication>[];
   readonly authorizationPolicies: readonly Resource<IAuthorizationPolicy>[];
+  /** True when references to `resources`' kind cannot be checked: a partial set without any of them. */
+  readonly leftOut: (resources: readonly unknown[]) => boolean;
 }
 
 /**
- * Analyzes the documents. Cross-resource rules run only once every object passes its schema, since
+ * Checks the documents. Cross-resource rules run only once every object passes its schema, since
  * a rule reading a malformed object would report confusing follow-on errors.
  */
-export function analyze(documents: readonly ManifestDocument[], options: AnalyzeOptions = {}): Finding[] {
+export function checkManifests(
+  documents: readonly ManifestDocument[],
+  options: CheckOptions = {},
+): Finding[] {
   // Each object on its own (schema, name, uniqueness), all errors: the rest needs them fixed first.
   const objectFindings = [
     ...documents.flatMap(checkSchema),
@@ -107,7 +103,7 @@ export function analyze(documents: readonly ManifestDocument[], options: Analyze
     ...checkDuplicates(documents),
   ];
   if (objectFindings.length > 0) return objectFindings;
-  const inventory = inventoryOf(documents);
+  const inventory = inventoryOf(documents, options.partial ?? false);
   const ingressGatewayLabels = options.ingressGatewayLabels ?? INGRESS_GATEWAY_LABELS;
   const ingressGatewayPrincipal = options.ingressGatewayPrincipal ?? INGRESS_GATEWAY_PRINCIPAL;
   return [
@@ -138,69 +134,6 @@ function finding(
     field: fieldPath(field),
     message,
   };
-}
-
-/** The shape of the errors that the models' validators (Ajv) report. */
-interface SchemaError {
-  readonly instancePath: string;
-  readonly keyword: string;
-  readonly params: Readonly<Record<string, unknown>>;
-  readonly message?: string;
-}
-
-function checkSchema(document: ManifestDocument): Finding[] {
-  const { object } = document;
-  const Model = MODELS[`${object.apiVersion}/${object.kind}`];
-  if (Model === undefined) {
-    const known = Object.keys(MODELS).join(", ");
-    return [
-      finding(
-        document,
-        ["apiVersion"],
-        `no schema for ${object.apiVersion} ${object.kind}; the analyzer knows ${known}`,
-      ),
-    ];
-  }
-  try {
-    new Model(object as never).validate();
-    return [];
-  } catch (error) {
-    if (!(error instanceof Error) || !Array.isArray((error as { errors?: unknown }).errors)) throw error;
-    const errors = (error as unknown as { errors: readonly SchemaError[] }).errors;
-    const findings = errors.map((schemaError) => schemaFinding(document, schemaError));
-    // Ajv can report one mistake through several schema branches with the same text.
-    const seen = new Set<string>();
-    return findings.filter(
-      (f) => !seen.has(`${f.field}: ${f.message}`) && seen.add(`${f.field}: ${f.message}`),
-    );
-  }
-}
-
-function schemaFinding(document: ManifestDocument, error: SchemaError): Finding {
-  const segments: (string | number)[] = error.instancePath
-    .split("/")
-    .slice(1)
-    .map((segment) => segment.replace(/~1/g, "/").replace(/~0/g, "~"))
-    .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
-  if (error.keyword === "required") {
-    return finding(document, [...segments, String(error.params.missingProperty)], "is required");
-  }
-  const got = JSON.stringify(valueAt(document.object, segments));
-  if (error.keyword === "enum") {
-    const allowed = (error.params.allowedValues as readonly unknown[]).join(", ");
-    return finding(document, segments, `must be one of ${allowed} (got ${got})`);
-  }
-  return finding(document, segments, `${error.message ?? error.keyword} (got ${got})`);
-}
-
-function valueAt(value: unknown, segments: readonly (string | number)[]): unknown {
-  return segments.reduce<unknown>(
-    (current, segment) =>
-      typeof current === "object" && current !== null
-        ? (current as Record<string, unknown>)[segment]
-        : undefined,
-    value,
-  );
 }
 
 // The API server's name rules, which the schemas leave out: DNS labels for namespaces and Services
@@ -263,10 +196,16 @@ function checkDuplicates(documents: readonly ManifestDocument[]): Finding[] {
   });
 }
 
-function inventoryOf(documents: readonly ManifestDocument[]): Inventory {
-  const ofKind = <T>(kind: string): Resource<T>[] =>
+function inventoryOf(documents: readonly ManifestDocument[], partial: boolean): Inventory {
+  // By API group too: Gateway API's Gateway (gateway.networking.k8s.io) is another kind of the same name.
+  const ofKind = <T>(group: string, kind: string): Resource<T>[] =>
     documents
-      .filter((document) => document.object.kind === kind)
+      .filter(
+        (document) =>
+          document.object.kind === kind &&
+          (document.object.apiVersion.includes("/") ? document.object.apiVersion.split("/")[0] : "") ===
+            group,
+      )
       .map((document) => ({
         document,
         object: document.object as unknown as T,
@@ -274,15 +213,16 @@ function inventoryOf(documents: readonly ManifestDocument[]): Inventory {
         namespace: namespaceOf(document),
       }));
   return {
-    namespaces: ofKind<INamespace>("Namespace"),
-    services: ofKind<IService>("Service"),
-    deployments: ofKind<IDeployment>("Deployment"),
-    gateways: ofKind<IGateway>("Gateway"),
-    virtualServices: ofKind<IVirtualService>("VirtualService"),
-    destinationRules: ofKind<IDestinationRule>("DestinationRule"),
-    podDisruptionBudgets: ofKind<IPodDisruptionBudget>("PodDisruptionBudget"),
-    peerAuthentications: ofKind<IPeerAuthentication>("PeerAuthentication"),
-    authorizationPolicies: ofKind<IAuthorizationPolicy>("AuthorizationPolicy"),
+    namespaces: ofKind<INamespace>("", "Namespace"),
+    services: ofKind<IService>("", "Service"),
+    deployments: ofKind<IDeployment>("apps", "Deployment"),
+    gateways: ofKind<IGateway>("networking.istio.io", "Gateway"),
+    virtualServices: ofKind<IVirtualService>("networking.istio.io", "VirtualService"),
+    destinationRules: ofKind<IDestinationRule>("networking.istio.io", "DestinationRule"),
+    podDisruptionBudgets: ofKind<IPodDisruptionBudget>("policy", "PodDisruptionBudget"),
+    peerAuthentications: ofKind<IPeerAuthentication>("security.istio.io", "PeerAuthentication"),
+    authorizationPolicies: ofKind<IAuthorizationPolicy>("security.istio.io", "AuthorizationPolicy"),
+    leftOut: (resources) => partial && resources.length === 0,
   };
 }
 
@@ -347,6 +287,7 @@ function checkSidecarInjection(inventory: Inventory): Finding[] {
     const names = inNamespace.map((deployment) => `Deployment/${deployment.name}`).join(", ");
     const definition = inventory.namespaces.find((candidate) => candidate.name === namespace);
     if (definition === undefined) {
+      if (inventory.leftOut(inventory.namespaces)) continue;
       findings.push(
         ...inNamespace.map((deployment) =>
           finding(
@@ -393,7 +334,7 @@ function checkServices(inventory: Inventory): Finding[] {
   return inventory.services.flatMap((service) => {
     const selector = service.object.spec?.selector;
     // A Service without a selector has its endpoints managed by hand: nothing to match.
-    if (selector === undefined) return [];
+    if (selector === undefined || inventory.leftOut(inventory.deployments)) return [];
     const backends = backendsOf(inventory, service);
     if (backends.length === 0) {
       return [
@@ -494,7 +435,7 @@ function checkVirtualServices(inventory: Inventory): Finding[] {
       const exists = inventory.gateways.some(
         (gateway) => gateway.name === gatewayName && gateway.namespace === gatewayNamespace,
       );
-      if (!exists) {
+      if (!exists && !inventory.leftOut(inventory.gateways)) {
         const defined =
           inventory.gateways.map((gateway) => `${gateway.namespace}/${gateway.name}`).join(", ") || "none";
         findings.push(
@@ -528,7 +469,7 @@ function checkVirtualServices(inventory: Inventory): Finding[] {
         }
         route.forEach((entry, entryIndex) => {
           const host = entry.destination?.host;
-          if (host === undefined) return;
+          if (host === undefined || inventory.leftOut(inventory.services)) return;
           const destinationPath = [...routePath, entryIndex, "destination"];
           if (serviceForHost(inventory, host, namespace) === undefined) {
             findings.push(
@@ -545,7 +486,7 @@ function checkVirtualServices(inventory: Inventory): Finding[] {
           if (subset === undefined) return;
           const rules = destinationRulesFor(inventory, qualifiedHost(host, namespace));
           const defined = rules.flatMap((rule) => (rule.object.spec?.subsets ?? []).map((s) => s.name));
-          if (defined.includes(subset)) return;
+          if (defined.includes(subset) || inventory.leftOut(inventory.destinationRules)) return;
           const where =
             rules.length === 0
               ? `no DestinationRule defines subsets for host ${describeHost(host, namespace)}`
@@ -572,6 +513,7 @@ function checkDestinationRules(inventory: Inventory): Finding[] {
     const host = rule.object.spec?.host ?? "";
     const service = serviceForHost(inventory, host, rule.namespace);
     if (service === undefined) {
+      if (inventory.leftOut(inventory.services)) return [];
       return [
         finding(
           rule.document,
@@ -637,7 +579,8 @@ function checkMutualTls(inventory: Inventory): Finding[] {
     );
     const definition = inventory.namespaces.find((candidate) => candidate.name === namespace);
     // A namespace the manifests do not define is reported by the sidecar injection rule.
-    if (namespaceWide || definition === undefined) continue;
+    if (namespaceWide || definition === undefined || inventory.leftOut(inventory.peerAuthentications))
+      continue;
     findings.push(
       finding(
         definition.document,
@@ -740,7 +683,7 @@ function checkAuthorizationPolicies(inventory: Inventory, principal: string): Fi
             selects(policy.object.spec?.selector?.matchLabels ?? {}, podLabels(deployment)),
         ),
     );
-    if (open.length === 0) continue;
+    if (open.length === 0 || inventory.leftOut(inventory.authorizationPolicies)) continue;
     findings.push(
       finding(
         service.document,
@@ -871,7 +814,7 @@ function checkCircuitBreakers(inventory: Inventory): Finding[] {
         const rules = destinationRulesFor(inventory, qualifiedHost(host, virtualService.namespace));
         if (rules.length === 0) {
           // A route to a subset without a DestinationRule is reported by the VirtualService rule.
-          if (subset !== undefined) return;
+          if (subset !== undefined || inventory.leftOut(inventory.destinationRules)) return;
           findings.push(
             finding(
               virtualService.document,
@@ -935,6 +878,7 @@ function checkDisruptionBudgets(inventory: Inventory): Finding[] {
   for (const budget of inventory.podDisruptionBudgets) {
     const selected = inventory.deployments.filter((deployment) => budgetSelects(budget, deployment));
     if (selected.length === 0) {
+      if (inventory.leftOut(inventory.deployments)) continue;
       const selector = selectorOf(budget);
       const got =
         selector === undefined
@@ -956,7 +900,11 @@ function checkDisruptionBudgets(inventory: Inventory): Finding[] {
   }
   for (const deployment of inventory.deployments) {
     const replicas = replicasOf(deployment);
-    if (replicas <= 1 || inventory.podDisruptionBudgets.some((budget) => budgetSelects(budget, deployment)))
+    if (
+      replicas <= 1 ||
+      inventory.leftOut(inventory.podDisruptionBudgets) ||
+      inventory.podDisruptionBudgets.some((budget) => budgetSelects(budget, deployment))
+    )
       continue;
     findings.push(
       finding(

@@ -1,12 +1,13 @@
 /**
- * Loads Kubernetes manifests (multi-document YAML) keeping each document's file, and rewrites the
- * route weights of a VirtualService. Shared by the analyzer's command line and modules/shopfront.ts,
- * so that what is analyzed is exactly what is deployed.
+ * The one model of the manifests: loads Kubernetes manifests (multi-document YAML) keeping each
+ * document's file, reads and rewrites the route weights of a VirtualService, and counts pods per
+ * version. The shopfront construct, `npm run analyze` and the traffic tool all read the manifests
+ * through it, so that what is checked is exactly what is deployed and measured.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
-import type { Weights } from "../../modules/config";
+import type { Weights } from "../config";
 import type { Finding } from "./finding";
 
 /** The VirtualService whose route weights SHOPFRONT_WEIGHTS (and the analyzer's --weights) set. */
@@ -18,7 +19,7 @@ export interface ManifestFile {
   readonly text: string;
 }
 
-/** What every Kubernetes object has; the analyzer checks the rest against the object's schema. */
+/** What every Kubernetes object has; the checks validate the rest against the object's schema. */
 export interface KubeObject {
   readonly apiVersion: string;
   readonly kind: string;
@@ -38,6 +39,12 @@ export interface ManifestDocument {
   readonly object: KubeObject;
 }
 
+/** The documents of a set of files, and what could not be read as Kubernetes objects. */
+export interface ParsedManifests {
+  readonly documents: ManifestDocument[];
+  readonly findings: Finding[];
+}
+
 /** `Kind/name`, as findings and error messages name a resource. */
 export function resourceName(object: KubeObject): string {
   return `${object.kind}/${object.metadata.name}`;
@@ -55,18 +62,29 @@ export function readManifestFiles(paths: readonly string[]): ManifestFile[] {
   return paths.map((path) => ({ path, text: readFileSync(path, "utf8") }));
 }
 
+/** Every document of the YAML files of `dir`, named by path under `dir`. */
+export function loadManifests(dir: string): ParsedManifests {
+  return parseManifests(readManifestFiles(manifestPathsIn(dir)));
+}
+
+/** A YAML parser's message can quote a whole line of the input: findings keep it short. */
+const MAX_MESSAGE = 120;
+
+function shortened(text: string): string {
+  const line = text.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+  return line.length > MAX_MESSAGE ? `${line.slice(0, MAX_MESSAGE - 3)}...` : line;
+}
+
 /**
  * Parses every document of every file. A document that is not YAML, or not a Kubernetes object with
  * a string apiVersion, kind and metadata.name, becomes a finding instead; empty documents are skipped.
+ * A file that is not YAML at all (a README, a binary) gives one finding, on its first error.
  */
-export function parseManifests(files: readonly ManifestFile[]): {
-  documents: ManifestDocument[];
-  findings: Finding[];
-} {
+export function parseManifests(files: readonly ManifestFile[]): ParsedManifests {
   const documents: ManifestDocument[] = [];
   const findings: Finding[] = [];
   for (const file of files) {
-    parseAllDocuments(file.text, { version: "1.1" }).forEach((document, index) => {
+    parseAllDocuments(file.text, { version: "1.1" }).some((document, index) => {
       const problem = (field: string, message: string) =>
         findings.push({
           severity: "error",
@@ -76,21 +94,19 @@ export function parseManifests(files: readonly ManifestFile[]): {
           message,
         });
       if (document.errors.length > 0) {
-        for (const error of document.errors) {
-          problem(
-            `line ${error.linePos?.[0].line ?? "?"}`,
-            `not valid YAML: ${error.message.split("\n")[0].replace(/ at line \d+, column \d+:$/, "")}`,
-          );
-        }
-        return;
+        const [error] = document.errors;
+        problem(`line ${error.linePos?.[0].line ?? "?"}`, `not valid YAML: ${shortened(error.message)}`);
+        // Later documents of a broken file only repeat the mistake.
+        return true;
       }
       const object: unknown = document.toJS();
-      if (object === null || object === undefined) return;
+      if (object === null || object === undefined) return false;
       if (!isKubeObject(object)) {
         problem("", "not a Kubernetes object: apiVersion, kind and metadata.name must be strings");
-        return;
+        return false;
       }
       documents.push({ file: file.path, index, object });
+      return false;
     });
   }
   return { documents, findings };
@@ -113,25 +129,48 @@ interface RouteDestination {
   readonly weight?: number;
 }
 
+interface RoutedSpec {
+  readonly http?: readonly { readonly route?: readonly RouteDestination[] }[];
+}
+
+function isVirtualService(document: ManifestDocument, name: string): boolean {
+  return document.object.kind === "VirtualService" && document.object.metadata.name === name;
+}
+
+/**
+ * Subset weights of the first HTTP route of VirtualService `virtualService`, as Istio splits them: a
+ * lone destination without a weight takes everything, an unweighted one among several nothing.
+ * Undefined when there is no such VirtualService or it has no HTTP route.
+ */
+export function routeWeights(
+  documents: readonly ManifestDocument[],
+  virtualService = SHOPFRONT_VIRTUAL_SERVICE,
+): Weights | undefined {
+  const document = documents.find((candidate) => isVirtualService(candidate, virtualService));
+  const route = (document?.object.spec as RoutedSpec | undefined)?.http?.[0]?.route;
+  if (route === undefined || route.length === 0) return undefined;
+  return Object.fromEntries(
+    route.map((entry) => [String(entry.destination?.subset), entry.weight ?? (route.length === 1 ? 100 : 0)]),
+  );
+}
+
 /**
  * Returns the documents with the HTTP routes of VirtualService `virtualService` that go to subsets
  * replaced by one destination per entry of `weights`, in its order, keeping the route's host and
  * port and the rule's other fields (its timeout and retries). Subsets missing from the manifest's
- * route are added, so the weights alone decide the split; the analyzer then checks that each one is
+ * route are added, so the weights alone decide the split; the checks then verify that each one is
  * defined. Throws if there is no such route to rewrite.
  */
 export function withRouteWeights(
   documents: readonly ManifestDocument[],
   weights: Weights,
-  virtualService: string,
+  virtualService = SHOPFRONT_VIRTUAL_SERVICE,
 ): ManifestDocument[] {
   let rewritten = 0;
   const result = documents.map((document) => {
     const { object } = document;
-    if (object.kind !== "VirtualService" || object.metadata.name !== virtualService) return document;
-    const spec = (object.spec ?? {}) as {
-      readonly http?: readonly { readonly route?: readonly RouteDestination[] }[];
-    };
+    if (!isVirtualService(document, virtualService)) return document;
+    const spec = (object.spec ?? {}) as RoutedSpec;
     const http = (spec.http ?? []).map((rule) => {
       const route = rule.route ?? [];
       if (!route.some((entry) => entry.destination?.subset !== undefined)) return rule;
@@ -158,4 +197,25 @@ export function withRouteWeights(
     );
   }
   return result;
+}
+
+interface DeploymentSpec {
+  readonly replicas?: unknown;
+  readonly template?: { readonly metadata?: { readonly labels?: Readonly<Record<string, unknown>> } };
+}
+
+/**
+ * How many pods run each version: the Deployments' `replicas` (1 when unset, as in Kubernetes) summed
+ * by their pod template's `version` label. Deployments without that label are left out.
+ */
+export function podsPerVersion(documents: readonly ManifestDocument[]): Record<string, number> {
+  const pods: Record<string, number> = {};
+  for (const { object } of documents) {
+    if (object.kind !== "Deployment") continue;
+    const spec = (object.spec ?? {}) as DeploymentSpec;
+    const version = spec.template?.metadata?.labels?.version;
+    if (typeof version !== "string") continue;
+    pods[version] = (pods[version] ?? 0) + (typeof spec.replicas === "number" ? spec.replicas : 1);
+  }
+  return pods;
 }
