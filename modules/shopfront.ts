@@ -1,4 +1,4 @@
-import { join, relative } from "node:path";
+import { relative, resolve } from "node:path";
 import { Manifest } from "@cdktf/provider-kubernetes/lib/manifest";
 import type { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { Annotations } from "cdktf";
@@ -30,7 +30,8 @@ export const GENERATOR_DEPLOYMENTS = {
 } as const;
 
 const defaultProps = {
-  manifestsDir: join(__dirname, "..", "manifests"),
+  /** Where cdktf runs the app: the project's root, beside cdktf.json. */
+  manifestsDir: "manifests",
   /** Named, so that `kubectl get -o yaml --show-managed-fields` tells who owns a field. */
   fieldManager: "shopfront-stack",
 };
@@ -67,7 +68,7 @@ export class Shopfront extends Construct {
     super(scope, id);
     const manifestsDir = props.manifestsDir ?? defaultProps.manifestsDir;
     // Relative to the working directory, so that findings name files as `manifests/shopfront.yaml`.
-    const parsed = loadManifests(relative(process.cwd(), manifestsDir) || ".");
+    const parsed = loadManifests(relative(process.cwd(), resolve(manifestsDir)) || ".");
     const selected = parsed.documents.filter((document) => generatorEnabled(document, props.config));
     const documents =
       props.config.weights === undefined ? selected : withRouteWeights(selected, props.config.weights);
