@@ -87,32 +87,41 @@ function measure(command: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 600_0
   });
 }
 
-/** Median time and worst peak of `runs` runs, each after `before` (which clears a cache, say). */
-async function repeat(
-  runs: number,
-  command: string,
-  env?: NodeJS.ProcessEnv,
-  before: () => void = () => {},
-): Promise<Measure> {
-  const results: Measure[] = [];
-  for (let i = 0; i < runs; i++) {
-    before();
-    results.push(await measure(command, env));
-  }
-  const times = results.map((r) => r.seconds).sort((a, b) => a - b);
-  const peaks = results.map((r) => r.peakMb).filter((p): p is number => p !== undefined);
-  return {
-    seconds: times[Math.floor(times.length / 2)],
-    peakMb: peaks.length ? Math.max(...peaks) : undefined,
-  };
-}
-
 const mb = (m: Measure) => (m.peakMb === undefined ? "n/a" : `${m.peakMb.toFixed(0)} MB`);
 const row = (name: string, ours: Measure, theirs: Measure) =>
   `${name.padEnd(30)} ${`${ours.seconds.toFixed(2)} s`.padStart(9)} ${mb(ours).padStart(8)}   ${`${theirs.seconds.toFixed(2)} s`.padStart(9)} ${mb(theirs).padStart(8)}   ${(ours.seconds / theirs.seconds).toFixed(2).padStart(5)}`;
 
 /** What tools/app.js keeps between runs: the compiled app and V8's code cache. */
 const clearAppBuild = () => rmSync(path.join(root, ".build"), { recursive: true, force: true });
+
+/** A command to compare, with what to do before each of its runs (clear a cache, say). */
+interface Variant {
+  readonly command: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly before?: () => void;
+}
+
+/**
+ * Median time and worst peak of each variant over `runs` rounds, the variants taking turns within a
+ * round: on a shared machine, a burst of load then slows every variant alike rather than one.
+ */
+async function interleaved(runs: number, variants: readonly Variant[]): Promise<Measure[]> {
+  const results: Measure[][] = variants.map(() => []);
+  for (let i = 0; i < runs; i++) {
+    for (const [index, variant] of variants.entries()) {
+      variant.before?.();
+      results[index].push(await measure(variant.command, variant.env));
+    }
+  }
+  return results.map((measures) => {
+    const times = measures.map((m) => m.seconds).sort((x, y) => x - y);
+    const peaks = measures.map((m) => m.peakMb).filter((p): p is number => p !== undefined);
+    return {
+      seconds: times[Math.floor(times.length / 2)],
+      peakMb: peaks.length ? Math.max(...peaks) : undefined,
+    };
+  });
+}
 
 /**
  * The synth rows: the app that cdktf runs, cold (no compiled app, no code cache: the first synth
@@ -121,14 +130,14 @@ const clearAppBuild = () => rmSync(path.join(root, ".build"), { recursive: true,
  */
 async function benchSynth(out: () => NodeJS.ProcessEnv) {
   process.stderr.write("synth (the app that cdktf runs), cold and warm...\n");
-  const appCold = await repeat(3, "node tools/app.js", out(), clearAppBuild);
-  const appWarm = await repeat(3, "node tools/app.js", out());
-  const tsxCold = await repeat(3, "node --conditions=import --import tsx main.ts", {
-    ...out(),
-    TSX_DISABLE_CACHE: "1",
-  });
-  const tsxWarm = await repeat(3, "node --conditions=import --import tsx main.ts", out());
-  const appDefault = await repeat(3, "npx ts-node main.ts", out());
+  const tsx = "node --conditions=import --import tsx main.ts";
+  const [appCold, appWarm, tsxCold, tsxWarm, appDefault] = await interleaved(3, [
+    { command: "node tools/app.js", env: out(), before: clearAppBuild },
+    { command: "node tools/app.js", env: out() },
+    { command: tsx, env: { ...out(), TSX_DISABLE_CACHE: "1" } },
+    { command: tsx, env: out() },
+    { command: "npx ts-node main.ts", env: out() },
+  ]);
   process.stderr.write("cdktf synth (CLI included)...\n");
   const cliOurs = await measure("npx cdktf synth --output $CDKTF_OUTDIR", out());
   const cliDefault = await measure(

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Manifest } from "@cdktf/provider-kubernetes/lib/manifest";
@@ -6,6 +6,7 @@ import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { TerraformStack, Testing } from "cdktf";
 import { ConfigError, loadConfig, type ShopfrontConfig } from "../../modules/config";
 import { Shopfront, ShopfrontManifestError } from "../../modules/shopfront";
+import { validationErrors } from "../../stacks/app";
 import "../matchers";
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON, read field by field.
@@ -40,6 +41,8 @@ function build(config: Partial<ShopfrontConfig> = {}, manifestsDir?: string) {
     config: { loadGenerator: false, errorGenerator: false, ...config },
     manifestsDir,
   });
+  // As synthesize() does: the construct's validation runs before the stack is written.
+  const errors = validationErrors(app);
   const json = Testing.synth(stack);
   const resources: Record<string, SynthesizedManifest> = JSON.parse(json).resource.kubernetes_manifest;
   /** `Kind/name`, or `Kind/namespace/name` outside the shopfront's namespace. */
@@ -56,16 +59,23 @@ function build(config: Partial<ShopfrontConfig> = {}, manifestsDir?: string) {
     return { address: `kubernetes_manifest.${found[0]}`, ...found[1] };
   };
   const objects = Object.values(resources).map(objectName);
-  return { shopfront, json, objects, manifestOf };
+  return { shopfront, json, objects, manifestOf, errors };
 }
 
-/** A copy of manifests/ with `edit` applied to the text of one file. */
+const madeDirs: string[] = [];
+afterAll(() => {
+  for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A copy of manifests/ with `edit` applied to the text of one file (a new file when it is not there). */
 function manifestsDirWith(file: string, edit: (text: string) => string): string {
   const dir = mkdtempSync(join(tmpdir(), "shopfront-manifests-"));
+  madeDirs.push(dir);
   cpSync("manifests", dir, { recursive: true });
   const path = join(dir, file);
-  const edited = edit(readFileSync(path, "utf8"));
-  if (edited === readFileSync(path, "utf8")) throw new Error(`the edit changed nothing in ${file}`);
+  const before = existsSync(path) ? readFileSync(path, "utf8") : "";
+  const edited = edit(before);
+  if (edited === before) throw new Error(`the edit changed nothing in ${file}`);
   writeFileSync(path, edited);
   return dir;
 }
@@ -100,7 +110,14 @@ describe("Shopfront", () => {
       ].sort(),
     );
     // Ids from the object alone; the namespace too outside the shopfront's, where both are `default`.
+    // In the order of the files (sorted by name) and their documents.
     expect(shopfront.manifests.map((manifest) => manifest.node.id)).toEqual([
+      "gateway-shopfront-gateway",
+      "virtualservice-shopfront-virtual-service",
+      "destinationrule-shopfront-svc",
+      "peerauthentication-default",
+      "peerauthentication-istio-system-default",
+      "authorizationpolicy-shopfront-ingress-only",
       `namespace-${NAMESPACE}`,
       "service-shopfront-svc",
       "deployment-shopfront-v1",
@@ -109,12 +126,6 @@ describe("Shopfront", () => {
       "deployment-shopfront-v4",
       "poddisruptionbudget-shopfront-v1",
       "poddisruptionbudget-shopfront-v2",
-      "gateway-shopfront-gateway",
-      "virtualservice-shopfront-virtual-service",
-      "destinationrule-shopfront-svc",
-      "peerauthentication-default",
-      "peerauthentication-istio-system-default",
-      "authorizationpolicy-shopfront-ingress-only",
     ]);
     expect(shopfront.namespaceName).toBe(NAMESPACE);
   });
@@ -389,9 +400,11 @@ describe("Shopfront route weights (SHOPFRONT_WEIGHTS)", () => {
     const dir = manifestsDirWith("shopfront-mesh.yaml", (text) =>
       text.replace(/\n {4}- name: v4\n {6}labels:\n {8}version: v4\n/, "\n"),
     );
-    expect(() => build({ weights: { v1: 50, v2: 30, v3: 15, v4: 5 } }, dir)).toThrow(
-      /shopfront-mesh\.yaml: VirtualService\/shopfront-virtual-service: spec\.http\[0\]\.route\[3\]\.destination\.subset: subset v4 is not defined/,
-    );
+    expect(build({ weights: { v1: 50, v2: 30, v3: 15, v4: 5 } }, dir).errors).toEqual([
+      expect.stringMatching(
+        /shopfront-mesh\.yaml: VirtualService\/shopfront-virtual-service: spec\.http\[0\]\.route\[3\]\.destination\.subset: subset v4 is not defined/,
+      ),
+    ]);
   });
 });
 
@@ -433,38 +446,99 @@ describe("Shopfront generators", () => {
     ]);
   });
 
-  it("refuses an object in generators.yaml that no toggle controls, rather than dropping it", () => {
+  it("keys each toggle by its Deployment's name, in whichever file it is defined", () => {
     const dir = manifestsDirWith("generators.yaml", (text) =>
       text.replace("name: error-generator\n", "name: spam-generator\n"),
     );
-    expect(() => build({}, dir)).toThrow(
-      /generators\.yaml: Deployment\/spam-generator is not a generator Deployment/,
+    const moved = manifestsDirWith(
+      "shopfront.yaml",
+      (text) => `${text}---\n${readFileSync("manifests/generators.yaml", "utf8")}`,
     );
+    rmSync(join(moved, "generators.yaml"));
+    // A Deployment that no toggle names is the shopfront's like any other object: always deployed.
+    expect(build({}, dir).objects.filter((object) => object.includes("generator"))).toEqual([
+      "Deployment/spam-generator",
+    ]);
+    expect(
+      build({ loadGenerator: true }, moved).objects.filter((object) => object.includes("generator")),
+    ).toEqual(["Deployment/load-generator"]);
   });
 });
 
 describe("Shopfront synth guard", () => {
-  it("refuses to synthesize manifests with analyzer errors, listing each with file, resource and field", () => {
+  it("refuses manifests with errors through the construct's validation, listing each with file, resource and field", () => {
     const dir = manifestsDirWith("shopfront-mesh.yaml", (text) =>
       text.replace("weight: 5\n", "weight: 15\n"),
     );
-    let thrown: unknown;
-    try {
-      build({}, dir);
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(ShopfrontManifestError);
-    expect((thrown as ShopfrontManifestError).findings).toEqual([
-      expect.objectContaining({
-        resource: "VirtualService/shopfront-virtual-service",
-        field: "spec.http[0].route",
-        message: expect.stringMatching(/^weights add up to 110/),
-      }),
+    const { shopfront, errors } = build({}, dir);
+    expect(errors).toEqual([
+      expect.stringMatching(
+        /^shopfront-stack\/shopfront: .*shopfront-mesh\.yaml: VirtualService\/shopfront-virtual-service: spec\.http\[0\]\.route: weights add up to 110/,
+      ),
     ]);
-    expect((thrown as Error).message).toMatch(
-      /shopfront-mesh\.yaml: VirtualService\/shopfront-virtual-service: spec\.http\[0\]\.route: weights add up to 110/,
+    expect(shopfront.node.validate()).toHaveLength(1);
+  });
+
+  it("refuses manifests without the shopfront's Namespace or VirtualService, naming the folder", () => {
+    const noNamespace = manifestsDirWith("shopfront.yaml", (text) =>
+      text.replace("kind: Namespace\n", "kind: ConfigMap\n"),
     );
+    expect(() => build({}, noNamespace)).toThrow(ShopfrontManifestError);
+    expect(() => build({}, noNamespace)).toThrow(
+      /must define exactly one Namespace, the shopfront's \(found 0\)/,
+    );
+    const noRoute = manifestsDirWith("shopfront-mesh.yaml", (text) =>
+      text.replace("name: shopfront-virtual-service\n", "name: other-virtual-service\n"),
+    );
+    expect(() => build({}, noRoute)).toThrow(
+      /must define VirtualService\/shopfront-virtual-service with an HTTP route/,
+    );
+  });
+
+  it("deploys any Kubernetes kind added to a file of manifests/, with one file and nothing else", () => {
+    const extra = [
+      "apiVersion: v1",
+      "kind: ServiceAccount",
+      `metadata: {name: shopfront, namespace: ${NAMESPACE}}`,
+      "---",
+      "apiVersion: v1",
+      "kind: ConfigMap",
+      `metadata: {name: shopfront-settings, namespace: ${NAMESPACE}}`,
+      "data: {greeting: hello}",
+      "---",
+      "apiVersion: autoscaling/v2",
+      "kind: HorizontalPodAutoscaler",
+      `metadata: {name: shopfront-v1, namespace: ${NAMESPACE}}`,
+      "spec:",
+      "  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: shopfront-v1}",
+      "  minReplicas: 3",
+      "  maxReplicas: 6",
+      "",
+    ].join("\n");
+    const dir = manifestsDirWith("shopfront-extras.yaml", () => extra);
+    const { objects, errors, manifestOf } = build({}, dir);
+    expect(errors).toEqual([]);
+    expect(objects).toEqual(
+      expect.arrayContaining([
+        "ServiceAccount/shopfront",
+        "ConfigMap/shopfront-settings",
+        "HorizontalPodAutoscaler/shopfront-v1",
+      ]),
+    );
+    expect(manifestOf("ConfigMap/shopfront-settings").depends_on).toEqual([
+      manifestOf(`Namespace/${NAMESPACE}`).address,
+    ]);
+  });
+
+  it("refuses a field that the API server would silently drop", () => {
+    const dir = manifestsDirWith("shopfront-mesh.yaml", (text) =>
+      text.replace("perTryTimeout: 1s\n", "perTryTimeout: 1s\n        perTryTimout: 1s\n"),
+    );
+    expect(build({}, dir).errors).toEqual([
+      expect.stringMatching(
+        /VirtualService\/shopfront-virtual-service: spec\.http\[0\]\.retries\.perTryTimout: is not a field of this kind/,
+      ),
+    ]);
   });
 
   it("reports analyzer warnings as synth warnings", () => {

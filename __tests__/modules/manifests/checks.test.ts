@@ -13,7 +13,6 @@ const APP = "manifests/shopfront.yaml";
 const MESH = "manifests/shopfront-mesh.yaml";
 const SECURITY = "manifests/shopfront-security.yaml";
 const GATEWAY_PRINCIPAL = "cluster.local/ns/istio-system/sa/istio-ingressgateway";
-const WEIGHTS_110 = "__tests__/fixtures/analyzer/shopfront-mesh-weights-110.yaml";
 
 const NAMESPACE = "miztiik-automation-ns";
 
