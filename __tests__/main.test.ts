@@ -1,0 +1,67 @@
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { synthesize, ValidationError } from "../stacks/app";
+
+const ROOT = resolve(__dirname, "..");
+const WEIGHTS_110 = join(ROOT, "__tests__", "fixtures", "analyzer", "shopfront-mesh-weights-110.yaml");
+const BROKEN_ROUTE =
+  "shopfront-stack/shopfront: manifests/shopfront-mesh.yaml: VirtualService/shopfront-virtual-service: spec.http[0].route: weights add up to 110, they must add up to 100 (got v1=50, v2=30, v3=15, v4=15)";
+
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A copy of the project in the OS temp folder, its manifests/shopfront-mesh.yaml weighing 110. */
+function brokenProject(): string {
+  const dir = mkdtempSync(join(tmpdir(), "synth-gate-"));
+  made.push(dir);
+  for (const entry of [
+    "main.ts",
+    "stacks",
+    "modules",
+    "manifests",
+    "tools",
+    "cdktf.json",
+    "package.json",
+    "tsconfig.json",
+  ]) {
+    cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
+  }
+  cpSync(WEIGHTS_110, join(dir, "manifests", "shopfront-mesh.yaml"));
+  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+  return dir;
+}
+
+describe("the synth gate, as cdktf runs it", () => {
+  it("reports a broken mesh in one clean line per error, with no stack trace, and writes no stack", () => {
+    const project = brokenProject();
+    const result = spawnSync("npx", ["cdktf", "synth"], {
+      cwd: project,
+      encoding: "utf8",
+      env: { ...process.env, CHECKPOINT_DISABLE: "1", FORCE_COLOR: "0", CI: "1" },
+    });
+    const output = `${result.stdout}\n${result.stderr}`;
+    expect(result.status).not.toBe(0);
+    expect(output).toContain(`synth refused, fix these first:\n  ${BROKEN_ROUTE}`);
+    expect(output).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+    expect(existsSync(join(project, "cdktf.out"))).toBe(false);
+  });
+
+  it("throws ValidationError from synthesize before any stack is written", () => {
+    const project = brokenProject();
+    const outdir = join(project, "cdktf.out");
+    const cwd = process.cwd();
+    process.chdir(project);
+    try {
+      expect(() => synthesize({}, outdir)).toThrow(ValidationError);
+      expect(() => synthesize({}, outdir)).toThrow(BROKEN_ROUTE);
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(existsSync(outdir)).toBe(false);
+    expect(readdirSync(project)).not.toContain("cdktf.out");
+  });
+});
