@@ -15,6 +15,17 @@ interface Measure {
   readonly seconds: number;
   /** Peak resident memory of the process and its descendants, in MB; undefined where /proc is missing. */
   readonly peakMb?: number;
+  /** User and system CPU time of the command's processes: on a busy machine it varies less than the wall time. */
+  readonly cpuSeconds?: number;
+}
+
+/** The children's user and system times, as the shell's `times` prints them on its last line. */
+function childCpuSeconds(stderr: string): number | undefined {
+  const last = stderr.trimEnd().split("\n").at(-1) ?? "";
+  const times = [...last.matchAll(/(\d+)m([\d.]+)s/g)].map(
+    ([, minutes, seconds]) => Number(minutes) * 60 + Number(seconds),
+  );
+  return times.length === 2 ? times[0] + times[1] : undefined;
 }
 
 const root = path.resolve(__dirname, "..");
@@ -56,7 +67,7 @@ function treeRssKb(pid: number): number {
 function measure(command: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 600_000): Promise<Measure> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(command, {
+    const child = spawn(`${command}; status=$?; times >&2; exit $status`, {
       cwd: root,
       shell: true,
       stdio: ["ignore", "ignore", "pipe"],
@@ -82,7 +93,12 @@ function measure(command: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 600_0
       clearTimeout(timer);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       if (code !== 0) reject(new Error(`"${command}" exited with ${code}:\n${stderr}`));
-      else resolve({ seconds, peakMb: Number.isNaN(peakKb) || peakKb === 0 ? undefined : peakKb / 1024 });
+      else
+        resolve({
+          seconds,
+          peakMb: Number.isNaN(peakKb) || peakKb === 0 ? undefined : peakKb / 1024,
+          cpuSeconds: childCpuSeconds(stderr),
+        });
     });
   });
 }
@@ -116,9 +132,11 @@ async function interleaved(runs: number, variants: readonly Variant[]): Promise<
   return results.map((measures) => {
     const times = measures.map((m) => m.seconds).sort((x, y) => x - y);
     const peaks = measures.map((m) => m.peakMb).filter((p): p is number => p !== undefined);
+    const cpu = measures.map((m) => m.cpuSeconds ?? Number.NaN).sort((x, y) => x - y);
     return {
       seconds: times[Math.floor(times.length / 2)],
       peakMb: peaks.length ? Math.max(...peaks) : undefined,
+      cpuSeconds: cpu[Math.floor(cpu.length / 2)],
     };
   });
 }
@@ -145,10 +163,13 @@ async function benchSynth(out: () => NodeJS.ProcessEnv) {
     out(),
   );
   const ratio = (m: Measure) => m.seconds / appDefault.seconds;
+  const cpuRatio = (m: Measure) => (m.cpuSeconds ?? Number.NaN) / (appDefault.cpuSeconds ?? Number.NaN);
   const bar = (name: string, m: Measure) =>
-    `  ${name} synth at most 1/10 of the default's time and under 400 MB: ${ratio(m).toFixed(2)}, ${mb(m)} ${
+    `  ${name} synth at most 1/10 of the default's time and under 400 MB: ${ratio(m).toFixed(2)} (CPU time ${cpuRatio(m).toFixed(2)}), ${mb(m)} ${
       ratio(m) <= 0.1 && (m.peakMb ?? 0) < 400 ? "met" : "MISSED"
     }`;
+  const cpu = (name: string, m: Measure) =>
+    `  ${name.padEnd(28)} ${(m.cpuSeconds ?? Number.NaN).toFixed(2)} s CPU`;
   return {
     rows: [
       row("synth, all stacks: cold", appCold, appDefault),
@@ -158,6 +179,14 @@ async function benchSynth(out: () => NodeJS.ProcessEnv) {
       row("cdktf synth (CLI + app)", cliOurs, cliDefault),
     ],
     targets: [bar("cold", appCold), bar("warm", appWarm)],
+    cpu: [
+      "CPU time (user + system) of the synth rows:",
+      cpu("cold", appCold),
+      cpu("warm", appWarm),
+      cpu("tsx cold", tsxCold),
+      cpu("tsx warm", tsxWarm),
+      cpu("cdktf init default", appDefault),
+    ],
   };
 }
 
@@ -172,7 +201,8 @@ async function main() {
     const synth = await benchSynth(out);
     const header = `${"".padEnd(30)} ${"project".padStart(18)}   ${"cdktf init default".padStart(18)}   ratio`;
     if (process.argv.includes("--synth-only")) {
-      process.stdout.write(`${["", header, ...synth.rows, "", "targets:", ...synth.targets].join("\n")}\n`);
+      const lines = ["", header, ...synth.rows, "", ...synth.cpu, "", "targets:", ...synth.targets];
+      process.stdout.write(`${lines.join("\n")}\n`);
       return;
     }
     await benchRest(synth, header);
@@ -181,7 +211,7 @@ async function main() {
   }
 }
 
-async function benchRest(synth: { rows: string[]; targets: string[] }, header: string) {
+async function benchRest(synth: { rows: string[]; cpu: string[]; targets: string[] }, header: string) {
   // The project's jest settings with ts-jest as the transformer: the same suites and workers, so the
   // difference is the transformer's.
   const { jest: projectJest } = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
@@ -202,6 +232,8 @@ async function benchRest(synth: { rows: string[]; targets: string[] }, header: s
     header,
     ...synth.rows,
     row("jest, whole suite", jestOurs, jestDefault),
+    "",
+    ...synth.cpu,
     "",
     `npm test (type-check, lint, jest): ${npmTest.seconds.toFixed(1)} s`,
     `traffic tool: ${traffic.toolRps.toFixed(0)} req/s, autocannon: ${traffic.autocannonRps.toFixed(0)} req/s ` +
