@@ -541,7 +541,7 @@ describe("Shopfront synth guard", () => {
     ]);
   });
 
-  it("reports analyzer warnings as synth warnings", () => {
+  it("reports the checks' warnings as synth warnings", () => {
     const admin = [
       "---",
       "apiVersion: apps/v1",

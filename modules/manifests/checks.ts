@@ -1,34 +1,42 @@
 /**
  * An offline `istioctl analyze` for the shopfront's manifests: every object is validated against its
- * kind's upstream schema (./schemas.ts), then checked against the others for the mistakes that deploy fine and break traffic, and for the
- * security and resilience settings the shopfront must keep (mutual TLS, authorization, timeouts,
- * retries, circuit breakers, disruption budgets). Needs no cluster.
+ * kind's upstream schema (./schemas.ts), then checked against the others for the mistakes that deploy
+ * fine and break traffic, and for the security and resilience settings the shopfront must keep (mutual
+ * TLS, authorization, timeouts, retries, circuit breakers, disruption budgets). Needs no cluster.
  */
-import type { IDestinationRule } from "@kubernetes-models/istio/networking.istio.io/v1/DestinationRule" with {
-  "resolution-mode": "import",
-};
-import type { IGateway } from "@kubernetes-models/istio/networking.istio.io/v1/Gateway" with {
-  "resolution-mode": "import",
-};
-import type { IVirtualService } from "@kubernetes-models/istio/networking.istio.io/v1/VirtualService" with {
-  "resolution-mode": "import",
-};
-import type { IAuthorizationPolicy } from "@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy" with {
-  "resolution-mode": "import",
-};
-import type { IPeerAuthentication } from "@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication" with {
-  "resolution-mode": "import",
-};
-import type { IDeployment } from "kubernetes-models/apps/v1/Deployment" with { "resolution-mode": "import" };
-import type { IPodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget" with {
-  "resolution-mode": "import",
-};
-import type { INamespace } from "kubernetes-models/v1/Namespace" with { "resolution-mode": "import" };
-import type { IService } from "kubernetes-models/v1/Service" with { "resolution-mode": "import" };
 import { INGRESS_GATEWAY_LABELS, INGRESS_GATEWAY_PRINCIPAL } from "../config";
 import { type Finding, fieldPath } from "./finding";
 import { type ManifestDocument, resourceName } from "./model";
 import { checkSchema } from "./schemas";
+
+// The model packages are ES modules: their types are imported as an ES module would import them.
+type IDestinationRule = import("@kubernetes-models/istio/networking.istio.io/v1/DestinationRule", { with: {
+  "resolution-mode": "import",
+}}).IDestinationRule;
+type IGateway = import("@kubernetes-models/istio/networking.istio.io/v1/Gateway", { with: {
+  "resolution-mode": "import",
+}}).IGateway;
+type IVirtualService = import("@kubernetes-models/istio/networking.istio.io/v1/VirtualService", { with: {
+  "resolution-mode": "import",
+}}).IVirtualService;
+type IAuthorizationPolicy =
+  import("@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy", { with: {
+    "resolution-mode": "import",
+  }}).IAuthorizationPolicy;
+type IPeerAuthentication =
+  import("@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication", { with: {
+    "resolution-mode": "import",
+  }}).IPeerAuthentication;
+type IDeployment = import("kubernetes-models/apps/v1/Deployment", { with: {
+  "resolution-mode": "import",
+}}).IDeployment;
+type IPodDisruptionBudget = import("kubernetes-models/policy/v1/PodDisruptionBudget", { with: {
+  "resolution-mode": "import",
+}}).IPodDisruptionBudget;
+type INamespace = import("kubernetes-models/v1/Namespace", { with: {
+  "resolution-mode": "import",
+}}).INamespace;
+type IService = import("kubernetes-models/v1/Service", { with: { "resolution-mode": "import" }}).IService;
 
 /** The most retries a route may make: each one adds load to a version that is already failing. */
 const MAX_RETRY_ATTEMPTS = 3;

@@ -1,6 +1,6 @@
-/** One problem the analyzer found, located as precisely as a user needs to fix it. */
+/** One problem the manifest checks found, located as precisely as a user needs to fix it. */
 export interface Finding {
-  /** Errors make the analyzer exit non-zero and synth refuse to write; warnings are only reported. */
+  /** Errors make `npm run analyze` exit non-zero and synth refuse to write; warnings are only reported. */
   readonly severity: "error" | "warning";
   /** The manifest file, as given (relative to the working directory for the defaults). */
   readonly file: string;

@@ -32,9 +32,9 @@ interface SchemaError {
 
 type Validator = (object: unknown) => readonly SchemaError[];
 
-// Native require, also under jest: the packages are ES modules, which Node (20.19 and later) loads
-// synchronously through require(); their "exports" offer only the "import" condition, so each model
-// is required by its file path.
+// The packages are ES modules, which Node 20.19+, 22.12+ and 24 load synchronously through require()
+// (jest compiles them instead: package.json); their "exports" offer only the "import" condition, so
+// each model is required by its file path.
 const nativeRequire = createRequire(__filename);
 const packageDirs = new Map<string, string | undefined>();
 const validators = new Map<string, Validator | undefined>();

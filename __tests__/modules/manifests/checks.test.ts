@@ -1,3 +1,5 @@
+import { checkManifests } from "../../../modules/manifests/checks";
+import type { Finding } from "../../../modules/manifests/finding";
 import {
   type ManifestDocument,
   manifestPathsIn,
@@ -6,8 +8,6 @@ import {
   SHOPFRONT_VIRTUAL_SERVICE,
   withRouteWeights,
 } from "../../../modules/manifests/model";
-import { checkManifests } from "../../../modules/manifests/checks";
-import type { Finding } from "../../../modules/manifests/finding";
 
 const APP = "manifests/shopfront.yaml";
 const MESH = "manifests/shopfront-mesh.yaml";
