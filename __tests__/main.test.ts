@@ -1,7 +1,17 @@
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { ShopfrontManifestError } from "../modules/shopfront";
 import { synthesize, ValidationError } from "../stacks/app";
 
 const ROOT = resolve(__dirname, "..");
@@ -15,7 +25,7 @@ afterAll(() => {
 });
 
 /** A copy of the project in the OS temp folder, its manifests/shopfront-mesh.yaml weighing 110. */
-function brokenProject(): string {
+function brokenProject(edit: (project: string) => void = () => {}): string {
   const dir = mkdtempSync(join(tmpdir(), "synth-gate-"));
   made.push(dir);
   for (const entry of [
@@ -32,6 +42,7 @@ function brokenProject(): string {
   }
   cpSync(WEIGHTS_110, join(dir, "manifests", "shopfront-mesh.yaml"));
   symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+  edit(dir);
   return dir;
 }
 
@@ -63,5 +74,21 @@ describe("the synth gate, as cdktf runs it", () => {
     }
     expect(existsSync(outdir)).toBe(false);
     expect(readdirSync(project)).not.toContain("cdktf.out");
+  });
+
+  it("leaves nothing behind when the manifests cannot make a shopfront at all", () => {
+    const project = brokenProject((dir) => {
+      const app = join(dir, "manifests", "shopfront.yaml");
+      writeFileSync(app, readFileSync(app, "utf8").replace("kind: Namespace\n", "kind: ConfigMap\n"));
+    });
+    const outdir = join(project, "cdktf.out");
+    const cwd = process.cwd();
+    process.chdir(project);
+    try {
+      expect(() => synthesize({}, outdir)).toThrow(ShopfrontManifestError);
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(existsSync(outdir)).toBe(false);
   });
 });

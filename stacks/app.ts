@@ -53,20 +53,22 @@ export function validationErrors(app: App): string[] {
  * Validates the settings in `env`, then builds every stack, runs the constructs' validations and
  * synthesizes into `outdir` (default cdktf.out, or CDKTF_OUTDIR). A bad setting throws ConfigError
  * before the App exists; a failed validation throws ValidationError before any stack is written
- * (cdktf's own App.synth writes each stack before validating the next), and removes the empty
- * folders that creating the App made.
+ * (cdktf's own App.synth writes each stack before validating the next). On any error, the folders
+ * that this synth created are removed.
  */
 export function synthesize(env: Env, outdir?: string): ProjectStacks {
   const config = loadConfig(env);
   const target = outdir ?? env.CDKTF_OUTDIR ?? "cdktf.out";
   const made = [target, join(target, Manifest.stacksFolder)].filter((dir) => !existsSync(dir));
   const app = new App({ outdir: target });
-  const stacks = buildStacks(app, config);
-  const errors = validationErrors(app);
-  if (errors.length > 0) {
+  try {
+    const stacks = buildStacks(app, config);
+    const errors = validationErrors(app);
+    if (errors.length > 0) throw new ValidationError(errors);
+    app.synth();
+    return stacks;
+  } catch (error) {
     for (const dir of made.reverse()) rmSync(dir, { recursive: true, force: true });
-    throw new ValidationError(errors);
+    throw error;
   }
-  app.synth();
-  return stacks;
 }
