@@ -104,8 +104,9 @@ function measure(command: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 600_0
 }
 
 const mb = (m: Measure) => (m.peakMb === undefined ? "n/a" : `${m.peakMb.toFixed(0)} MB`);
+const secs = (m: Measure) => (Number.isNaN(m.seconds) ? "n/a" : `${m.seconds.toFixed(2)} s`);
 const row = (name: string, ours: Measure, theirs: Measure) =>
-  `${name.padEnd(30)} ${`${ours.seconds.toFixed(2)} s`.padStart(9)} ${mb(ours).padStart(8)}   ${`${theirs.seconds.toFixed(2)} s`.padStart(9)} ${mb(theirs).padStart(8)}   ${(ours.seconds / theirs.seconds).toFixed(2).padStart(5)}`;
+  `${name.padEnd(30)} ${secs(ours).padStart(9)} ${mb(ours).padStart(8)}   ${`${theirs.seconds.toFixed(2)} s`.padStart(9)} ${mb(theirs).padStart(8)}   ${(ours.seconds / theirs.seconds).toFixed(2).padStart(5)}`;
 
 /** What tools/app.js keeps between runs: the compiled app and V8's code cache. */
 const clearAppBuild = () => rmSync(path.join(root, ".build"), { recursive: true, force: true });
@@ -126,7 +127,8 @@ async function interleaved(runs: number, variants: readonly Variant[]): Promise<
   for (let i = 0; i < runs; i++) {
     for (const [index, variant] of variants.entries()) {
       variant.before?.();
-      results[index].push(await measure(variant.command, variant.env));
+      // A variant that cannot run here (tsx on Node 22 and later, below) shows as n/a, not as a crash.
+      results[index].push(await measure(variant.command, variant.env).catch(() => ({ seconds: Number.NaN })));
     }
   }
   return results.map((measures) => {

@@ -100,4 +100,9 @@ function withWeights(
   }
 }
 
-if (require.main === module) process.exitCode = run(process.argv.slice(2));
+/** The command, on the process's arguments: `node tools/app.js tools/analyze/cli.ts` calls it. */
+export function main(): void {
+  process.exitCode = run(process.argv.slice(2));
+}
+
+if (require.main === module) main();
