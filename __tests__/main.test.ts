@@ -11,8 +11,6 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { ShopfrontManifestError } from "../modules/shopfront";
-import { synthesize, ValidationError } from "../stacks/app";
 
 const ROOT = resolve(__dirname, "..");
 const WEIGHTS_110 = join(ROOT, "__tests__", "fixtures", "analyzer", "shopfront-mesh-weights-110.yaml");
@@ -61,18 +59,14 @@ describe("the synth gate, as cdktf runs it", () => {
     expect(existsSync(join(project, "cdktf.out"))).toBe(false);
   });
 
-  it("throws ValidationError from synthesize before any stack is written", () => {
+  it("prints only the refusal from the app itself, exits 1 and writes nothing", () => {
     const project = brokenProject();
-    const outdir = join(project, "cdktf.out");
-    const cwd = process.cwd();
-    process.chdir(project);
-    try {
-      expect(() => synthesize({}, outdir)).toThrow(ValidationError);
-      expect(() => synthesize({}, outdir)).toThrow(BROKEN_ROUTE);
-    } finally {
-      process.chdir(cwd);
-    }
-    expect(existsSync(outdir)).toBe(false);
+    const result = spawnSync(process.execPath, ["tools/app.js"], { cwd: project, encoding: "utf8" });
+    expect(result).toMatchObject({
+      status: 1,
+      stdout: "",
+      stderr: `synth refused, fix these first:\n  ${BROKEN_ROUTE}\n`,
+    });
     expect(readdirSync(project)).not.toContain("cdktf.out");
   });
 
@@ -81,14 +75,12 @@ describe("the synth gate, as cdktf runs it", () => {
       const app = join(dir, "manifests", "shopfront.yaml");
       writeFileSync(app, readFileSync(app, "utf8").replace("kind: Namespace\n", "kind: ConfigMap\n"));
     });
-    const outdir = join(project, "cdktf.out");
-    const cwd = process.cwd();
-    process.chdir(project);
-    try {
-      expect(() => synthesize({}, outdir)).toThrow(ShopfrontManifestError);
-    } finally {
-      process.chdir(cwd);
-    }
-    expect(existsSync(outdir)).toBe(false);
+    const result = spawnSync(process.execPath, ["tools/app.js"], { cwd: project, encoding: "utf8" });
+    expect(result).toMatchObject({
+      status: 1,
+      stdout: "",
+      stderr: "manifests must define exactly one Namespace, the shopfront's (found 0)\n",
+    });
+    expect(existsSync(join(project, "cdktf.out"))).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
-import { relative, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import { Manifest } from "@cdktf/provider-kubernetes/lib/manifest";
 import type { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { Annotations } from "cdktf";
@@ -29,9 +30,17 @@ export const GENERATOR_DEPLOYMENTS = {
   errorGenerator: "error-generator",
 } as const;
 
+/** The project's root: the nearest folder above `from` that holds cdktf.json. */
+function projectRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "cdktf.json"))) return dir;
+    if (dirname(dir) === dir) return process.cwd();
+  }
+}
+
 const defaultProps = {
-  /** Where cdktf runs the app: the project's root, beside cdktf.json. */
-  manifestsDir: "manifests",
+  /** From this file's folder, wherever it runs (modules/, or the compiled app in .build/). */
+  manifestsDir: join(projectRoot(__dirname), "manifests"),
   /** Named, so that `kubectl get -o yaml --show-managed-fields` tells who owns a field. */
   fieldManager: "shopfront-stack",
 };
@@ -66,9 +75,10 @@ export class Shopfront extends Construct {
 
   constructor(scope: Construct, id: string, props: ShopfrontProps) {
     super(scope, id);
-    const manifestsDir = props.manifestsDir ?? defaultProps.manifestsDir;
     // Relative to the working directory, so that findings name files as `manifests/shopfront.yaml`.
-    const parsed = loadManifests(relative(process.cwd(), resolve(manifestsDir)) || ".");
+    const manifestsDir =
+      relative(process.cwd(), resolve(props.manifestsDir ?? defaultProps.manifestsDir)) || ".";
+    const parsed = loadManifests(manifestsDir);
     const selected = parsed.documents.filter((document) => generatorEnabled(document, props.config));
     const documents =
       props.config.weights === undefined ? selected : withRouteWeights(selected, props.config.weights);
