@@ -219,7 +219,7 @@ async function benchRest(synth: { rows: string[]; cpu: string[]; targets: string
   const { jest: projectJest } = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
   const tsJest = JSON.stringify({
     ...projectJest,
-    transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
+    transform: { ...projectJest.transform, "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
     testTimeout: 120000,
   });
   process.stderr.write("test suite...\n");
