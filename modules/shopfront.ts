@@ -1,60 +1,54 @@
-import { join, relative } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import { Manifest } from "@cdktf/provider-kubernetes/lib/manifest";
 import type { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { Annotations } from "cdktf";
 import { Construct } from "constructs";
-import { analyzeCached } from "../tools/analyze/cache";
-import { type Finding, formatFinding } from "../tools/analyze/finding";
+import type { ShopfrontConfig, Weights } from "./config";
+import { checkManifests } from "./manifests/checks";
+import { type Finding, formatFinding } from "./manifests/finding";
 import {
+  loadManifests,
   type ManifestDocument,
-  parseManifests,
-  readManifestFiles,
-  resourceName,
+  routeWeights,
   SHOPFRONT_VIRTUAL_SERVICE,
   withRouteWeights,
-} from "../tools/analyze/manifests";
-import type { ShopfrontConfig, Weights } from "./config";
+} from "./manifests/model";
 
 export interface ShopfrontProps {
   /** The cluster's Kubernetes provider. @default the stack's default kubernetes provider */
   readonly provider?: KubernetesProvider;
-  /** Folder holding the files of SHOPFRONT_MANIFEST_FILES. @default the repository's manifests/ */
+  /** Folder whose .yaml files make the shopfront, every one of them. @default the repository's manifests/ */
   readonly manifestsDir?: string;
   /** Route weights override and generator toggles, from `loadConfig`. */
   readonly config: ShopfrontConfig;
 }
 
-/** The manifest files the shopfront is made of, applied in this order. */
-export const SHOPFRONT_MANIFEST_FILES = {
-  app: "shopfront.yaml",
-  mesh: "shopfront-mesh.yaml",
-  security: "shopfront-security.yaml",
-  networkPolicy: "shopfront-network-policy.yaml",
-  generators: "generators.yaml",
-} as const;
-
-/** The Deployments of generators.yaml, by the ShopfrontConfig toggle that deploys each. */
+/** The generator Deployments, by the ShopfrontConfig toggle that deploys each, wherever they are defined. */
 export const GENERATOR_DEPLOYMENTS = {
   loadGenerator: "load-generator",
   errorGenerator: "error-generator",
 } as const;
 
+/** The project's root: the nearest folder above `from` that holds cdktf.json. */
+function projectRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "cdktf.json"))) return dir;
+    if (dirname(dir) === dir) return process.cwd();
+  }
+}
+
 const defaultProps = {
-  // This file (modules/) and the esbuild bundle that tools/app.js runs (.build/) both sit one level
-  // below the repository root.
-  manifestsDir: join(__dirname, "..", "manifests"),
-  /** Remembered analyzer verdicts (gitignored), beside the compiled app in .build/. */
-  analysisCacheDir: join(__dirname, "..", ".build", "analysis"),
+  /** From this file's folder, wherever it runs (modules/, or the compiled app in .build/). */
+  manifestsDir: join(projectRoot(__dirname), "manifests"),
   /** Named, so that `kubectl get -o yaml --show-managed-fields` tells who owns a field. */
   fieldManager: "shopfront-stack",
 };
 
-/** The manifests have errors: synth refuses to write a stack that would deploy them. */
+/** The manifests cannot be made into a shopfront (no namespace, no route to weigh): synth stops. */
 export class ShopfrontManifestError extends Error {
-  constructor(readonly findings: readonly Finding[]) {
-    super(
-      `the shopfront manifests have errors (run npm run analyze):\n${findings.map((f) => `  ${formatFinding(f)}`).join("\n")}`,
-    );
+  constructor(message: string) {
+    super(message);
     this.name = "ShopfrontManifestError";
   }
 }
@@ -63,9 +57,9 @@ export class ShopfrontManifestError extends Error {
  * The shopfront and its mesh, from the plain YAML in manifests/: the four-version web service and its
  * disruption budgets, the Gateway, VirtualService and DestinationRule, the mutual TLS and
  * authorization policies, and the generators that the config turns on. The VirtualService's weights
- * are overridden from the config, the result is analyzed (any error throws a ShopfrontManifestError),
- * and each object becomes one kubernetes_manifest. The Istio CRDs must exist when this is planned:
- * kubernetes_manifest reads the types' schemas from the cluster.
+ * are overridden from the config and each object becomes one kubernetes_manifest. The manifest checks
+ * run as the construct's validation: cdktf reports each error and writes nothing. The Istio CRDs must
+ * exist when this is planned: kubernetes_manifest reads the types' schemas from the cluster.
  */
 export class Shopfront extends Construct {
   /** Name of the shopfront's namespace. */
@@ -81,30 +75,35 @@ export class Shopfront extends Construct {
 
   constructor(scope: Construct, id: string, props: ShopfrontProps) {
     super(scope, id);
-    const manifestsDir = props.manifestsDir ?? defaultProps.manifestsDir;
     // Relative to the working directory, so that findings name files as `manifests/shopfront.yaml`.
-    const pathOf = (file: string) => relative(process.cwd(), join(manifestsDir, file));
-    const generatorsFile = pathOf(SHOPFRONT_MANIFEST_FILES.generators);
-
-    const parsed = parseManifests(readManifestFiles(Object.values(SHOPFRONT_MANIFEST_FILES).map(pathOf)));
-    const selected = parsed.documents.filter(
-      (document) => document.file !== generatorsFile || generatorEnabled(document, props.config),
-    );
+    const manifestsDir =
+      relative(process.cwd(), resolve(props.manifestsDir ?? defaultProps.manifestsDir)) || ".";
+    const parsed = loadManifests(manifestsDir);
+    const selected = parsed.documents.filter((document) => generatorEnabled(document, props.config));
     const documents =
-      props.config.weights === undefined
-        ? selected
-        : withRouteWeights(selected, props.config.weights, SHOPFRONT_VIRTUAL_SERVICE);
+      props.config.weights === undefined ? selected : withRouteWeights(selected, props.config.weights);
 
-    const findings = [...parsed.findings, ...analyzeCached(documents, {}, defaultProps.analysisCacheDir)];
-    const errors = findings.filter((finding) => finding.severity === "error");
-    if (errors.length > 0) throw new ShopfrontManifestError(errors);
-    // What is left are warnings: cdktf prints them at synth.
-    for (const warning of findings) Annotations.of(this).addWarning(formatFinding(warning));
+    let findings: Finding[] | undefined;
+    const checked = () => {
+      if (findings === undefined) {
+        findings = [...parsed.findings, ...checkManifests(documents)];
+        for (const warning of findings.filter((f) => f.severity === "warning")) {
+          Annotations.of(this).addWarning(formatFinding(warning));
+        }
+      }
+      return findings;
+    };
+    this.node.addValidation({
+      validate: () =>
+        checked()
+          .filter((f) => f.severity === "error")
+          .map(formatFinding),
+    });
 
     const namespaces = documents.filter((document) => document.object.kind === "Namespace");
     if (namespaces.length !== 1) {
-      throw new Error(
-        `${pathOf(SHOPFRONT_MANIFEST_FILES.app)} must define exactly one Namespace, the shopfront's (found ${namespaces.length})`,
+      throw new ShopfrontManifestError(
+        `${manifestsDir} must define exactly one Namespace, the shopfront's (found ${namespaces.length})`,
       );
     }
     this.namespaceName = namespaces[0].object.metadata.name;
@@ -113,12 +112,13 @@ export class Shopfront extends Construct {
         document.object.kind === "VirtualService" &&
         document.object.metadata.name === SHOPFRONT_VIRTUAL_SERVICE,
     );
-    if (shopfrontRoute === undefined) {
-      throw new Error(
-        `${pathOf(SHOPFRONT_MANIFEST_FILES.mesh)} must define VirtualService/${SHOPFRONT_VIRTUAL_SERVICE}`,
+    const weights = routeWeights(documents);
+    if (shopfrontRoute === undefined || weights === undefined) {
+      throw new ShopfrontManifestError(
+        `${manifestsDir} must define VirtualService/${SHOPFRONT_VIRTUAL_SERVICE} with an HTTP route`,
       );
     }
-    this.routeWeights = routeWeightsOf(shopfrontRoute);
+    this.routeWeights = weights;
 
     const created = new Map<ManifestDocument, Manifest>();
     const createAll = (selection: readonly ManifestDocument[], dependsOn: readonly Manifest[]) =>
@@ -135,7 +135,6 @@ export class Shopfront extends Construct {
         created.set(document, manifest);
         return manifest;
       });
-    const isGenerator = (document: ManifestDocument) => document.file === generatorsFile;
     const isKind = (document: ManifestDocument, ...kinds: string[]) => kinds.includes(document.object.kind);
 
     [this.namespace] = createAll(namespaces, []);
@@ -167,18 +166,20 @@ export class Shopfront extends Construct {
   }
 }
 
-function generatorEnabled(document: ManifestDocument, config: ShopfrontConfig): boolean {
-  const toggle = (Object.keys(GENERATOR_DEPLOYMENTS) as (keyof typeof GENERATOR_DEPLOYMENTS)[]).find(
-    (key) =>
-      document.object.kind === "Deployment" && GENERATOR_DEPLOYMENTS[key] === document.object.metadata.name,
+function generatorToggle(document: ManifestDocument): keyof typeof GENERATOR_DEPLOYMENTS | undefined {
+  if (document.object.kind !== "Deployment") return undefined;
+  return (Object.keys(GENERATOR_DEPLOYMENTS) as (keyof typeof GENERATOR_DEPLOYMENTS)[]).find(
+    (key) => GENERATOR_DEPLOYMENTS[key] === document.object.metadata.name,
   );
-  if (toggle === undefined) {
-    // An object no toggle controls would be silently left out: refuse it instead.
-    throw new Error(
-      `${document.file}: ${resourceName(document.object)} is not a generator Deployment (${Object.values(GENERATOR_DEPLOYMENTS).join(", ")})`,
-    );
-  }
-  return config[toggle];
+}
+
+function isGenerator(document: ManifestDocument): boolean {
+  return generatorToggle(document) !== undefined;
+}
+
+function generatorEnabled(document: ManifestDocument, config: ShopfrontConfig): boolean {
+  const toggle = generatorToggle(document);
+  return toggle === undefined || config[toggle];
 }
 
 /**
@@ -193,17 +194,6 @@ function constructId(document: ManifestDocument, shopfrontNamespace: string): st
       ? ""
       : `${metadata.namespace}-`;
   return `${kind.toLowerCase()}-${namespace}${metadata.name}`;
-}
-
-/** Subset weights of the first HTTP route of the VirtualService. */
-function routeWeightsOf(document: ManifestDocument): Weights {
-  const spec = document.object.spec as {
-    http?: { route?: { destination?: { subset?: string }; weight?: number }[] }[];
-  };
-  const route = spec.http?.[0]?.route ?? [];
-  return Object.fromEntries(
-    route.map((entry) => [entry.destination?.subset ?? "", entry.weight ?? (route.length === 1 ? 100 : 0)]),
-  );
 }
 
 /**

@@ -1,4 +1,6 @@
-import { App } from "cdktf";
+import { existsSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { App, Manifest } from "cdktf";
 import { type Config, type Env, loadConfig } from "../modules/config";
 import { ClusterStack } from "./cluster-stack";
 import { IstioStack } from "./istio-stack";
@@ -43,15 +45,41 @@ export function buildStacks(app: App, config: Config, options: BuildOptions = {}
   return { bootstrap, network, cluster, ssmAgent, istio, shopfront };
 }
 
+/** The constructs' validations failed (a broken mesh in manifests/): one line per error, nothing written. */
+export class ValidationError extends Error {
+  constructor(readonly errors: readonly string[]) {
+    super(`synth refused, fix these first:\n${errors.map((error) => `  ${error}`).join("\n")}`);
+    this.name = "ValidationError";
+  }
+}
+
+/** Every construct's `node.addValidation` errors, each after the path of the construct that found it. */
+export function validationErrors(app: App): string[] {
+  return app.node
+    .findAll()
+    .flatMap((construct) => construct.node.validate().map((error) => `${construct.node.path}: ${error}`));
+}
+
 /**
- * Validates the settings in `env`, then builds and synthesizes every stack into `outdir` (default
- * cdktf.out, or CDKTF_OUTDIR). A bad setting throws ConfigError before the App exists, so nothing is
- * written.
+ * Validates the settings in `env`, then builds every stack, runs the constructs' validations and
+ * synthesizes into `outdir` (default cdktf.out, or CDKTF_OUTDIR). A bad setting throws ConfigError
+ * before the App exists; a failed validation throws ValidationError before any stack is written
+ * (cdktf's own App.synth writes each stack before validating the next). On any error, the folders
+ * that this synth created are removed.
  */
 export function synthesize(env: Env, outdir?: string, options: BuildOptions = {}): ProjectStacks {
   const config = loadConfig(env);
-  const app = new App(outdir ? { outdir } : {});
-  const stacks = buildStacks(app, config, options);
-  app.synth();
-  return stacks;
+  const target = outdir ?? env.CDKTF_OUTDIR ?? "cdktf.out";
+  const made = [target, join(target, Manifest.stacksFolder)].filter((dir) => !existsSync(dir));
+  const app = new App({ outdir: target });
+  try {
+    const stacks = buildStacks(app, config, options);
+    const errors = validationErrors(app);
+    if (errors.length > 0) throw new ValidationError(errors);
+    app.synth();
+    return stacks;
+  } catch (error) {
+    for (const dir of made.reverse()) rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
 }

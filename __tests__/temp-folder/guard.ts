@@ -14,10 +14,10 @@ const SAVED = "SHOPFRONT_MESH_TEST_SAVED_TMPDIR";
 const TMP_VARIABLES = ["TMPDIR", "TMP", "TEMP"] as const;
 
 /**
- * Caches that tools keep in the temp folder across runs by design (tsx's compile cache, the
- * v8-compile-cache of tools/app.js): inside the private folder they go with it.
+ * Caches that tools keep in the temp folder across runs by design (tsx's transform cache and
+ * Node's compile cache, which tsx turns on): inside the private folder they go with it.
  */
-export const TOOL_CACHES: readonly RegExp[] = [/^tsx-\d+$/, /^v8-compile-cache-\d+$/];
+export const TOOL_CACHES: readonly RegExp[] = [/^tsx-\d+$/, /^node-compile-cache$/];
 
 /**
  * Leaks known on this branch, by the prefix of what they leave, with the test that leaves it. Each is

@@ -1,21 +1,21 @@
 /**
- * `npm run analyze [-- [--weights v1=25,v2=25,v3=25,v4=25] [paths...]]`: analyzes manifest files
- * (default: manifests/*.yaml) and prints one finding a line, `file: Kind/name: field: message`.
- * Exit status: 0 clean or warnings only, 1 on any error finding, 2 on a usage error.
+ * `npm run analyze [-- [--weights v1=25,v2=25,v3=25,v4=25] [paths...]]`: runs the manifest checks of
+ * modules/manifests on manifest files (default: manifests/) and prints one finding a line,
+ * `file: Kind/name: field: message`. The weights come from --weights, else SHOPFRONT_WEIGHTS, as at
+ * synth. Exit status: 0 clean or warnings only, 1 on any error finding, 2 on a usage error.
  */
 import { existsSync, statSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import { parseWeights } from "../../modules/config";
-import { analyze } from "./analyzer";
-import { type Finding, formatFinding } from "./finding";
+import { type Env, parseWeights } from "../../modules/config";
+import { checkManifests } from "../../modules/manifests/checks";
+import { formatFinding } from "../../modules/manifests/finding";
 import {
   type ManifestDocument,
   manifestPathsIn,
   parseManifests,
   readManifestFiles,
-  SHOPFRONT_VIRTUAL_SERVICE,
   withRouteWeights,
-} from "./manifests";
+} from "../../modules/manifests/model";
 
 /** Where the command writes: the console, or a test's buffers. */
 export interface Io {
@@ -34,13 +34,13 @@ const DEFAULT_MANIFESTS_DIR = "manifests";
 class UsageError extends Error {}
 
 /** Runs the command with `argv` (the arguments after the script name); returns the exit status. */
-export function run(argv: readonly string[], io: Io = consoleIo): number {
+export function run(argv: readonly string[], io: Io = consoleIo, env: Env = process.env): number {
   const program = new Command("analyze")
     .description("Validate Kubernetes and Istio manifests offline, as istioctl analyze would")
     .argument("[paths...]", "manifest files or folders of .yaml files", [DEFAULT_MANIFESTS_DIR])
     .option(
       "--weights <weights>",
-      "route weights to apply first, as SHOPFRONT_WEIGHTS, e.g. v1=25,v2=25,v3=25,v4=25",
+      "route weights to apply first, e.g. v1=25,v2=25,v3=25,v4=25 (default: SHOPFRONT_WEIGHTS)",
     )
     .exitOverride()
     .configureOutput({
@@ -49,15 +49,26 @@ export function run(argv: readonly string[], io: Io = consoleIo): number {
     });
   try {
     program.parse([...argv], { from: "user" });
-    const paths = (program.args.length > 0 ? program.args : [DEFAULT_MANIFESTS_DIR]).flatMap(expandPath);
+    const given = program.args.length > 0 ? program.args : [DEFAULT_MANIFESTS_DIR];
+    const paths = given.flatMap(expandPath);
     const { documents, findings: parseFindings } = parseManifests(readManifestFiles(paths));
-    const weightsText = program.opts<{ weights?: string }>().weights;
-    const analyzed = weightsText === undefined ? documents : withWeights(documents, weightsText);
-    const findings: Finding[] = [...parseFindings, ...analyze(analyzed)];
+    const flag = program.opts<{ weights?: string }>().weights;
+    const weights =
+      flag !== undefined
+        ? { setting: "--weights", text: flag }
+        : env.SHOPFRONT_WEIGHTS !== undefined
+          ? { setting: "SHOPFRONT_WEIGHTS", text: env.SHOPFRONT_WEIGHTS }
+          : undefined;
+    const checked = weights === undefined ? documents : withWeights(documents, weights.setting, weights.text);
+    // Files chosen one by one are some of the manifests: references to kinds none of them defines
+    // belong to the files left out.
+    const partial = given.some((path) => !statSync(path).isDirectory());
+    const findings = [...parseFindings, ...checkManifests(checked, { partial })];
     for (const finding of findings) io.out(formatFinding(finding));
     const errors = findings.filter((finding) => finding.severity === "error").length;
-    const summary = `${paths.length} files, ${documents.length} objects: errors: ${errors}, warnings: ${findings.length - errors}`;
-    io.err(summary);
+    io.err(
+      `${paths.length} files, ${documents.length} objects: errors: ${errors}, warnings: ${findings.length - errors}`,
+    );
     return errors > 0 ? 1 : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
@@ -74,15 +85,24 @@ function expandPath(path: string): string[] {
   return statSync(path).isDirectory() ? manifestPathsIn(path) : [path];
 }
 
-/** Applies `--weights` to the shopfront's VirtualService, as SHOPFRONT_WEIGHTS does at synth time. */
-function withWeights(documents: readonly ManifestDocument[], text: string): ManifestDocument[] {
-  const parsed = parseWeights("--weights", text);
+/** Applies the weights to the shopfront's VirtualService, as SHOPFRONT_WEIGHTS does at synth time. */
+function withWeights(
+  documents: readonly ManifestDocument[],
+  setting: string,
+  text: string,
+): ManifestDocument[] {
+  const parsed = parseWeights(setting, text);
   if (parsed.problems.length > 0) throw new UsageError(parsed.problems.join("; "));
   try {
-    return withRouteWeights(documents, parsed.weights, SHOPFRONT_VIRTUAL_SERVICE);
+    return withRouteWeights(documents, parsed.weights);
   } catch (error) {
-    throw new UsageError(`--weights: ${(error as Error).message}`);
+    throw new UsageError(`${setting}: ${(error as Error).message}`);
   }
 }
 
-if (require.main === module) process.exitCode = run(process.argv.slice(2));
+/** The command, on the process's arguments: `node tools/app.js tools/analyze/cli.ts` calls it. */
+export function main(): void {
+  process.exitCode = run(process.argv.slice(2));
+}
+
+if (require.main === module) main();
