@@ -1,11 +1,14 @@
 import { ConfigError } from "./modules/config";
-import { synthesize } from "./stacks/app";
+import { readSettings } from "./modules/settings-file";
+import { ShopfrontManifestError } from "./modules/shopfront";
+import { synthesize, ValidationError } from "./stacks/app";
 
 try {
-  synthesize(process.env);
+  synthesize(readSettings());
 } catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  // Raised before any stack is built: nothing is written.
-  process.stderr.write(`${error.message}\n`);
+  const refusals = [ConfigError, ShopfrontManifestError, ValidationError];
+  if (!refusals.some((refusal) => error instanceof refusal)) throw error;
+  // Raised before any stack is written.
+  process.stderr.write(`${(error as Error).message}\n`);
   process.exit(1);
 }

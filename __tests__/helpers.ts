@@ -1,8 +1,8 @@
+import { rmSync } from "node:fs";
 import { TerraformStack, Testing } from "cdktf";
 import { parse } from "yaml";
 import "./matchers";
 import { type Env, loadConfig } from "../modules/config";
-import type { MeshVariant } from "../modules/mesh-variant";
 import { buildStacks } from "../stacks/app";
 
 const built = new Map<string, ReturnType<typeof buildStacks>>();
@@ -13,14 +13,16 @@ const synthesized = new WeakMap<TerraformStack, string>();
  * outputs and remote state reads as `app.synth()` does (Testing.synth alone leaves them as plain
  * references to the other stack's resources).
  */
-export function buildTestStacks(env: Env = {}, variant?: MeshVariant) {
+export function buildTestStacks(env: Env = {}) {
   // Built once per settings in a test file: the tests only read the stacks.
-  const key = JSON.stringify([Object.entries(env).sort(), variant]);
+  const key = JSON.stringify(Object.entries(env).sort());
   let stacks = built.get(key);
   if (!stacks) {
     const app = Testing.app();
-    stacks = buildStacks(app, loadConfig(env), variant);
+    stacks = buildStacks(app, loadConfig(env));
     for (const stack of app.node.findAll().filter(TerraformStack.isStack)) stack.prepareStack();
+    // Testing.app() makes an output folder in the temp folder; Testing.synth never writes to it.
+    rmSync(app.outdir, { recursive: true, force: true });
     built.set(key, stacks);
   }
   return stacks;

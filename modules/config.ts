@@ -1,9 +1,12 @@
 /**
- * The project's one configuration module: every default (the walkthrough's values), every pinned
- * version, and the only place that reads the environment. `loadConfig` validates everything before a
- * single construct is built; a bad value throws a ConfigError whose lines each name the setting, the
- * value and the accepted form. It imports nothing from cdktf, so the command-line tools can use it too.
+ * The project's one configuration module: every pinned version and constant, and every setting, each
+ * declared once in SETTINGS (type, default, accepted form, description). `loadConfig` validates them
+ * all before a single construct is built; a bad value throws a ConfigError whose lines each name the
+ * setting, the value and the accepted form. The settings reference (docs/settings.md), the example
+ * settings file and the bad-input tests are generated from SETTINGS. It imports nothing from cdktf, so
+ * the command-line tools can use it too.
  */
+import { z } from "zod";
 
 /** Versions pinned in one place: Kubernetes, Istio, Helm charts and container images. */
 export const VERSIONS = {
@@ -100,10 +103,27 @@ export const STACK_NAMES = {
   shopfront: "shopfront-stack",
 } as const;
 
+/** The project name: the `project` tag and the prefix of the generated state bucket name. */
+export const PROJECT = "shopfront-mesh";
+
+/**
+ * The walkthrough's node group name, also the `app` label on its nodes. A node group name is unique
+ * per cluster only, so it needs no cluster prefix.
+ */
+export const NODE_GROUP_NAME = "miztiik_on_demand_ng";
+
+/**
+ * IAM role names are `<cluster>-<purpose>`: `-cluster`, `-admin`, `-node`, and at most this long, as
+ * `-vpc-flow-logs` is. IAM allows 64 characters, so CLUSTER_NAME allows 64 minus this.
+ */
+export const ROLE_PURPOSE_MAX_LENGTH = 14;
+export const IAM_ROLE_NAME_MAX_LENGTH = 64;
+export const CLUSTER_NAME_MAX_LENGTH = IAM_ROLE_NAME_MAX_LENGTH - ROLE_PURPOSE_MAX_LENGTH;
+
 export interface StateConfig {
   /** S3 bucket for remote state. Unset: every stack uses a local state file (the offline default). */
   readonly bucket?: string;
-  /** Object key prefix; each stack's state is `<prefix>/<stack>.tfstate`. */
+  /** Object key prefix; each stack's state is `<prefix>/<cluster name>/<stack>.tfstate`. */
   readonly keyPrefix: string;
 }
 
@@ -118,11 +138,13 @@ export interface ClusterConfig {
   readonly kubernetesVersion: string;
   /** IAM role given cluster-admin through an EKS access entry. Unset: the stack creates one. */
   readonly adminRoleArn?: string;
-  /** CIDRs allowed to reach the public API endpoint. */
+  /** CIDRs allowed to reach the public API endpoint; empty: no public endpoint, private only. */
   readonly endpointPublicAccessCidrs: readonly string[];
 }
 
 export interface NodeGroupConfig {
+  /** The node group's name (unique within the cluster). */
+  readonly name: string;
   readonly instanceType: string;
   readonly minSize: number;
   readonly desiredSize: number;
@@ -165,15 +187,24 @@ export type MeshProfile = (typeof MESH_PROFILES)[number];
 export type IngressServiceType = (typeof INGRESS_SERVICE_TYPES)[number];
 
 /**
- * The ingress gateway Service's default annotations: an internet-facing Network Load Balancer. EKS's
- * built-in service controller (we install no AWS Load Balancer Controller) reads the type and makes the
- * NLB internet-facing by default; the scheme keeps it so should the AWS Load Balancer Controller, whose
- * default is internal, ever take the Service over.
+ * The ingress gateway Service's default annotations: a Network Load Balancer. Whether it is internal or
+ * internet-facing follows INGRESS_SOURCE_CIDRS; the Istio construct sets those annotations itself.
  */
 export const NLB_ANNOTATIONS: Readonly<Record<string, string>> = {
   "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
-  "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
 };
+
+/** Istio's data plane: a sidecar proxy per pod, or ambient mode (ztunnel per node, optional waypoints). */
+export const MESH_MODES = ["sidecar", "ambient"] as const;
+export type MeshMode = (typeof MESH_MODES)[number];
+
+/** How routes are written: Istio's Gateway and VirtualService, or the Kubernetes Gateway API. */
+export const ROUTING_APIS = ["istio", "gateway-api"] as const;
+export type RoutingApi = (typeof ROUTING_APIS)[number];
+
+/** What the sidecars do with traffic to hosts the mesh does not know (meshConfig.outboundTrafficPolicy). */
+export const OUTBOUND_TRAFFIC_POLICIES = ["ALLOW_ANY", "REGISTRY_ONLY"] as const;
+export type OutboundTrafficPolicy = (typeof OUTBOUND_TRAFFIC_POLICIES)[number];
 
 export interface IstioConfig {
   /** Istio release, x.y.z, of a minor in VERSIONS.supportedIstio. */
@@ -184,6 +215,13 @@ export interface IstioConfig {
   /** Annotations on the ingress gateway Service; on AWS they choose the load balancer. */
   readonly ingressServiceAnnotations: Readonly<Record<string, string>>;
   readonly profile: MeshProfile;
+  readonly meshMode: MeshMode;
+  readonly routingApi: RoutingApi;
+  /** CIDRs the ingress load balancer accepts; empty: an internal load balancer (VPC only). */
+  readonly ingressSourceCidrs: readonly string[];
+  /** ACM certificate for HTTPS on the ingress load balancer; unset: plain HTTP on port 80. */
+  readonly ingressCertificateArn?: string;
+  readonly outboundTrafficPolicy: OutboundTrafficPolicy;
 }
 
 /** Route weight per subset, in percent (they add up to 100). */
@@ -211,49 +249,9 @@ export interface Config {
   readonly ssmAgentInstaller: boolean;
   readonly shopfront: ShopfrontConfig;
   readonly istio: IstioConfig;
-  /**
-   * Plan-only mode for `npm run plan`: mock credentials and the AWS provider's skip flags, so that
-   * `terraform plan` runs with no AWS account. Never set it for a deploy.
-   */
-  readonly offlinePlan: boolean;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
-
-/** Every setting that `loadConfig` reads, with its meaning and default, for errors and the README. */
-export const SETTINGS = {
-  AWS_REGION: "AWS region to deploy to (default us-east-1)",
-  AVAILABILITY_ZONES: "two AZs of the region, comma-separated (default <region>a,<region>b)",
-  STATE_BUCKET: "S3 bucket for Terraform state; unset: local state files",
-  STATE_KEY_PREFIX: "prefix of each stack's state key (default shopfront-mesh)",
-  ENVIRONMENT: "environment tag (default demo)",
-  OWNER: "owner tag (default platform-team)",
-  CLUSTER_NAME: "EKS cluster name (default shopfront-eks)",
-  KUBERNETES_VERSION: `Kubernetes minor version (default ${VERSIONS.kubernetes})`,
-  ADMIN_ROLE_ARN: "IAM role ARN given cluster-admin; unset: the cluster stack creates one",
-  ENDPOINT_PUBLIC_CIDRS: "CIDRs allowed to reach the public API endpoint (default 0.0.0.0/0)",
-  NODE_INSTANCE_TYPE: "EC2 instance type of the nodes (default t3.medium)",
-  NODE_MIN_SIZE: "node group minimum size (default 2)",
-  NODE_DESIRED_SIZE: "node group desired size (default 2)",
-  NODE_MAX_SIZE: "node group maximum size (default 2)",
-  SSM_AGENT_INSTALLER: "deploy the SSM agent installer DaemonSet: true or false (default false)",
-  SHOPFRONT_WEIGHTS:
-    "route weights per version, e.g. v1=25,v2=25,v3=25,v4=25 (default: manifests/shopfront-mesh.yaml)",
-  SHOPFRONT_LOAD_GENERATOR: "deploy the 2 requests/s load generator: true or false (default false)",
-  SHOPFRONT_ERROR_GENERATOR: "deploy the 1 request/s 404 error generator: true or false (default false)",
-  ISTIO_VERSION: `Istio release x.y.z of a supported minor (default ${VERSIONS.istio})`,
-  ISTIO_ADDONS:
-    "addons to install, comma-separated from prometheus,grafana,kiali, or none (default all three)",
-  MESH_PROFILE:
-    "demo (1 replica, as the walkthrough) or production (2 replicas, PDBs, AZ spread) (default demo)",
-  INGRESS_SERVICE_TYPE:
-    "ingress gateway Service type: LoadBalancer, NodePort or ClusterIP (default LoadBalancer)",
-  INGRESS_SERVICE_ANNOTATIONS:
-    "ingress gateway Service annotations, comma-separated key=value pairs, or none (default: an internet-facing NLB)",
-  OFFLINE_PLAN: "plan-only mock credentials for `npm run plan`: true or false (default false)",
-} as const;
-
-export type SettingName = keyof typeof SETTINGS;
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -261,106 +259,6 @@ export class ConfigError extends Error {
     this.name = "ConfigError";
   }
 }
-
-/**
- * Reads settings from `env`, collecting every problem instead of stopping at the first, so a user
- * fixes them in one round.
- */
-export class SettingsReader {
-  readonly problems: string[] = [];
-
-  constructor(private readonly env: Env) {}
-
-  /** The raw value, or undefined when unset; an empty or blank value is an error, not "unset". */
-  raw(name: string): string | undefined {
-    const value = this.env[name];
-    if (value === undefined) return undefined;
-    if (value.trim() === "") {
-      this.fail(name, value, "a non-empty value (unset it to get the default)");
-      return undefined;
-    }
-    return value;
-  }
-
-  fail(name: string, value: string, accepted: string): void {
-    this.problems.push(`${name}=${JSON.stringify(value)} is not ${accepted}`);
-  }
-
-  /** A string that must match `pattern`, else `accepted` names the form in the error. */
-  string(name: string, fallback: string, pattern: RegExp, accepted: string): string {
-    const value = this.raw(name);
-    if (value === undefined) return fallback;
-    if (!pattern.test(value)) {
-      this.fail(name, value, accepted);
-      return fallback;
-    }
-    return value;
-  }
-
-  optionalString(name: string, pattern: RegExp, accepted: string): string | undefined {
-    const value = this.raw(name);
-    if (value === undefined) return undefined;
-    if (!pattern.test(value)) {
-      this.fail(name, value, accepted);
-      return undefined;
-    }
-    return value;
-  }
-
-  boolean(name: string, fallback: boolean): boolean {
-    const value = this.raw(name);
-    if (value === undefined) return fallback;
-    if (value === "true") return true;
-    if (value === "false") return false;
-    this.fail(name, value, "a boolean: true or false");
-    return fallback;
-  }
-
-  integer(name: string, fallback: number, min: number, max: number): number {
-    const value = this.raw(name);
-    if (value === undefined) return fallback;
-    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-      this.fail(name, value, `a whole number from ${min} to ${max}`);
-      return fallback;
-    }
-    return Number(value);
-  }
-
-  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
-    const value = this.raw(name);
-    if (value === undefined) return fallback;
-    if (!(allowed as readonly string[]).includes(value)) {
-      this.fail(name, value, `one of ${allowed.join(", ")}`);
-      return fallback;
-    }
-    return value as T;
-  }
-
-  /** A comma-separated list whose every item matches `pattern`. */
-  list(name: string, fallback: readonly string[], pattern: RegExp, accepted: string): readonly string[] {
-    const value = this.raw(name);
-    if (value === undefined) return fallback;
-    const items = value.split(",").map((item) => item.trim());
-    if (items.some((item) => !pattern.test(item))) {
-      this.fail(name, value, accepted);
-      return fallback;
-    }
-    return items;
-  }
-}
-
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
-// S3 bucket naming rules: 3-63 chars, lower-case letters, digits, dots and hyphens, letter or digit at
-// both ends, no "..", not an IP address, none of the reserved prefixes and suffixes.
-const BUCKET =
-  /^(?!xn--|sthree-|amzn-s3-demo-)(?!.*(-s3alias|--ol-s3|--x-s3|--table-s3)$)(?!\d+\.\d+\.\d+\.\d+$)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const KEY_PREFIX = /^[A-Za-z0-9][A-Za-z0-9._\-/]{0,199}$/;
-const TAG_VALUE = /^[A-Za-z0-9 _.:/=+\-@]{1,128}$/;
-const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
-const ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[A-Za-z0-9+=,.@_\-/]{1,512}$/;
-const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
-const IPV4_CIDR =
-  /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(3[0-2]|[12]?\d)$/;
 
 /**
  * Parses `v1=50,v2=30,v3=15,v4=5` into weights. `setting` names the source in errors (the
@@ -408,7 +306,6 @@ export function parseWeights(
   return { weights, problems };
 }
 
-const ISTIO_RELEASE = /^\d+\.\d+\.\d+$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUALIFIED_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const ANNOTATION_KEY_FORM =
@@ -478,153 +375,652 @@ function parseAnnotations(
   return { annotations, problems };
 }
 
-/** The istio-stack settings. */
-function readIstio(read: SettingsReader): IstioConfig {
-  const version = read.string(
-    "ISTIO_VERSION",
-    VERSIONS.istio,
-    ISTIO_RELEASE,
-    `an Istio release version x.y.z such as ${VERSIONS.istio}`,
-  );
-  const minors = Object.keys(VERSIONS.supportedIstio);
-  if (!minors.includes(version.split(".").slice(0, 2).join("."))) {
-    read.fail(
-      "ISTIO_VERSION",
-      version,
-      `a release of an Istio minor this project supports (${minors.map((minor) => `${minor}.x`).join(", ")})`,
-    );
-  }
+/** Values every setting refuses: empty, blank, and text that would do harm if a shell ever ran it. */
+export const MALFORMED_FOR_EVERY_SETTING = [
+  "",
+  "  ",
+  "$(id)",
+  "`id`",
+  "x; rm -rf /",
+  "${jndi:ldap://x}",
+  "a\nb",
+];
 
-  const addonsText = read.raw("ISTIO_ADDONS");
-  const parsedAddons = addonsText === undefined ? undefined : parseIstioAddons("ISTIO_ADDONS", addonsText);
-  read.problems.push(...(parsedAddons?.problems ?? []));
+/**
+ * A refusal with a message of its own (a parser that explains what is wrong inside the value). Other
+ * refusals read `NAME="value" is not <accepted>`, with `params.accepted` overriding the setting's form.
+ */
+function refuse(ctx: z.core.$RefinementCtx, message: string): void {
+  ctx.addIssue({ code: "custom", message, params: { complete: true } });
+}
 
-  const annotationsText = read.raw("INGRESS_SERVICE_ANNOTATIONS");
-  const parsedAnnotations =
-    annotationsText === undefined
-      ? undefined
-      : parseAnnotations("INGRESS_SERVICE_ANNOTATIONS", annotationsText);
-  read.problems.push(...(parsedAnnotations?.problems ?? []));
+/** How a setting's text becomes its value, the accepted form errors name, and values it refuses. */
+export interface SettingKind<T> {
+  /** The schema from the setting's text to its value; `name` is for parsers' own messages. */
+  readonly schema: (name: string) => z.ZodType<T, string>;
+  readonly accepted: string;
+  /** Values of this kind's form that it must refuse (the bad-input matrix tries each). */
+  readonly malformed: readonly string[];
+}
 
-  return {
-    version,
-    addons: parsedAddons?.addons ?? [...ISTIO_ADDONS],
-    ingressServiceType: read.oneOf("INGRESS_SERVICE_TYPE", "LoadBalancer", INGRESS_SERVICE_TYPES),
-    ingressServiceAnnotations: parsedAnnotations?.annotations ?? NLB_ANNOTATIONS,
-    profile: read.oneOf("MESH_PROFILE", "demo", MESH_PROFILES),
+export const SECTIONS = {
+  aws: "AWS and state",
+  network: "Network",
+  cluster: "Cluster",
+  nodes: "Nodes",
+  istio: "Istio",
+  shopfront: "Shopfront",
+} as const;
+
+/** Values of the settings declared before the one at hand; a setting refused or unset is absent. */
+export type Earlier = Readonly<Partial<Record<string, unknown>>>;
+
+export interface Setting<T> extends SettingKind<T> {
+  readonly section: keyof typeof SECTIONS;
+  /** What it does, for docs/settings.md and settings.example.env. */
+  readonly description: string;
+  readonly default: {
+    /** The default as the docs show it. */
+    readonly text: string;
+    /** The value when unset, or how it follows from settings declared before it. */
+    readonly value: T | ((earlier: Earlier) => T);
   };
+  /** A valid value, shown in settings.example.env and tried by the tests. */
+  readonly example: string;
+  /**
+   * A check against settings declared before it (`earlier`): returns the accepted form the value
+   * misses, or a complete message, or undefined when it passes.
+   */
+  readonly check?: (value: T, earlier: Earlier) => { accepted: string } | { message: string } | undefined;
+}
+
+/** A setting of `kind`; its own `malformed` values add to those of its kind. */
+function setting<T>(
+  kind: SettingKind<T>,
+  declaration: NoInfer<Omit<Setting<T>, keyof SettingKind<T>> & { malformed?: readonly string[] }>,
+): Setting<T> {
+  return { ...kind, ...declaration, malformed: [...kind.malformed, ...(declaration.malformed ?? [])] };
+}
+
+function pattern(regex: RegExp, accepted: string): SettingKind<string> {
+  return { schema: () => z.string().regex(regex), accepted, malformed: [] };
+}
+
+const BOOLEAN: SettingKind<boolean> = {
+  schema: () =>
+    z
+      .string()
+      .pipe(z.enum(["true", "false"]))
+      .transform((text) => text === "true"),
+  accepted: "a boolean: true or false",
+  malformed: ["yes", "1", "TRUE"],
+};
+
+function wholeNumber(min: number, max: number): SettingKind<number> {
+  return {
+    schema: () => z.string().regex(/^\d+$/).transform(Number).pipe(z.number().min(min).max(max)),
+    accepted: `a whole number from ${min} to ${max}`,
+    malformed: [String(min - 1), String(max + 1), "-1", "1.5", "two", "1e2"],
+  };
+}
+
+function oneOf<const T extends string>(values: readonly [T, ...T[]]): SettingKind<T> {
+  const [first] = values;
+  const otherCase = [first.toUpperCase(), first.toLowerCase()].filter((text) => text !== first);
+  return {
+    schema: () => z.string().pipe(z.enum(values)) as unknown as z.ZodType<T, string>,
+    accepted: `one of ${values.join(", ")}`,
+    malformed: [...otherCase.slice(0, 1), `${first}x`],
+  };
+}
+
+const IPV4_CIDR =
+  /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(3[0-2]|[12]?\d)$/;
+
+/** True when a valid IPv4 CIDR's host bits are all zero, as AWS and Kubernetes expect of a range. */
+function isNetworkAddress(cidr: string): boolean {
+  const [address, prefix] = cidr.split("/");
+  const value = address.split(".").reduce((sum, octet) => sum * 256 + Number(octet), 0);
+  return value % 2 ** (32 - Number(prefix)) === 0;
+}
+
+const ipv4Cidr = z.string().regex(IPV4_CIDR).refine(isNetworkAddress);
+
+const CIDR_LIST: SettingKind<string[]> = {
+  schema: () =>
+    z
+      .string()
+      .transform((text) => text.split(",").map((item) => item.trim()))
+      .pipe(z.array(ipv4Cidr)),
+  accepted:
+    "a comma-separated list of IPv4 CIDRs in network form, such as 203.0.113.0/24,198.51.100.7/32 (0.0.0.0/0 for the whole internet)",
+  malformed: ["0.0.0.0", "300.1.1.1/32", "10.0.0.0/33", "::/0", "10.0.0.0/8,", "10.0.0.1/8"],
+};
+
+/** A kind whose parser reports its own problems, each a complete message naming the setting. */
+function parsed<T>(
+  parse: (name: string, text: string) => { value: T; problems: readonly string[] },
+  accepted: string,
+): SettingKind<T> {
+  return {
+    schema: (name) =>
+      z.string().transform((text, ctx) => {
+        const { value, problems } = parse(name, text);
+        for (const problem of problems) refuse(ctx, problem);
+        return value;
+      }),
+    accepted,
+    malformed: [],
+  };
+}
+
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+const AVAILABILITY_ZONE = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d[a-z]$/;
+// S3 bucket naming rules: 3-63 chars, lower-case letters, digits, dots and hyphens, letter or digit at
+// both ends, no "..", not an IP address, none of the reserved prefixes and suffixes.
+const BUCKET =
+  /^(?!xn--|sthree-|amzn-s3-demo-)(?!.*(-s3alias|--ol-s3|--x-s3|--table-s3)$)(?!\d+\.\d+\.\d+\.\d+$)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const KEY_PREFIX = /^[A-Za-z0-9][A-Za-z0-9._\-/]{0,199}$/;
+const TAG_VALUE = /^[A-Za-z0-9 _.:/=+\-@]{1,128}$/;
+const TAG_VALUE_FORM = "a tag value of 1-128 letters, digits, spaces or _.:/=+-@";
+// EKS allows 100 characters; IAM role names derived from it (`<name>-<purpose>`) cap it lower.
+const CLUSTER_NAME = new RegExp(`^[A-Za-z0-9][A-Za-z0-9_-]{0,${CLUSTER_NAME_MAX_LENGTH - 1}}$`);
+const ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[A-Za-z0-9+=,.@_\-/]{1,512}$/;
+const ACM_CERTIFICATE_ARN =
+  /^arn:aws(-[a-z]+)*:acm:([a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d):\d{12}:certificate\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+/** Graviton (arm64) instance families: a1, and a "g" after the generation (m7g, c6gn, t4g, r8gd). */
+const GRAVITON_FAMILY = /^(a1|[a-z]+\d+g[a-z-]*)$/;
+/** The VPC's six subnets are a sixteenth of it each: /16 gives /20 subnets, /22 gives /26 (64 addresses). */
+const VPC_PREFIX = { min: 16, max: 22 } as const;
+
+/**
+ * Every setting `loadConfig` reads, in the order it reads them: a default may follow from settings
+ * above it. Each declaration is the one place its name, type, default, accepted form and meaning live.
+ */
+export const SETTINGS = {
+  AWS_REGION: setting(pattern(REGION, "an AWS region such as us-east-1"), {
+    section: "aws",
+    description: "AWS region to deploy to.",
+    default: { text: "us-east-1", value: "us-east-1" },
+    example: "us-east-1",
+    malformed: ["us-east", "US-EAST-1", "moon-base-9!"],
+  }),
+  STATE_BUCKET: setting<string | undefined>(
+    pattern(
+      BUCKET,
+      "a valid S3 bucket name: 3-63 lower-case letters, digits, dots or hyphens, starting and ending with a letter or digit",
+    ),
+    {
+      section: "aws",
+      description:
+        "S3 bucket for every stack's Terraform state but tf-state-bootstrap's (encrypted, locked with S3's lock file). Two clusters may share one bucket: their keys differ.",
+      default: { text: "unset: local state files `terraform.<stack>.tfstate`", value: undefined },
+      example: "shopfront-mesh-tfstate-123456789012-us-east-1",
+      malformed: ["ab", "My_Bucket", "b".repeat(64), "192.168.0.1", "a..b", "-bucket"],
+    },
+  ),
+  STATE_KEY_PREFIX: setting(
+    pattern(KEY_PREFIX, "an S3 key prefix of letters, digits, '.', '_', '-' and '/' (up to 200 characters)"),
+    {
+      section: "aws",
+      description: "First part of each stack's state key: `<prefix>/<CLUSTER_NAME>/<stack>.tfstate`.",
+      default: { text: PROJECT, value: PROJECT },
+      example: PROJECT,
+      malformed: ["/abs", "a b", "../state", "x".repeat(201)],
+    },
+  ),
+  ENVIRONMENT: setting(pattern(TAG_VALUE, TAG_VALUE_FORM), {
+    section: "aws",
+    description: "The `environment` tag on every AWS resource.",
+    default: { text: "demo", value: "demo" },
+    example: "demo",
+    malformed: ["x".repeat(129), "a;b", "<script>"],
+  }),
+  OWNER: setting(pattern(TAG_VALUE, TAG_VALUE_FORM), {
+    section: "aws",
+    description: "The `owner` tag on every AWS resource.",
+    default: { text: "platform-team", value: "platform-team" },
+    example: "platform-team",
+    malformed: ["x".repeat(129), "a;b", "<script>"],
+  }),
+  VPC_CIDR: setting(
+    {
+      schema: () =>
+        ipv4Cidr.refine((cidr) => {
+          const prefix = Number(cidr.split("/")[1]);
+          return prefix >= VPC_PREFIX.min && prefix <= VPC_PREFIX.max;
+        }),
+      accepted: `an IPv4 CIDR in network form from /${VPC_PREFIX.min} to /${VPC_PREFIX.max}, such as 10.10.0.0/16`,
+      malformed: ["10.10.0.0", "10.10.0.1/16", "10.0.0.0/8", "10.10.0.0/24", "300.10.0.0/16"],
+    },
+    {
+      section: "network",
+      description:
+        "The VPC's address range; its six subnets (public, private, isolated in two zones) take a sixteenth each.",
+      default: { text: "10.10.0.0/16 (the walkthrough's)", value: "10.10.0.0/16" },
+      example: "10.10.0.0/16",
+    },
+  ),
+  AVAILABILITY_ZONES: setting(
+    {
+      schema: () =>
+        z
+          .string()
+          .transform((text) => text.split(",").map((item) => item.trim()))
+          .pipe(
+            z
+              .array(z.string().regex(AVAILABILITY_ZONE))
+              .length(2)
+              .refine((zones) => zones[0] !== zones[1]),
+          ),
+      accepted:
+        "exactly two different availability zones of AWS_REGION, comma-separated, such as us-east-1a,us-east-1b",
+      malformed: [
+        "us-east-1a",
+        "us-east-1a,us-east-1a",
+        "us-east-1a,us-east-1b,us-east-1c",
+        "eu-west-1a,eu-west-1b",
+      ],
+    },
+    {
+      section: "network",
+      description:
+        "The two availability zones of the subnets; given, not looked up, so a plan needs no AWS call.",
+      default: {
+        text: "`<region>a,<region>b`",
+        value: ({ AWS_REGION }) => [`${AWS_REGION}a`, `${AWS_REGION}b`],
+      },
+      example: "us-east-1a,us-east-1b",
+      check: (zones, { AWS_REGION: region }) =>
+        typeof region === "string" && zones.some((zone) => zone.slice(0, -1) !== region)
+          ? {
+              accepted: `two availability zones of ${region}, comma-separated, such as ${region}a,${region}b`,
+            }
+          : undefined,
+    },
+  ),
+  CLUSTER_NAME: setting(
+    pattern(
+      CLUSTER_NAME,
+      `an EKS cluster name: 1-${CLUSTER_NAME_MAX_LENGTH} letters, digits, '-' or '_', starting with a letter or digit (IAM role names <name>-<purpose> must fit ${IAM_ROLE_NAME_MAX_LENGTH})`,
+    ),
+    {
+      section: "cluster",
+      description:
+        "EKS cluster name. Every name that must be unique in the account or the state bucket derives from it: the state keys, IAM roles `<name>-cluster`, `<name>-admin`, `<name>-node`, the KMS alias, the log group.",
+      default: { text: "shopfront-eks", value: "shopfront-eks" },
+      example: "shopfront-eks",
+      malformed: ["-x", "a b", "x".repeat(CLUSTER_NAME_MAX_LENGTH + 1), "x".repeat(101)],
+    },
+  ),
+  KUBERNETES_VERSION: setting(oneOf(VERSIONS.supportedKubernetes), {
+    section: "cluster",
+    description: "Kubernetes minor version of the control plane and nodes (EKS standard support only).",
+    default: { text: VERSIONS.kubernetes, value: VERSIONS.kubernetes },
+    example: VERSIONS.kubernetes,
+    malformed: ["1.35.0", "latest", "2", "1.22"],
+  }),
+  ADMIN_ROLE_ARN: setting<string | undefined>(
+    pattern(ROLE_ARN, "an IAM role ARN such as arn:aws:iam::123456789012:role/c_admin"),
+    {
+      section: "cluster",
+      description: "IAM role given cluster-admin through an EKS access entry.",
+      default: { text: "unset: the cluster stack creates `<CLUSTER_NAME>-admin`", value: undefined },
+      example: "arn:aws:iam::123456789012:role/c_admin",
+      malformed: ["role/x", "arn:aws:iam::123:role/x", "arn:aws:iam::123456789012:user/x"],
+    },
+  ),
+  ENDPOINT_PUBLIC_CIDRS: setting(CIDR_LIST, {
+    section: "cluster",
+    description:
+      "CIDRs allowed to reach the Kubernetes API's public endpoint. Unset, there is no public endpoint: kubectl and the deploy of istio-stack, shopfront-stack and ssm-agent-installer-daemonset-stack must then run from inside the VPC (or over a VPN, Direct Connect or a bastion); to deploy from your machine, set your own address, such as 203.0.113.7/32. 0.0.0.0/0 opens the endpoint to the whole internet (authentication still applies) only when written so.",
+    default: { text: "unset: no public endpoint, private only", value: [] },
+    example: "203.0.113.0/24",
+  }),
+  NODE_INSTANCE_TYPE: setting(
+    {
+      schema: () =>
+        z
+          .string()
+          .regex(INSTANCE_TYPE)
+          .refine((type) => !GRAVITON_FAMILY.test(type.split(".")[0]), {
+            params: {
+              accepted:
+                "an x86_64 EC2 instance type such as t3.medium: the nodes run the AL2023 x86_64 AMI, which Graviton (arm64) types cannot boot",
+            },
+          }),
+      accepted: "an EC2 instance type such as t3.medium",
+      malformed: ["t3", "T3.MEDIUM", "t3.medium;id", "large", "m7g.large", "t4g.medium", "c6gn.xlarge"],
+    },
+    {
+      section: "nodes",
+      description: "EC2 instance type of the nodes: x86_64, as the nodes run the AL2023 x86_64 AMI.",
+      default: { text: "t3.medium", value: "t3.medium" },
+      example: "t3.medium",
+    },
+  ),
+  NODE_MIN_SIZE: setting(wholeNumber(1, 100), {
+    section: "nodes",
+    description: "Node group minimum size.",
+    default: { text: "2", value: 2 },
+    example: "2",
+  }),
+  NODE_DESIRED_SIZE: setting(wholeNumber(1, 100), {
+    section: "nodes",
+    description: "Node group desired size.",
+    default: { text: "2", value: 2 },
+    example: "2",
+  }),
+  NODE_MAX_SIZE: setting(wholeNumber(1, 100), {
+    section: "nodes",
+    description: "Node group maximum size; NODE_MIN_SIZE <= NODE_DESIRED_SIZE <= NODE_MAX_SIZE.",
+    default: { text: "2", value: 2 },
+    example: "2",
+    check: (max, { NODE_MIN_SIZE: min, NODE_DESIRED_SIZE: desired }) =>
+      typeof min === "number" && typeof desired === "number" && !(min <= desired && desired <= max)
+        ? {
+            message: `NODE_MIN_SIZE=${min}, NODE_DESIRED_SIZE=${desired}, NODE_MAX_SIZE=${max} are not sizes with min <= desired <= max`,
+          }
+        : undefined,
+  }),
+  SSM_AGENT_INSTALLER: setting(BOOLEAN, {
+    section: "nodes",
+    description:
+      "Deploy the walkthrough's run-once SSM agent installer DaemonSet (AL2023 nodes already ship the agent).",
+    default: { text: "false", value: false },
+    example: "false",
+  }),
+  ISTIO_VERSION: setting(
+    {
+      schema: () =>
+        z
+          .string()
+          .regex(/^\d+\.\d+\.\d+$/)
+          .refine((version) => Object.keys(VERSIONS.supportedIstio).includes(minorOf(version)), {
+            params: {
+              accepted: `a release of an Istio minor this project supports (${Object.keys(
+                VERSIONS.supportedIstio,
+              )
+                .map((minor) => `${minor}.x`)
+                .join(", ")})`,
+            },
+          }),
+      accepted: `an Istio release version x.y.z such as ${VERSIONS.istio}`,
+      malformed: ["1.31", "latest", "v1.31.1", "1.29.4"],
+    },
+    {
+      section: "istio",
+      description: "Istio release of the base, istiod and gateway charts.",
+      default: { text: VERSIONS.istio, value: VERSIONS.istio },
+      example: VERSIONS.istio,
+    },
+  ),
+  ISTIO_ADDONS: setting(
+    parsed(
+      (name, text) => {
+        const { addons, problems } = parseIstioAddons(name, text);
+        return { value: addons, problems };
+      },
+      `addons to install, comma-separated from ${ISTIO_ADDONS.join(",")}, or none; grafana and kiali need prometheus`,
+    ),
+    {
+      section: "istio",
+      description: "Observability addons to install.",
+      default: { text: `all three: ${ISTIO_ADDONS.join(",")}`, value: [...ISTIO_ADDONS] },
+      example: ISTIO_ADDONS.join(","),
+      malformed: ["jaeger", "grafana", "prometheus,,kiali"],
+    },
+  ),
+  MESH_PROFILE: setting(oneOf(MESH_PROFILES), {
+    section: "istio",
+    description:
+      "demo: one istiod and one ingress gateway, as the walkthrough; production: two of each, PodDisruptionBudgets, spread over the two zones.",
+    default: { text: "demo", value: "demo" },
+    example: "demo",
+    malformed: ["prod", "Production"],
+  }),
+  MESH_MODE: setting(oneOf(MESH_MODES), {
+    section: "istio",
+    description: "Istio's data plane: a sidecar proxy in every pod, or ambient mode (a ztunnel per node).",
+    default: { text: "sidecar", value: "sidecar" },
+    example: "sidecar",
+    malformed: ["sidecars", "none"],
+  }),
+  ROUTING_API: setting(oneOf(ROUTING_APIS), {
+    section: "istio",
+    description:
+      "How the shopfront's routes are written: Istio's Gateway and VirtualService, or the Kubernetes Gateway API. Declared and validated; the stacks do not read it yet.",
+    default: { text: "istio", value: "istio" },
+    example: "istio",
+    malformed: ["gateway", "gatewayapi"],
+  }),
+  INGRESS_SERVICE_TYPE: setting(oneOf(INGRESS_SERVICE_TYPES), {
+    section: "istio",
+    description: "Type of the ingress gateway's Service.",
+    default: { text: "LoadBalancer", value: "LoadBalancer" },
+    example: "LoadBalancer",
+    malformed: ["loadbalancer", "External"],
+  }),
+  INGRESS_SERVICE_ANNOTATIONS: setting(
+    parsed((name, text) => {
+      const { annotations, problems } = parseAnnotations(name, text);
+      return { value: annotations, problems };
+    }, "comma-separated key=value pairs (Kubernetes annotation keys), or none"),
+    {
+      section: "istio",
+      description: "Annotations on the ingress gateway's Service; on AWS they choose the load balancer.",
+      default: {
+        text: "a Network Load Balancer (internal or internet-facing per INGRESS_SOURCE_CIDRS)",
+        value: NLB_ANNOTATIONS as Record<string, string>,
+      },
+      example: Object.entries(NLB_ANNOTATIONS)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(","),
+      malformed: ["noequals", "bad key=1", "=x"],
+    },
+  ),
+  INGRESS_SOURCE_CIDRS: setting(CIDR_LIST, {
+    section: "istio",
+    description:
+      "CIDRs the ingress load balancer accepts. Unset, the load balancer is internal (reachable from the VPC only); set, it is internet-facing with these loadBalancerSourceRanges.",
+    default: { text: "unset: an internal load balancer", value: [] },
+    example: "203.0.113.0/24",
+  }),
+  INGRESS_CERTIFICATE_ARN: setting<string | undefined>(
+    pattern(
+      ACM_CERTIFICATE_ARN,
+      "an ACM certificate ARN such as arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+    ),
+    {
+      section: "istio",
+      description:
+        "ACM certificate for HTTPS on the ingress load balancer, in AWS_REGION: TLS ends at the NLB on 443, and port 80 is closed (gateway_url becomes https://).",
+      default: { text: "unset: plain HTTP on port 80", value: undefined },
+      example: "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+      malformed: [
+        "arn:aws:acm:us-east-1:123456789012:certificate/not-a-uuid",
+        "arn:aws:iam::123456789012:server-certificate/x",
+        "arn:aws:acm:us-east-1:1234:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+        "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+      ],
+      check: (arn, { AWS_REGION: region }) => {
+        const certificateRegion = arn === undefined ? undefined : ACM_CERTIFICATE_ARN.exec(arn)?.[2];
+        return typeof region === "string" && certificateRegion !== undefined && certificateRegion !== region
+          ? {
+              accepted: `an ACM certificate of ${region} (AWS_REGION): a load balancer uses certificates of its own region only`,
+            }
+          : undefined;
+      },
+    },
+  ),
+  OUTBOUND_TRAFFIC_POLICY: setting(oneOf(OUTBOUND_TRAFFIC_POLICIES), {
+    section: "istio",
+    description:
+      "What sidecars do with traffic to hosts the mesh does not know: let it out, or only to registered services (ServiceEntries).",
+    default: {
+      text: "ALLOW_ANY with MESH_PROFILE=demo, REGISTRY_ONLY with production",
+      value: ({ MESH_PROFILE }) => (MESH_PROFILE === "production" ? "REGISTRY_ONLY" : "ALLOW_ANY"),
+    },
+    example: "ALLOW_ANY",
+    malformed: ["allow_any", "DENY"],
+  }),
+  SHOPFRONT_WEIGHTS: setting<Weights | undefined>(
+    parsed((name, text) => {
+      const { weights, problems } = parseWeights(name, text);
+      return { value: weights, problems };
+    }, `route weights per version, such as v1=25,v2=25,v3=25,v4=25: whole numbers adding up to 100 (versions left out get 0)`),
+    {
+      section: "shopfront",
+      description: "Route weights of the shopfront's versions, overriding the VirtualService's.",
+      default: { text: "unset: those of manifests/shopfront-mesh.yaml (50/30/15/5)", value: undefined },
+      example: "v1=50,v2=30,v3=15,v4=5",
+      malformed: ["v1=100,v2=x", "v1=-5,v2=105", "v9=100", "v1=50", "v1=100.0", "v1"],
+    },
+  ),
+  SHOPFRONT_LOAD_GENERATOR: setting(BOOLEAN, {
+    section: "shopfront",
+    description: "Deploy the 2 requests/s load generator.",
+    default: { text: "false", value: false },
+    example: "false",
+  }),
+  SHOPFRONT_ERROR_GENERATOR: setting(BOOLEAN, {
+    section: "shopfront",
+    description: "Deploy the 1 request/s 404 error generator.",
+    default: { text: "false", value: false },
+    example: "false",
+  }),
+} as const;
+
+export type SettingName = keyof typeof SETTINGS;
+export type SettingValues = {
+  readonly [K in SettingName]: (typeof SETTINGS)[K] extends Setting<infer T> ? T : never;
+};
+
+/** Settings that no longer exist: setting one is an error that says what to do instead. */
+export const REMOVED_SETTINGS: Readonly<Record<string, string>> = {
+  OFFLINE_PLAN: "a setting: npm run plan makes plan-only stacks in its own folder",
+};
+
+function minorOf(version: string): string {
+  return version.split(".").slice(0, 2).join(".");
+}
+
+/** What `refuse` and `refine(..., { params })` attach to an issue. */
+function paramsOf(issue: z.core.$ZodIssue): { complete?: boolean; accepted?: string } {
+  return (issue as { params?: { complete?: boolean; accepted?: string } }).params ?? {};
+}
+
+/** Where settings of an Env came from, when not the environment (`settings.env:3`), for messages. */
+const settingSources = new WeakMap<Env, Readonly<Record<string, string>>>();
+
+/** Records where `env`'s settings came from (setting name to `file:line`); returns `env`. */
+export function withSources(env: Env, sources: Readonly<Record<string, string>>): Env {
+  settingSources.set(env, sources);
+  return env;
+}
+
+/** One setting's value (its text parsed, else its default), checked, or the problems found. */
+function readSetting(
+  name: string,
+  declaration: Setting<unknown>,
+  text: string | undefined,
+  earlier: Earlier,
+): { value: unknown } | { problems: string[] } {
+  let value: unknown;
+  if (text === undefined) {
+    const fallback = declaration.default.value;
+    value = typeof fallback === "function" ? fallback(earlier) : fallback;
+  } else if (text.trim() === "") {
+    return {
+      problems: [`${name}=${JSON.stringify(text)} is not a non-empty value (unset it to get the default)`],
+    };
+  } else {
+    const result = declaration.schema(name).safeParse(text);
+    if (!result.success) {
+      const { issues } = result.error;
+      const complete = issues.filter((issue) => paramsOf(issue).complete);
+      // A parser's own messages say more than the generic one; otherwise the first refusal is enough.
+      if (complete.length > 0) return { problems: complete.map((issue) => issue.message) };
+      const accepted = paramsOf(issues[0]).accepted ?? declaration.accepted;
+      return { problems: [`${name}=${JSON.stringify(text)} is not ${accepted}`] };
+    }
+    value = result.data;
+  }
+  // Defaults are checked too: a default may clash with a setting given above it.
+  const refusal = declaration.check?.(value, earlier);
+  if (!refusal) return { value };
+  if ("message" in refusal) return { problems: [refusal.message] };
+  return { problems: [`${name}=${JSON.stringify(text ?? String(value))} is not ${refusal.accepted}`] };
+}
+
+/**
+ * Reads every setting from `env`, in SETTINGS order, collecting every problem instead of stopping at
+ * the first, so a user fixes them in one round. Throws ConfigError listing them; a value from a
+ * settings file is followed by where it is written.
+ */
+export function readSettingValues(env: Env): SettingValues {
+  const sources = settingSources.get(env) ?? {};
+  const located = (name: string, problems: readonly string[]) =>
+    problems.map((problem) => (sources[name] ? `${problem} (${sources[name]})` : problem));
+  const problems: string[] = [];
+  for (const [name, instead] of Object.entries(REMOVED_SETTINGS)) {
+    const text = env[name];
+    if (text !== undefined) {
+      problems.push(...located(name, [`${name}=${JSON.stringify(text)} is no longer ${instead}`]));
+    }
+  }
+  const values: Record<string, unknown> = {};
+  for (const [name, declaration] of Object.entries(SETTINGS) as [string, Setting<unknown>][]) {
+    const read = readSetting(name, declaration, env[name], values);
+    if ("problems" in read) problems.push(...located(name, read.problems));
+    else if (read.value !== undefined) values[name] = read.value;
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return values as SettingValues;
 }
 
 /** Reads and validates the whole configuration; throws ConfigError listing every problem. */
 export function loadConfig(env: Env = process.env): Config {
-  const read = new SettingsReader(env);
-
-  const region = read.string("AWS_REGION", "us-east-1", REGION, "an AWS region such as us-east-1");
-  const availabilityZones = read.list(
-    "AVAILABILITY_ZONES",
-    [`${region}a`, `${region}b`],
-    new RegExp(`^${region.replace(/[-]/g, "\\-")}[a-z]$`),
-    `two availability zones of ${region}, comma-separated, such as ${region}a,${region}b`,
-  );
-  if (availabilityZones.length !== 2 || new Set(availabilityZones).size !== 2) {
-    read.fail(
-      "AVAILABILITY_ZONES",
-      availabilityZones.join(","),
-      `exactly two different availability zones, such as ${region}a,${region}b`,
-    );
-  }
-
-  const bucket = read.optionalString(
-    "STATE_BUCKET",
-    BUCKET,
-    "a valid S3 bucket name: 3-63 lower-case letters, digits, dots or hyphens, starting and ending with a letter or digit",
-  );
-  const keyPrefix = read.string(
-    "STATE_KEY_PREFIX",
-    "shopfront-mesh",
-    KEY_PREFIX,
-    "an S3 key prefix of letters, digits, '.', '_', '-' and '/' (up to 200 characters)",
-  );
-
-  const environment = read.string(
-    "ENVIRONMENT",
-    "demo",
-    TAG_VALUE,
-    "a tag value of 1-128 letters, digits, spaces or _.:/=+-@",
-  );
-  const owner = read.string(
-    "OWNER",
-    "platform-team",
-    TAG_VALUE,
-    "a tag value of 1-128 letters, digits, spaces or _.:/=+-@",
-  );
-
-  const clusterName = read.string(
-    "CLUSTER_NAME",
-    "shopfront-eks",
-    CLUSTER_NAME,
-    "an EKS cluster name: 1-100 letters, digits, '-' or '_', starting with a letter or digit",
-  );
-  const kubernetesVersion = read.oneOf(
-    "KUBERNETES_VERSION",
-    VERSIONS.kubernetes,
-    VERSIONS.supportedKubernetes,
-  );
-  const adminRoleArn = read.optionalString(
-    "ADMIN_ROLE_ARN",
-    ROLE_ARN,
-    "an IAM role ARN such as arn:aws:iam::123456789012:role/c_admin",
-  );
-  const endpointPublicAccessCidrs = read.list(
-    "ENDPOINT_PUBLIC_CIDRS",
-    ["0.0.0.0/0"],
-    IPV4_CIDR,
-    "a comma-separated list of IPv4 CIDRs such as 203.0.113.0/24,198.51.100.7/32",
-  );
-
-  const instanceType = read.string(
-    "NODE_INSTANCE_TYPE",
-    "t3.medium",
-    INSTANCE_TYPE,
-    "an EC2 instance type such as t3.medium",
-  );
-  const minSize = read.integer("NODE_MIN_SIZE", 2, 1, 100);
-  const desiredSize = read.integer("NODE_DESIRED_SIZE", 2, 1, 100);
-  const maxSize = read.integer("NODE_MAX_SIZE", 2, 1, 100);
-  if (!(minSize <= desiredSize && desiredSize <= maxSize)) {
-    read.problems.push(
-      `NODE_MIN_SIZE=${minSize}, NODE_DESIRED_SIZE=${desiredSize}, NODE_MAX_SIZE=${maxSize} are not sizes with min <= desired <= max`,
-    );
-  }
-
-  const ssmAgentInstaller = read.boolean("SSM_AGENT_INSTALLER", false);
-  const offlinePlan = read.boolean("OFFLINE_PLAN", false);
-
-  const weightsText = read.raw("SHOPFRONT_WEIGHTS");
-  const parsedWeights =
-    weightsText === undefined ? undefined : parseWeights("SHOPFRONT_WEIGHTS", weightsText);
-  read.problems.push(...(parsedWeights?.problems ?? []));
-  const shopfront: ShopfrontConfig = {
-    weights: parsedWeights?.weights,
-    loadGenerator: read.boolean("SHOPFRONT_LOAD_GENERATOR", false),
-    errorGenerator: read.boolean("SHOPFRONT_ERROR_GENERATOR", false),
-  };
-  const istio = readIstio(read);
-
-  if (read.problems.length > 0) throw new ConfigError(read.problems);
-
+  const v = readSettingValues(env);
   return {
-    project: "shopfront-mesh",
-    region,
-    environment,
-    owner,
-    state: { bucket, keyPrefix },
-    network: { vpcCidr: "10.10.0.0/16", availabilityZones },
-    cluster: { name: clusterName, kubernetesVersion, adminRoleArn, endpointPublicAccessCidrs },
-    nodeGroup: { instanceType, minSize, desiredSize, maxSize, labels: { app: "miztiik_on_demand_ng" } },
-    ssmAgentInstaller,
-    shopfront,
-    istio,
-    offlinePlan,
+    project: PROJECT,
+    region: v.AWS_REGION,
+    environment: v.ENVIRONMENT,
+    owner: v.OWNER,
+    state: { bucket: v.STATE_BUCKET, keyPrefix: v.STATE_KEY_PREFIX },
+    network: { vpcCidr: v.VPC_CIDR, availabilityZones: v.AVAILABILITY_ZONES },
+    cluster: {
+      name: v.CLUSTER_NAME,
+      kubernetesVersion: v.KUBERNETES_VERSION,
+      adminRoleArn: v.ADMIN_ROLE_ARN,
+      endpointPublicAccessCidrs: v.ENDPOINT_PUBLIC_CIDRS,
+    },
+    nodeGroup: {
+      name: NODE_GROUP_NAME,
+      instanceType: v.NODE_INSTANCE_TYPE,
+      minSize: v.NODE_MIN_SIZE,
+      desiredSize: v.NODE_DESIRED_SIZE,
+      maxSize: v.NODE_MAX_SIZE,
+      labels: { app: NODE_GROUP_NAME },
+    },
+    ssmAgentInstaller: v.SSM_AGENT_INSTALLER,
+    shopfront: {
+      weights: v.SHOPFRONT_WEIGHTS,
+      loadGenerator: v.SHOPFRONT_LOAD_GENERATOR,
+      errorGenerator: v.SHOPFRONT_ERROR_GENERATOR,
+    },
+    istio: {
+      version: v.ISTIO_VERSION,
+      addons: v.ISTIO_ADDONS,
+      ingressServiceType: v.INGRESS_SERVICE_TYPE,
+      ingressServiceAnnotations: v.INGRESS_SERVICE_ANNOTATIONS,
+      profile: v.MESH_PROFILE,
+      meshMode: v.MESH_MODE,
+      routingApi: v.ROUTING_API,
+      ingressSourceCidrs: v.INGRESS_SOURCE_CIDRS,
+      ingressCertificateArn: v.INGRESS_CERTIFICATE_ARN,
+      outboundTrafficPolicy: v.OUTBOUND_TRAFFIC_POLICY,
+    },
   };
 }

@@ -1,42 +1,63 @@
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { DataAwsIamSessionContext } from "@cdktf/provider-aws/lib/data-aws-iam-session-context";
 import { EksAccessEntry } from "@cdktf/provider-aws/lib/eks-access-entry";
 import { EksAccessPolicyAssociation } from "@cdktf/provider-aws/lib/eks-access-policy-association";
+import { EksAddon } from "@cdktf/provider-aws/lib/eks-addon";
 import { EksCluster as AwsEksCluster } from "@cdktf/provider-aws/lib/eks-cluster";
 import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
-import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { Construct } from "constructs";
 import { ServiceRole } from "./iam";
+import { encryptionKey } from "./kms";
 
 /** Control-plane log types; all five, so that audits and authentication failures are on record. */
 export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
+
+/** Days of control-plane logs kept: one year, as CKV_AWS_338 asks of every log group. */
+export const CONTROL_PLANE_LOG_RETENTION_DAYS = 365;
+
+/**
+ * The VPC CNI's configuration: enforce Kubernetes NetworkPolicies (its network policy agent, VPC CNI
+ * 1.14 and later). The schema takes the flag as a string.
+ */
+export const VPC_CNI_CONFIGURATION = { enableNetworkPolicy: "true" } as const;
 
 export interface EksClusterProps {
   readonly name: string;
   /** Kubernetes minor version, e.g. "1.35". */
   readonly kubernetesVersion: string;
+  /** Region of the cluster, for its log encryption key's policy. */
+  readonly region: string;
   /** Subnets for the control plane's network interfaces (the private ones). */
   readonly subnetIds: string[];
-  /** CIDRs allowed to reach the public API endpoint. */
+  /** CIDRs allowed to reach the public API endpoint; empty: no public endpoint, the private one only. */
   readonly endpointPublicAccessCidrs: readonly string[];
-  /** IAM role given cluster-admin through an access entry. @default a new role `<name>-admin` that the account can assume */
+  /** IAM role given cluster-admin through an access entry. @default a new role `<name>-admin` (see below) */
   readonly adminRoleArn?: string;
-  /** Days to keep control-plane logs. @default 30 */
+  /**
+   * IAM principals (role or user ARNs) trusted to assume the created `<name>-admin` role; unused with
+   * `adminRoleArn`. @default the identity that deploys the stack (an assumed role's role ARN)
+   */
+  readonly adminTrustedPrincipalArns?: readonly string[];
+  /** Days to keep control-plane logs. @default CONTROL_PLANE_LOG_RETENTION_DAYS (365) */
   readonly logRetentionDays?: number;
+  /** VPC CNI add-on version. @default EKS's default for the cluster's Kubernetes version */
+  readonly vpcCniVersion?: string;
 }
 
 /**
- * The EKS control plane: its IAM role, a public (CIDR-restricted) and private endpoint, secrets
- * envelope encryption with a rotating customer KMS key, all control-plane logs with bounded retention,
- * admin access through EKS access entries (the successor of the walkthrough's aws-auth ConfigMap
- * edit), and the IAM OIDC provider for IAM roles for service accounts.
+ * The EKS control plane: its IAM role, a private endpoint (and a public one only for the CIDRs given),
+ * secrets envelope encryption with a rotating customer KMS key, all control-plane logs kept a year in
+ * a KMS-encrypted log group, admin access through EKS access entries (the successor of the
+ * walkthrough's aws-auth ConfigMap edit), the VPC CNI add-on enforcing NetworkPolicies, and the IAM
+ * OIDC provider for IAM roles for service accounts.
  */
 export class EksCluster extends Construct {
   readonly cluster: AwsEksCluster;
   readonly adminRoleArn: string;
   readonly oidcProvider: IamOpenidConnectProvider;
+  readonly vpcCni: EksAddon;
 
   constructor(scope: Construct, id: string, props: EksClusterProps) {
     super(scope, id);
@@ -48,21 +69,27 @@ export class EksCluster extends Construct {
       managedPolicies: ["AmazonEKSClusterPolicy"],
     });
 
-    const secretsKey = new KmsKey(this, "secrets-key", {
+    const secretsKey = encryptionKey(this, "secrets-key", {
+      alias: `${props.name}-secrets`,
       description: `Envelope encryption of Kubernetes secrets in EKS cluster ${props.name}`,
-      enableKeyRotation: true,
-      deletionWindowInDays: 7,
-    });
-    new KmsAlias(this, "secrets-key-alias", {
-      name: `alias/${props.name}-secrets`,
-      targetKeyId: secretsKey.keyId,
+      region: props.region,
     });
 
-    // EKS writes to this group by name; creating it first lets us bound the retention.
-    const logGroup = new CloudwatchLogGroup(this, "control-plane-logs", {
-      name: `/aws/eks/${props.name}/cluster`,
-      retentionInDays: props.logRetentionDays ?? 30,
+    // EKS writes to this group by name; created first, it gets our retention and key, not EKS's defaults.
+    const logGroupName = `/aws/eks/${props.name}/cluster`;
+    const logsKey = encryptionKey(this, "logs-key", {
+      alias: `${props.name}-control-plane-logs`,
+      description: `Control-plane logs of EKS cluster ${props.name}`,
+      region: props.region,
+      logGroupNames: [logGroupName],
     });
+    const logGroup = new CloudwatchLogGroup(this, "control-plane-logs", {
+      name: logGroupName,
+      retentionInDays: props.logRetentionDays ?? CONTROL_PLANE_LOG_RETENTION_DAYS,
+      kmsKeyId: logsKey.key.arn,
+    });
+
+    const publicEndpoint = props.endpointPublicAccessCidrs.length > 0;
 
     this.cluster = new AwsEksCluster(this, "cluster", {
       name: props.name,
@@ -70,22 +97,33 @@ export class EksCluster extends Construct {
       roleArn: clusterRole.role.arn,
       vpcConfig: {
         subnetIds: props.subnetIds,
-        endpointPublicAccess: true,
+        endpointPublicAccess: publicEndpoint,
         endpointPrivateAccess: true,
-        publicAccessCidrs: [...props.endpointPublicAccessCidrs],
+        publicAccessCidrs: publicEndpoint ? [...props.endpointPublicAccessCidrs] : undefined,
       },
       accessConfig: {
         authenticationMode: "API",
         bootstrapClusterCreatorAdminPermissions: true,
       },
-      encryptionConfig: { resources: ["secrets"], provider: { keyArn: secretsKey.arn } },
+      encryptionConfig: { resources: ["secrets"], provider: { keyArn: secretsKey.key.arn } },
       enabledClusterLogTypes: CONTROL_PLANE_LOG_TYPES,
       // Standard support only: extended support costs six times as much per cluster hour.
       upgradePolicy: { supportType: "STANDARD" },
       dependsOn: [...clusterRole.attachments, logGroup],
     });
 
-    this.adminRoleArn = props.adminRoleArn ?? this.createAdminRole(props.name);
+    // The managed add-on takes over the aws-node DaemonSet EKS installs; created before any node joins.
+    this.vpcCni = new EksAddon(this, "vpc-cni", {
+      clusterName: this.cluster.name,
+      addonName: "vpc-cni",
+      addonVersion: props.vpcCniVersion,
+      configurationValues: JSON.stringify(VPC_CNI_CONFIGURATION),
+      resolveConflictsOnCreate: "OVERWRITE",
+      resolveConflictsOnUpdate: "OVERWRITE",
+    });
+
+    this.adminRoleArn =
+      props.adminRoleArn ?? this.createAdminRole(props.name, props.adminTrustedPrincipalArns);
     const adminAccess = new EksAccessEntry(this, "admin-access", {
       clusterName: this.cluster.name,
       principalArn: this.adminRoleArn,
@@ -104,12 +142,14 @@ export class EksCluster extends Construct {
     });
   }
 
-  /** The walkthrough's `c_admin`: a role that principals of this account may assume to administer the cluster. */
-  private createAdminRole(clusterName: string): string {
-    const account = new DataAwsCallerIdentity(this, "account");
+  /**
+   * The walkthrough's `c_admin`, trusted by named principals only (CKV_AWS_61), never by the whole
+   * account: by default the deploying identity, which `ConfigCommand` then lets run kubectl as admin.
+   */
+  private createAdminRole(clusterName: string, trusted?: readonly string[]): string {
     const admin = new ServiceRole(this, "admin-role", {
       name: `${clusterName}-admin`,
-      principal: { type: "AWS", identifiers: [`arn:aws:iam::${account.accountId}:root`] },
+      principal: { type: "AWS", identifiers: [...(trusted ?? [this.deployingPrincipalArn()])] },
       managedPolicies: [],
     });
     // Enough IAM for `aws eks update-kubeconfig`; what it may do inside the cluster comes from the access entry.
@@ -122,5 +162,11 @@ export class EksCluster extends Construct {
       }),
     });
     return admin.role.arn;
+  }
+
+  /** The IAM user or role that runs the deploy; for an assumed-role session, the role, not the session. */
+  private deployingPrincipalArn(): string {
+    const caller = new DataAwsCallerIdentity(this, "deployer");
+    return new DataAwsIamSessionContext(this, "deployer-session", { arn: caller.arn }).issuerArn;
   }
 }

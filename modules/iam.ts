@@ -12,6 +12,12 @@ export interface ServiceRoleProps {
   readonly extraAssumeActions?: readonly string[];
   /** AWS managed policy names (not ARNs) to attach, each one AWS documents for this role. */
   readonly managedPolicies: readonly string[];
+  /** Conditions on assuming the role, e.g. the source account of a service principal. @default none */
+  readonly conditions?: readonly {
+    readonly test: string;
+    readonly variable: string;
+    readonly values: string[];
+  }[];
 }
 
 /**
@@ -30,6 +36,7 @@ export class ServiceRole extends Construct {
           effect: "Allow",
           actions: ["sts:AssumeRole", ...(props.extraAssumeActions ?? [])],
           principals: [props.principal],
+          condition: props.conditions?.map((condition) => ({ ...condition })),
         },
       ],
     });

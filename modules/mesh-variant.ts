@@ -4,13 +4,9 @@
  * is declared here once, for the constructs, the manifest checks and the tests.
  */
 
-/** `sidecar`: an Envoy in every pod (the walkthrough). `ambient`: ztunnel per node, a waypoint for L7. */
-export const MESH_MODES = ["sidecar", "ambient"] as const;
-export type MeshMode = (typeof MESH_MODES)[number];
+import { MESH_MODES, type MeshMode, ROUTING_APIS, type RoutingApi } from "./config";
 
-/** `istio`: Gateway, VirtualService, DestinationRule subsets. `gateway-api`: Gateway API Gateway and HTTPRoute. */
-export const ROUTING_APIS = ["istio", "gateway-api"] as const;
-export type RoutingApi = (typeof ROUTING_APIS)[number];
+export { MESH_MODES, type MeshMode, ROUTING_APIS, type RoutingApi };
 
 export interface MeshVariant {
   readonly meshMode: MeshMode;

@@ -1,5 +1,6 @@
 import { EksNodeGroup } from "@cdktf/provider-aws/lib/eks-node-group";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { ServiceRole } from "./iam";
 
@@ -13,12 +14,16 @@ export const NODE_POLICIES = [
 
 export interface NodeGroupProps {
   readonly clusterName: string;
-  /** Node group name. */
+  /** Node group name (unique within the cluster). */
   readonly name: string;
+  /**
+   * Prefix of the names that must be unique in the account (the node role `<prefix>-node`, the launch
+   * template `<prefix>-node-...`): the cluster's name, so that two clusters never collide.
+   */
+  readonly namePrefix: string;
   /** Subnets for the nodes: the private ones only. */
   readonly subnetIds: string[];
-  /** @default "t3.medium" */
-  readonly instanceType?: string;
+  readonly instanceType: string;
   readonly minSize: number;
   readonly desiredSize: number;
   readonly maxSize: number;
@@ -26,6 +31,8 @@ export interface NodeGroupProps {
   readonly labels: Readonly<Record<string, string>>;
   /** Root volume size in GiB. @default 20 */
   readonly diskSizeGib?: number;
+  /** What must exist before the nodes join, e.g. the cluster's networking add-on. @default none */
+  readonly dependsOn?: readonly ITerraformDependable[];
 }
 
 /**
@@ -42,13 +49,13 @@ export class NodeGroup extends Construct {
     super(scope, id);
 
     this.nodeRole = new ServiceRole(this, "node-role", {
-      name: `${props.name}-node`,
+      name: `${props.namePrefix}-node`,
       principal: { type: "Service", identifiers: ["ec2.amazonaws.com"] },
       managedPolicies: NODE_POLICIES,
     });
 
     this.launchTemplate = new LaunchTemplate(this, "launch-template", {
-      namePrefix: `${props.name}-`,
+      namePrefix: `${props.namePrefix}-node-`,
       description: `Nodes of ${props.clusterName}: IMDSv2 only, encrypted gp3 root volume`,
       updateDefaultVersion: true,
       metadataOptions: {
@@ -82,13 +89,13 @@ export class NodeGroup extends Construct {
       subnetIds: props.subnetIds,
       amiType: "AL2023_x86_64_STANDARD",
       capacityType: "ON_DEMAND",
-      instanceTypes: [props.instanceType ?? "t3.medium"],
+      instanceTypes: [props.instanceType],
       scalingConfig: { minSize: props.minSize, desiredSize: props.desiredSize, maxSize: props.maxSize },
       updateConfig: { maxUnavailable: 1 },
       labels: { ...props.labels },
       launchTemplate: { id: this.launchTemplate.id, version: this.launchTemplate.latestVersion.toString() },
       // The role's policies must outlive the nodes, or nodes cannot deregister on destroy.
-      dependsOn: [...this.nodeRole.attachments],
+      dependsOn: [...this.nodeRole.attachments, ...(props.dependsOn ?? [])],
     });
   }
 }

@@ -11,7 +11,7 @@ import {
   manifestPathsIn,
   SHOPFRONT_VIRTUAL_SERVICE,
   withRouteWeights,
-} from "../tools/analyze/manifests";
+} from "../modules/manifests/model";
 import { INGRESS_GATEWAY_PRINCIPAL, type IngressServiceType, type Weights } from "./config";
 import { type IngressLoadBalancerProps, ingressLoadBalancer } from "./ingress-load-balancer";
 import {

@@ -1,17 +1,13 @@
-import { join, relative } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import { Manifest } from "@cdktf/provider-kubernetes/lib/manifest";
 import type { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { Annotations } from "cdktf";
 import { Construct } from "constructs";
-import { analyzeCached } from "../tools/analyze/cache";
-import { type Finding, formatFinding } from "../tools/analyze/finding";
-import {
-  type ManifestDocument,
-  parseManifests,
-  readManifestFiles,
-  resourceName,
-} from "../tools/analyze/manifests";
 import type { ShopfrontConfig, Weights } from "./config";
+import { checkManifests } from "./manifests/checks";
+import { type Finding, formatFinding } from "./manifests/finding";
+import { type ManifestDocument, parseManifests, readManifestFiles, resourceName } from "./manifests/model";
 import {
   DEFAULT_MESH_VARIANT,
   GATEWAY_CLASSES,
@@ -33,8 +29,9 @@ export interface ShopfrontProps {
   /** The cluster's Kubernetes provider. @default the stack's default kubernetes provider */
   readonly provider?: KubernetesProvider;
   /**
-   * Folder of the shared manifests, with a folder per data plane (`sidecar/`, `ambient/`) and per
-   * routing API (`routing-istio/`, `routing-gateway-api/`). @default the repository's manifests/
+   * Folder whose .yaml files make the shopfront in every mesh variant, with a folder per data plane
+   * (`sidecar/`, `ambient/`) and one per routing API (`routing-istio/`, `routing-gateway-api/`) for
+   * the rest. @default the repository's manifests/
    */
   readonly manifestsDir?: string;
   /** Route weights override and generator toggles, from `loadConfig`. */
@@ -44,8 +41,8 @@ export interface ShopfrontProps {
   /** The routing API: which ingress, routes and identity. @default "istio" */
   readonly routingApi?: RoutingApi;
   /**
-   * The load balancer of the Gateway API ingress (routingApi gateway-api), as istio-stack's settings
-   * give the chart's. @default the manifest's own: an internet-facing NLB open to 0.0.0.0/0
+   * The load balancer of the Gateway API ingress (routingApi gateway-api), from the same settings as
+   * the chart's ingress. @default the manifest's own: an internal NLB
    */
   readonly ingress?: IngressSettings;
 }
@@ -56,30 +53,33 @@ export const GENERATOR_DEPLOYMENTS = {
   errorGenerator: "error-generator",
 } as const;
 
+/** The project's root: the nearest folder above `from` that holds cdktf.json. */
+function projectRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "cdktf.json"))) return dir;
+    if (dirname(dir) === dir) return process.cwd();
+  }
+}
+
 const defaultProps = {
-  // This file (modules/) and the esbuild bundle that tools/app.js runs (.build/) both sit one level
-  // below the repository root.
-  manifestsDir: join(__dirname, "..", "manifests"),
-  /** Remembered analyzer verdicts (gitignored), beside the compiled app in .build/. */
-  analysisCacheDir: join(__dirname, "..", ".build", "analysis"),
+  /** From this file's folder, wherever it runs (modules/, or the compiled app in .build/). */
+  manifestsDir: join(projectRoot(__dirname), "manifests"),
   /** Named, so that `kubectl get -o yaml --show-managed-fields` tells who owns a field. */
   fieldManager: "shopfront-stack",
 };
 
-/** The manifests have errors: synth refuses to write a stack that would deploy them. */
+/** The manifests cannot be made into a shopfront (no namespace, no route to weigh): synth stops. */
 export class ShopfrontManifestError extends Error {
-  constructor(readonly findings: readonly Finding[]) {
-    super(
-      `the shopfront manifests have errors (run npm run analyze):\n${findings.map((f) => `  ${formatFinding(f)}`).join("\n")}`,
-    );
+  constructor(message: string) {
+    super(message);
     this.name = "ShopfrontManifestError";
   }
 }
 
 /**
  * What each object waits for, by tier: every object depends on the objects of the tier before it, so
- * it is created after them and destroyed before them. Destroyed first: the application and its
- * generators, then the routes and the waypoint, then the DestinationRules, then the ingress Gateways,
+ * it is created after them and destroyed before them. Destroyed first: the generators, the
+ * application, then the routes and the waypoint, then the DestinationRules, then the ingress Gateways,
  * then the policies, then the namespace (Istio and the CRDs are other stacks, destroyed later).
  * Created in the other order: nothing is routed before its policies and subsets exist ("make before
  * break"), and the generators start once the pages they ask for are served.
@@ -98,13 +98,10 @@ type Tier = (typeof TIERS)[number];
 function tierOf(document: ManifestDocument): Tier {
   const { kind, spec } = document.object as { kind: string; spec?: { gatewayClassName?: string } };
   if (kind === "Namespace") return "namespace";
-  if (
-    Object.values(GENERATOR_DEPLOYMENTS).includes(document.object.metadata.name as never) &&
-    kind === "Deployment"
-  )
-    return "generators";
-  if (["PeerAuthentication", "AuthorizationPolicy", "NetworkPolicy", "ConfigMap"].includes(kind))
+  if (isGenerator(document)) return "generators";
+  if (["PeerAuthentication", "AuthorizationPolicy", "NetworkPolicy", "ConfigMap"].includes(kind)) {
     return "policies";
+  }
   if (kind === "Gateway") return spec?.gatewayClassName === GATEWAY_CLASSES.waypoint ? "routes" : "gateways";
   if (kind === "DestinationRule") return "destinations";
   if (kind === "VirtualService" || kind === "HTTPRoute") return "routes";
@@ -117,9 +114,10 @@ function tierOf(document: ManifestDocument): Tier {
  * VirtualService and DestinationRule, or a Gateway API Gateway and HTTPRoute over per-version
  * Services), the namespace and policies of the data plane (and its waypoint in ambient mode), the
  * mutual TLS and authorization policies, and the generators that the config turns on. The route's
- * weights are overridden from the config, the result is analyzed (any error throws a
- * ShopfrontManifestError), and each object becomes one kubernetes_manifest. The Istio and Gateway API
- * CRDs must exist when this is planned: kubernetes_manifest reads the types' schemas from the cluster.
+ * weights are overridden from the config and each object becomes one kubernetes_manifest. The manifest
+ * checks run as the construct's validation: cdktf reports each error and writes nothing. The Istio and
+ * Gateway API CRDs must exist when this is planned: kubernetes_manifest reads the types' schemas from
+ * the cluster.
  */
 export class Shopfront extends Construct {
   /** Name of the shopfront's namespace. */
@@ -138,52 +136,56 @@ export class Shopfront extends Construct {
 
   constructor(scope: Construct, id: string, props: ShopfrontProps) {
     super(scope, id);
-    const manifestsDir = props.manifestsDir ?? defaultProps.manifestsDir;
+    // Relative to the working directory, so that findings name files as `manifests/shopfront.yaml`.
+    const manifestsDir =
+      relative(process.cwd(), resolve(props.manifestsDir ?? defaultProps.manifestsDir)) || ".";
     this.variant = {
       meshMode: props.meshMode ?? DEFAULT_MESH_VARIANT.meshMode,
       routingApi: props.routingApi ?? DEFAULT_MESH_VARIANT.routingApi,
     };
     const { routingApi } = this.variant;
-    // Relative to the working directory, so that findings name files as `manifests/shopfront.yaml`.
-    const paths = shopfrontManifestPaths(manifestsDir, this.variant).map((path) =>
-      relative(process.cwd(), path),
-    );
-
-    const parsed = parseManifests(readManifestFiles(paths));
+    const parsed = parseManifests(readManifestFiles(shopfrontManifestPaths(manifestsDir, this.variant)));
     const selected = parsed.documents.filter((document) => generatorEnabled(document, props.config));
     const weighted =
       props.config.weights === undefined
         ? selected
         : withShopfrontWeights(selected, props.config.weights, routingApi);
-    const documents = props.ingress === undefined ? weighted : withGatewayApiIngress(weighted, props.ingress);
+    const documents =
+      props.ingress === undefined || routingApi !== "gateway-api"
+        ? weighted
+        : withGatewayApiIngress(weighted, props.ingress);
 
     const certificateArn = props.ingress?.certificateArn;
+    let findings: Finding[] | undefined;
+    const checked = () => {
+      if (findings === undefined) {
+        findings = [
+          ...parsed.findings,
+          ...checkManifests(documents, { ingressGatewayPrincipal: ingressPrincipal(routingApi) }),
+        ];
+        for (const warning of findings.filter((f) => f.severity === "warning")) {
+          Annotations.of(this).addWarning(formatFinding(warning));
+        }
+      }
+      return findings;
+    };
     this.node.addValidation({
-      validate: () =>
-        routingApi === "gateway-api" && certificateArn !== undefined
+      validate: () => [
+        ...checked()
+          .filter((f) => f.severity === "error")
+          .map(formatFinding),
+        ...(routingApi === "gateway-api" && certificateArn !== undefined
           ? [
-              `ingress certificate ${certificateArn}: TLS at the load balancer is not supported with the Gateway API ingress (ROUTING_API=gateway-api), whose Service has no 443 port: use ROUTING_API=istio or no certificate`,
+              `INGRESS_CERTIFICATE_ARN=${certificateArn}: TLS at the load balancer is not supported with ROUTING_API=gateway-api (the Service that istiod deploys for the Gateway has no port 443): use ROUTING_API=istio, or unset INGRESS_CERTIFICATE_ARN`,
             ]
-          : [],
+          : []),
+      ],
     });
-
-    const findings = [
-      ...parsed.findings,
-      ...analyzeCached(
-        documents,
-        { ingressGatewayPrincipal: ingressPrincipal(routingApi) },
-        defaultProps.analysisCacheDir,
-      ),
-    ];
-    const errors = findings.filter((finding) => finding.severity === "error");
-    if (errors.length > 0) throw new ShopfrontManifestError(errors);
-    // What is left are warnings: cdktf prints them at synth.
-    for (const warning of findings) Annotations.of(this).addWarning(formatFinding(warning));
 
     const namespaces = documents.filter((document) => document.object.kind === "Namespace");
     if (namespaces.length !== 1) {
-      throw new Error(
-        `${manifestsDir} (${this.variant.meshMode}) must define exactly one Namespace, the shopfront's (found ${namespaces.length})`,
+      throw new ShopfrontManifestError(
+        `${manifestsDir} (with ${this.variant.meshMode}/) must define exactly one Namespace, the shopfront's (found ${namespaces.length})`,
       );
     }
     this.namespaceName = namespaces[0].object.metadata.name;
@@ -191,7 +193,7 @@ export class Shopfront extends Construct {
     const shopfrontRoute = documents.find((document) => resourceName(document.object) === routeName);
     const weights = shopfrontRouteWeights(documents, routingApi);
     if (shopfrontRoute === undefined || weights === undefined) {
-      throw new Error(
+      throw new ShopfrontManifestError(
         `${manifestsDir} must define ${routeName} with a weighted route (ROUTING_API=${routingApi})`,
       );
     }
@@ -238,12 +240,19 @@ export class Shopfront extends Construct {
   }
 }
 
-/** Whether the config deploys `document`: a generator Deployment only when its toggle is on, all else always. */
-function generatorEnabled(document: ManifestDocument, config: ShopfrontConfig): boolean {
-  if (document.object.kind !== "Deployment") return true;
-  const toggle = (Object.keys(GENERATOR_DEPLOYMENTS) as (keyof typeof GENERATOR_DEPLOYMENTS)[]).find(
+function generatorToggle(document: ManifestDocument): keyof typeof GENERATOR_DEPLOYMENTS | undefined {
+  if (document.object.kind !== "Deployment") return undefined;
+  return (Object.keys(GENERATOR_DEPLOYMENTS) as (keyof typeof GENERATOR_DEPLOYMENTS)[]).find(
     (key) => GENERATOR_DEPLOYMENTS[key] === document.object.metadata.name,
   );
+}
+
+function isGenerator(document: ManifestDocument): boolean {
+  return generatorToggle(document) !== undefined;
+}
+
+function generatorEnabled(document: ManifestDocument, config: ShopfrontConfig): boolean {
+  const toggle = generatorToggle(document);
   return toggle === undefined || config[toggle];
 }
 

@@ -1,9 +1,11 @@
-import { App } from "cdktf";
+import { existsSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { App, Manifest } from "cdktf";
 import { type Config, type Env, loadConfig } from "../modules/config";
-import { DEFAULT_MESH_VARIANT, type MeshVariant } from "../modules/mesh-variant";
 import { ClusterStack } from "./cluster-stack";
 import { IstioStack } from "./istio-stack";
 import { NetworkStack } from "./network-stack";
+import { markPlanOnly } from "./project-stack";
 import { ShopfrontStack } from "./shopfront-stack";
 import { SsmAgentStack } from "./ssm-agent-stack";
 import { StateBootstrapStack } from "./state-bootstrap-stack";
@@ -18,38 +20,66 @@ export interface ProjectStacks {
   readonly shopfront: ShopfrontStack;
 }
 
-/**
- * Builds the stacks; `variant` picks the data plane and the routing API (config.istio.meshMode and
- * routingApi once the settings MESH_MODE and ROUTING_API exist).
- */
-export function buildStacks(
-  app: App,
-  config: Config,
-  variant: MeshVariant = DEFAULT_MESH_VARIANT,
-): ProjectStacks {
+export interface BuildOptions {
+  /**
+   * Plan-only stacks for `npm run plan`: mock credentials and the AWS provider's skip flags, so that
+   * `terraform plan` runs with no AWS account. Never a user setting: such stacks cannot deploy.
+   * @default false
+   */
+  readonly offlinePlan?: boolean;
+}
+
+export function buildStacks(app: App, config: Config, options: BuildOptions = {}): ProjectStacks {
+  if (options.offlinePlan) markPlanOnly(app);
   const bootstrap = new StateBootstrapStack(app, config);
   const network = new NetworkStack(app, config);
   const cluster = new ClusterStack(app, config, network.network);
   const ssmAgent = new SsmAgentStack(app, config, cluster.connection);
   ssmAgent.addDependency(cluster);
   // Deployed after the cluster and destroyed before it, so its load balancer is gone before the VPC.
-  const istio = new IstioStack(app, config, cluster.connection, variant);
+  const istio = new IstioStack(app, config, cluster.connection);
   istio.addDependency(cluster);
   // Planned only once the Istio CRDs exist (kubernetes_manifest reads their schemas); destroyed before Istio.
-  const shopfront = new ShopfrontStack(app, config, cluster.connection, variant);
+  const shopfront = new ShopfrontStack(app, config, cluster.connection);
   shopfront.addDependency(istio);
   return { bootstrap, network, cluster, ssmAgent, istio, shopfront };
 }
 
+/** The constructs' validations failed (a broken mesh in manifests/): one line per error, nothing written. */
+export class ValidationError extends Error {
+  constructor(readonly errors: readonly string[]) {
+    super(`synth refused, fix these first:\n${errors.map((error) => `  ${error}`).join("\n")}`);
+    this.name = "ValidationError";
+  }
+}
+
+/** Every construct's `node.addValidation` errors, each after the path of the construct that found it. */
+export function validationErrors(app: App): string[] {
+  return app.node
+    .findAll()
+    .flatMap((construct) => construct.node.validate().map((error) => `${construct.node.path}: ${error}`));
+}
+
 /**
- * Validates the settings in `env`, then builds and synthesizes every stack into `outdir` (default
- * cdktf.out, or CDKTF_OUTDIR). A bad setting throws ConfigError before the App exists, so nothing is
- * written.
+ * Validates the settings in `env`, then builds every stack, runs the constructs' validations and
+ * synthesizes into `outdir` (default cdktf.out, or CDKTF_OUTDIR). A bad setting throws ConfigError
+ * before the App exists; a failed validation throws ValidationError before any stack is written
+ * (cdktf's own App.synth writes each stack before validating the next). On any error, the folders
+ * that this synth created are removed.
  */
-export function synthesize(env: Env, outdir?: string): ProjectStacks {
+export function synthesize(env: Env, outdir?: string, options: BuildOptions = {}): ProjectStacks {
   const config = loadConfig(env);
-  const app = new App(outdir ? { outdir } : {});
-  const stacks = buildStacks(app, config);
-  app.synth();
-  return stacks;
+  const target = outdir ?? env.CDKTF_OUTDIR ?? "cdktf.out";
+  const made = [target, join(target, Manifest.stacksFolder)].filter((dir) => !existsSync(dir));
+  const app = new App({ outdir: target });
+  try {
+    const stacks = buildStacks(app, config, options);
+    const errors = validationErrors(app);
+    if (errors.length > 0) throw new ValidationError(errors);
+    app.synth();
+    return stacks;
+  } catch (error) {
+    for (const dir of made.reverse()) rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
 }

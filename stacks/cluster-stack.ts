@@ -1,4 +1,4 @@
-import { Annotations, TerraformOutput } from "cdktf";
+import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import { type Config, STACK_NAMES } from "../modules/config";
 import { EksCluster } from "../modules/eks-cluster";
@@ -18,30 +18,26 @@ export class ClusterStack extends ProjectStack {
     super(scope, STACK_NAMES.cluster, config);
     this.awsProvider();
     const privateSubnetIds = network.subnets.private.map((subnet) => subnet.id);
-    if (config.cluster.endpointPublicAccessCidrs.includes("0.0.0.0/0")) {
-      // CKV_AWS_38/39: allowed for a first try, as the walkthrough does, but never silently.
-      Annotations.of(this).addWarning(
-        "ENDPOINT_PUBLIC_CIDRS is 0.0.0.0/0: the Kubernetes API endpoint is open to the whole internet " +
-          "(authentication still applies). Set ENDPOINT_PUBLIC_CIDRS to your own CIDRs.",
-      );
-    }
-
     this.eks = new EksCluster(this, "eks", {
       name: config.cluster.name,
       kubernetesVersion: config.cluster.kubernetesVersion,
+      region: config.region,
       subnetIds: privateSubnetIds,
       endpointPublicAccessCidrs: config.cluster.endpointPublicAccessCidrs,
       adminRoleArn: config.cluster.adminRoleArn,
     });
     this.nodeGroup = new NodeGroup(this, "on-demand-nodes", {
       clusterName: this.eks.cluster.name,
-      name: "miztiik_on_demand_ng",
+      name: config.nodeGroup.name,
+      namePrefix: config.cluster.name,
       subnetIds: privateSubnetIds,
       instanceType: config.nodeGroup.instanceType,
       minSize: config.nodeGroup.minSize,
       desiredSize: config.nodeGroup.desiredSize,
       maxSize: config.nodeGroup.maxSize,
       labels: config.nodeGroup.labels,
+      // Nodes join with the managed VPC CNI already enforcing NetworkPolicies.
+      dependsOn: [this.eks.vpcCni],
     });
 
     const cluster = this.eks.cluster;

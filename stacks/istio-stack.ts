@@ -6,7 +6,6 @@ import type { Construct } from "constructs";
 import { type Config, INGRESS_GATEWAY_NAME, STACK_NAMES } from "../modules/config";
 import { GatewayApiCrds } from "../modules/gateway-api-crds";
 import { Istio } from "../modules/istio";
-import { DEFAULT_MESH_VARIANT, type MeshVariant } from "../modules/mesh-variant";
 import { Observability } from "../modules/observability";
 import {
   type ClusterConnection,
@@ -18,14 +17,6 @@ import { ProjectStack } from "./project-stack";
 
 /** Local port of the ingress gateway when its Service has no load balancer. */
 export const INGRESS_FORWARD_PORT = 8080;
-
-/**
- * Who may reach the ingress load balancer: every address, as the internet-facing NLB has always
- * allowed. The setting INGRESS_SOURCE_CIDRS (config.istio.ingressSourceCidrs) is to replace it; the
- * certificate (INGRESS_CERTIFICATE_ARN) and the egress policy (OUTBOUND_TRAFFIC_POLICY) keep the
- * construct's defaults, plain HTTP and the profile's policy, until the configuration passes them.
- */
-export const INGRESS_OPEN_TO_ALL: readonly string[] = ["0.0.0.0/0"];
 
 /**
  * istio-stack: Istio (CRDs, CNI node agent, istiod, ingress and egress gateways) and the observability
@@ -46,12 +37,7 @@ export class IstioStack extends ProjectStack {
   /** The ingress gateway Service as the cluster reports it; only with a LoadBalancer Service. */
   readonly ingressService?: DataKubernetesServiceV1;
 
-  constructor(
-    scope: Construct,
-    config: Config,
-    cluster: ClusterConnection,
-    variant: MeshVariant = DEFAULT_MESH_VARIANT,
-  ) {
+  constructor(scope: Construct, config: Config, cluster: ClusterConnection) {
     super(scope, STACK_NAMES.istio, config);
     // helm 3.x: `kubernetes` and its `exec` are single objects (attributes), no longer blocks.
     new HelmProvider(this, "helm", {
@@ -64,14 +50,16 @@ export class IstioStack extends ProjectStack {
     // In both routing APIs: a waypoint is a Gateway API Gateway, and istiod watches the kinds at start.
     this.gatewayApiCrds = new GatewayApiCrds(this, "gateway-api-crds");
     this.istio = new Istio(this, "istio", {
-      meshMode: variant.meshMode,
-      routingApi: variant.routingApi,
-      dependsOn: [...this.gatewayApiCrds.manifests],
       version: settings.version,
       ingressServiceType: settings.ingressServiceType,
       ingressServiceAnnotations: settings.ingressServiceAnnotations,
-      ingressSourceCidrs: INGRESS_OPEN_TO_ALL,
+      ingressSourceCidrs: settings.ingressSourceCidrs,
+      ingressCertificateArn: settings.ingressCertificateArn,
+      outboundTrafficPolicy: settings.outboundTrafficPolicy,
       profile: settings.profile,
+      meshMode: settings.meshMode,
+      routingApi: settings.routingApi,
+      dependsOn: [...this.gatewayApiCrds.manifests],
     });
     this.observability = new Observability(this, "observability", {
       addons: settings.addons,

@@ -16,6 +16,7 @@ export class NetworkStack extends ProjectStack {
       cidr: config.network.vpcCidr,
       availabilityZones: config.network.availabilityZones,
       clusterName: config.cluster.name,
+      region: config.region,
     });
     new TerraformOutput(this, "vpc_id", { value: this.network.vpc.id });
   }

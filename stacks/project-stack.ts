@@ -3,6 +3,19 @@ import { LocalBackend, S3Backend, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { Config } from "../modules/config";
 
+/** Apps built for `npm run plan` only (`buildStacks(app, config, { offlinePlan: true })`). */
+const planOnlyApps = new WeakSet<Construct>();
+
+/** Gives every AWS provider in `app` mock credentials and skip flags: a plan with no AWS account, never a deploy. */
+export function markPlanOnly(app: Construct): void {
+  planOnlyApps.add(app);
+}
+
+/** A stack's state key in the bucket: per cluster, so two clusters can share one bucket. */
+export function stateKey(config: Config, stackName: string): string {
+  return `${config.state.keyPrefix}/${config.cluster.name}/${stackName}.tfstate`;
+}
+
 export interface ProjectStackOptions {
   /** Keep this stack's state in a local file even when STATE_BUCKET is set (the bootstrap stack). */
   readonly alwaysLocalState?: boolean;
@@ -10,7 +23,7 @@ export interface ProjectStackOptions {
 
 /**
  * A stack of this project: its Terraform state goes to the S3 bucket when STATE_BUCKET is set (one key
- * per stack, encrypted, S3 native locking), else to a local file, the offline default.
+ * per cluster and stack, encrypted, S3 native locking), else to a local file, the offline default.
  */
 export class ProjectStack extends TerraformStack {
   constructor(
@@ -24,7 +37,7 @@ export class ProjectStack extends TerraformStack {
     if (bucket) {
       const backend = new S3Backend(this, {
         bucket,
-        key: `${config.state.keyPrefix}/${stackName}.tfstate`,
+        key: stateKey(config, stackName),
         region: config.region,
         encrypt: true,
       });
@@ -51,8 +64,8 @@ export class ProjectStack extends TerraformStack {
           },
         },
       ],
-      // Only for `npm run plan` (OFFLINE_PLAN=true): a plan with no AWS account. Never in a deploy.
-      ...(config.offlinePlan
+      // Only for `npm run plan`: a plan with no AWS account. Never in a deploy.
+      ...(planOnlyApps.has(this.node.root)
         ? {
             accessKey: "offline-plan",
             secretKey: "offline-plan",

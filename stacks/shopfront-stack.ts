@@ -2,11 +2,11 @@ import { DataKubernetesServiceV1 } from "@cdktf/provider-kubernetes/lib/data-kub
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import { type Config, STACK_NAMES } from "../modules/config";
-import { DEFAULT_MESH_VARIANT, GATEWAY_API_INGRESS, type MeshVariant } from "../modules/mesh-variant";
+import { GATEWAY_API_INGRESS } from "../modules/mesh-variant";
 import { Shopfront } from "../modules/shopfront";
 import { shopfrontRouteName } from "../modules/shopfront-manifests";
 import { type ClusterConnection, kubernetesProvider } from "./cluster-connection";
-import { INGRESS_FORWARD_PORT, INGRESS_OPEN_TO_ALL } from "./istio-stack";
+import { INGRESS_FORWARD_PORT } from "./istio-stack";
 import { ProjectStack } from "./project-stack";
 
 /**
@@ -20,23 +20,20 @@ export class ShopfrontStack extends ProjectStack {
   /** The Service istiod deployed for the Gateway API ingress, as the cluster reports it; gateway-api only. */
   readonly ingressService?: DataKubernetesServiceV1;
 
-  constructor(
-    scope: Construct,
-    config: Config,
-    cluster: ClusterConnection,
-    variant: MeshVariant = DEFAULT_MESH_VARIANT,
-  ) {
+  constructor(scope: Construct, config: Config, cluster: ClusterConnection) {
     super(scope, STACK_NAMES.shopfront, config);
     const provider = kubernetesProvider(this, cluster);
     this.shopfront = new Shopfront(this, "shopfront", {
       provider,
       config: config.shopfront,
-      ...variant,
+      meshMode: config.istio.meshMode,
+      routingApi: config.istio.routingApi,
       // The Gateway API ingress follows the settings that istio-stack gives the chart's ingress.
       ingress: {
         serviceType: config.istio.ingressServiceType,
         annotations: config.istio.ingressServiceAnnotations,
-        sourceCidrs: INGRESS_OPEN_TO_ALL,
+        sourceCidrs: config.istio.ingressSourceCidrs,
+        certificateArn: config.istio.ingressCertificateArn,
       },
     });
     new TerraformOutput(this, "namespace", { value: this.shopfront.namespaceName });

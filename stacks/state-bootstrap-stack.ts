@@ -4,7 +4,10 @@ import { type Config, STACK_NAMES } from "../modules/config";
 import { StateBucket } from "../modules/state-bucket";
 import { ProjectStack } from "./project-stack";
 
-/** tf-state-bootstrap: the state bucket, itself on local state (it cannot keep its state in itself). */
+/**
+ * tf-state-bootstrap: the state bucket and its access-log bucket, on local state (the bucket cannot keep
+ * its own state). Both refuse destruction: docs/security.md says how to remove them on purpose.
+ */
 export class StateBootstrapStack extends ProjectStack {
   readonly stateBucket: StateBucket;
 
@@ -14,10 +17,15 @@ export class StateBootstrapStack extends ProjectStack {
     this.stateBucket = new StateBucket(this, "state-bucket", {
       bucketName: config.state.bucket,
       namePrefix: `${config.project}-tfstate-`,
+      logBucketNamePrefix: `${config.project}-tfstate-logs-`,
     });
     new TerraformOutput(this, "state_bucket", {
       value: this.stateBucket.bucket.bucket,
       description: "Set STATE_BUCKET to this name to keep every other stack's state in it",
+    });
+    new TerraformOutput(this, "state_access_log_bucket", {
+      value: this.stateBucket.logBucket.bucket,
+      description: "Where S3 writes the state bucket's server access logs",
     });
   }
 }

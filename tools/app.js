@@ -1,17 +1,24 @@
-// Runs the CDKTF app (main.ts) as compiled JavaScript, the fastest way this project measured
-// (npm run bench): esbuild compiles the project's own TypeScript into one file (npm packages stay
-// external) and Node runs it in this same process. The file is rebuilt only when one of its inputs
-// changed since the last build. No type-checking here: `npm run typecheck` does that.
-
-// V8's compiled code for every module this process loads (cdktf alone takes a third of a second to
-// load), kept between runs in the OS temp folder.
-require("v8-compile-cache");
+// `node tools/app.js [entry.ts] [args...]`: runs a TypeScript entry point of the project (default
+// main.ts, the CDKTF app that cdktf.json names) as compiled JavaScript, the fastest cold synth this
+// project measured (npm run bench; docs/development.md). esbuild compiles the project's own
+// TypeScript into one file (npm packages stay external, so Node loads them natively, the ES-module
+// schema packages included) and Node runs it in this process; an entry that exports `main` is
+// called. The file is rebuilt only when one of its inputs changed since the last build. No
+// type-checking here: `npm run typecheck` does that.
 const fs = require("node:fs");
 const path = require("node:path");
+const { enableCompileCache } = require("node:module");
 
 const root = path.resolve(__dirname, "..");
-const outfile = path.join(root, ".build", "main.js");
-const metafile = path.join(root, ".build", "main.meta.json");
+const buildDir = path.join(root, ".build");
+const entry = process.argv[2]?.endsWith(".ts") ? process.argv.splice(2, 1)[0] : "main.ts";
+const name = path.basename(entry, ".ts");
+const outfile = path.join(buildDir, `${name}.js`);
+const metafile = path.join(buildDir, `${name}.meta.json`);
+
+// Node 22.1 and later keep V8's compiled code between runs (cdktf alone takes a third of a second
+// to load); Node 20 has no such cache and runs without it.
+enableCompileCache?.(path.join(buildDir, "compile-cache"));
 
 /** True when the last build's output exists and none of its inputs is newer than it. */
 function upToDate() {
@@ -24,10 +31,17 @@ function upToDate() {
   }
 }
 
+/** Write then rename: a parallel run (a jest worker) never reads half a file. */
+function writeAtomically(file, contents) {
+  const partial = `${file}.${process.pid}.partial`;
+  fs.writeFileSync(partial, contents);
+  fs.renameSync(partial, file);
+}
+
 if (!upToDate()) {
   const result = require("esbuild").buildSync({
     absWorkingDir: root,
-    entryPoints: ["main.ts"],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     packages: "external",
@@ -36,9 +50,13 @@ if (!upToDate()) {
     format: "cjs",
     sourcemap: "inline",
     metafile: true,
+    write: false,
     logLevel: "warning",
   });
-  fs.writeFileSync(metafile, JSON.stringify(result.metafile));
+  fs.mkdirSync(buildDir, { recursive: true });
+  writeAtomically(outfile, result.outputFiles[0].contents);
+  writeAtomically(metafile, JSON.stringify(result.metafile));
 }
 process.setSourceMapsEnabled(true);
-require(outfile);
+const loaded = require(outfile);
+if (typeof loaded.main === "function") loaded.main();

@@ -1,26 +1,32 @@
 /**
  * `npm run plan`: terraform init (from the local provider mirror), validate and plan, offline, for
- * every stack whose providers are mirrored. Plans are written to cdktf.out/offline-plan/<stack>.txt for
- * review; the synthesized plan-only code (mock credentials) stays in a scratch folder and is never
- * deployable.
+ * every stack whose providers are mirrored, with the settings every command reads. Plans are written to
+ * cdktf.out/offline-plan/<stack>.txt for review; the synthesized plan-only code (mock credentials) stays
+ * in a scratch folder, removed at the end, and is never deployable.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { ConfigError } from "../modules/config";
+import { readSettings } from "../modules/settings-file";
 import { checkAll, findToolchain } from "./terraform";
 
 async function main(): Promise<number> {
+  const settings = readSettings();
   const toolchain = await findToolchain();
   if ("missing" in toolchain) {
     process.stderr.write(`plan: ${toolchain.missing}\n`);
     return 2;
   }
-  const { checks } = await checkAll(toolchain);
+  const workDir = mkdtempSync(path.join(tmpdir(), "shopfront-plan-"));
+  const { checks } = await checkAll(toolchain, settings, workDir).finally(() =>
+    rmSync(workDir, { recursive: true, force: true }),
+  );
   const outDir = path.resolve("cdktf.out", "offline-plan");
   mkdirSync(outDir, { recursive: true });
   for (const check of checks) {
     const status = check.plan
-      ? `planned: ${check.plan.create} to add, ${check.plan.update} to change, ${check.plan.delete} to destroy`
+      ? `planned: ${check.plan.create} to add, ${check.plan.update} to change, ${check.plan.delete} to destroy${check.note ? ` (${check.note})` : ""}`
       : check.validated
         ? `validated; ${check.note}`
         : `skipped: ${check.note}`;

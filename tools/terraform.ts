@@ -1,11 +1,22 @@
 /**
  * Real Terraform, offline: synthesizes the app in plan-only mode into a scratch folder, then runs
- * `terraform init` from a local provider mirror, `terraform validate` on every stack whose providers
- * are all mirrored, and `terraform plan` on those that read no upstream state. Used by `npm run plan`
- * and by the tests.
+ * `terraform init` from a local provider mirror, `terraform validate` and `terraform plan` on every
+ * stack whose providers are all mirrored. A stack that reads an upstream stack's state is planned
+ * against a fixture state holding the upstream's outputs; the one AWS call made at plan time
+ * (`aws_caller_identity`) is answered by a local stand-in for STS. Used by `npm run plan` and the tests.
  */
-import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execFile, execFileSync } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -30,11 +41,14 @@ export interface Toolchain {
   readonly providers: ReadonlySet<string>;
 }
 
-/** The terraform binary and the provider mirror, or the reason they are not usable. */
-export async function findToolchain(env: Env = process.env): Promise<Toolchain | { missing: string }> {
+/**
+ * The terraform binary and the provider mirror, or the reason they are not usable. Synchronous, so
+ * that a test file can decide at load time whether its Terraform tests run or show as skipped.
+ */
+export function findToolchainSync(env: Env = process.env): Toolchain | { missing: string } {
   const terraform = env.TERRAFORM_BINARY ?? "terraform";
   try {
-    await run(terraform, ["version"], { timeout: 20_000 });
+    execFileSync(terraform, ["version"], { timeout: 20_000, stdio: "ignore" });
   } catch {
     return { missing: `no terraform binary (${terraform}) on PATH` };
   }
@@ -51,6 +65,11 @@ export async function findToolchain(env: Env = process.env): Promise<Toolchain |
   return { terraform, mirror, providers };
 }
 
+/** findToolchainSync, for callers that await. */
+export async function findToolchain(env: Env = process.env): Promise<Toolchain | { missing: string }> {
+  return findToolchainSync(env);
+}
+
 export interface SynthesizedStack {
   readonly name: string;
   readonly dir: string;
@@ -58,6 +77,8 @@ export interface SynthesizedStack {
   readonly providers: readonly string[];
   /** True when the stack reads another stack's state, which does not exist offline. */
   readonly readsUpstreamState: boolean;
+  /** Its terraform_remote_state data sources (local backend), by upstream stack name. */
+  readonly upstreamStates: Readonly<Record<string, { readonly dataSource: string; readonly path: string }>>;
   readonly resourceCount: number;
 }
 
@@ -67,14 +88,14 @@ export interface SynthesizedStack {
  * S3 backend needs credentials.
  */
 export function synthesizeForPlan(workDir: string, env: Env = process.env): SynthesizedStack[] {
-  const config = loadConfig({ ...env, STATE_BUCKET: undefined, OFFLINE_PLAN: "true" });
+  const config = loadConfig({ ...env, STATE_BUCKET: undefined });
   const outdir = path.join(workDir, "cdktf.out");
   const cwd = process.cwd();
   // Local backends put their state beside the working directory: keep it in the scratch folder.
   process.chdir(workDir);
   try {
     const app = new App({ outdir });
-    buildStacks(app, config);
+    buildStacks(app, config, { offlinePlan: true });
     app.synth();
   } finally {
     process.chdir(cwd);
@@ -93,9 +114,116 @@ export function synthesizeForPlan(workDir: string, env: Env = process.env): Synt
       dir,
       providers,
       readsUpstreamState: Boolean(json.data?.terraform_remote_state),
+      upstreamStates: localRemoteStates(json),
       resourceCount: Object.values(resources).reduce((sum, byName) => sum + Object.keys(byName).length, 0),
     };
   });
+}
+
+/** A stack's terraform_remote_state data sources on a local backend, by upstream stack. */
+function localRemoteStates(json: {
+  data?: { terraform_remote_state?: Record<string, { backend: string; config: { path?: string } }> };
+}): Record<string, { dataSource: string; path: string }> {
+  const found: Record<string, { dataSource: string; path: string }> = {};
+  for (const [dataSource, source] of Object.entries(json.data?.terraform_remote_state ?? {})) {
+    const file = source.config.path;
+    const upstream = file && /^terraform\.(.+)\.tfstate$/.exec(path.basename(file))?.[1];
+    if (source.backend === "local" && file && upstream) found[upstream] = { dataSource, path: file };
+  }
+  return found;
+}
+
+/** The account and caller that the offline STS stand-in reports: AWS's documentation account. */
+export const OFFLINE_ACCOUNT_ID = "123456789012";
+export const OFFLINE_CALLER_ARN = `arn:aws:iam::${OFFLINE_ACCOUNT_ID}:user/offline-plan`;
+
+export interface OfflineSts {
+  /** Endpoint URL, for AWS_ENDPOINT_URL_STS. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A local stand-in for STS that answers GetCallerIdentity with OFFLINE_CALLER_ARN and refuses any
+ * other action, so that `aws_caller_identity` reads offline. Plan-only: nothing is ever applied.
+ */
+export async function startOfflineSts(): Promise<OfflineSts> {
+  const server = createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk) => {
+      body += chunk;
+    });
+    request.on("end", () => {
+      response.setHeader("content-type", "text/xml");
+      if (new URLSearchParams(body).get("Action") !== "GetCallerIdentity") {
+        response.statusCode = 400;
+        response.end(
+          "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code>" +
+            "<Message>offline plan: only GetCallerIdentity is answered</Message></Error>" +
+            "<RequestId>offline-plan</RequestId></ErrorResponse>",
+        );
+        return;
+      }
+      response.end(
+        '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>' +
+          `<Arn>${OFFLINE_CALLER_ARN}</Arn><UserId>AIDAOFFLINEPLAN</UserId><Account>${OFFLINE_ACCOUNT_ID}</Account>` +
+          "</GetCallerIdentityResult><ResponseMetadata><RequestId>offline-plan</RequestId></ResponseMetadata>" +
+          "</GetCallerIdentityResponse>",
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A Terraform state (format 4) with the given outputs and no resource. */
+function stateWithOutputs(outputs: Record<string, string>, sensitive: ReadonlySet<string>) {
+  return {
+    version: 4,
+    terraform_version: "1.11.0",
+    serial: 1,
+    lineage: "offline-plan-fixture",
+    outputs: Object.fromEntries(
+      Object.entries(outputs).map(([name, value]) => [
+        name,
+        { value, type: "string", ...(sensitive.has(name) ? { sensitive: true } : {}) },
+      ]),
+    ),
+    resources: [],
+  };
+}
+
+/**
+ * Points each upstream state that `stack` reads at a fixture state beside it, holding every output the
+ * upstream stack declares as the string `offline-plan:<output>`, so the plan shows where each value
+ * lands. A Terraform override file redirects the reads; the upstream's own state file is left alone.
+ * Returns the upstream stacks seeded.
+ */
+export function seedUpstreamStates(stack: SynthesizedStack, stacks: readonly SynthesizedStack[]): string[] {
+  const redirects: Record<string, { config: { path: string } }> = {};
+  for (const [upstream, { dataSource }] of Object.entries(stack.upstreamStates)) {
+    const source = stacks.find((candidate) => candidate.name === upstream);
+    if (!source)
+      throw new Error(`${stack.name} reads the state of ${upstream}, which is not a stack of the app`);
+    const json = JSON.parse(readFileSync(path.join(source.dir, "cdk.tf.json"), "utf8"));
+    const declared: Record<string, { sensitive?: boolean }> = json.output ?? {};
+    const outputs = Object.fromEntries(Object.keys(declared).map((name) => [name, `offline-plan:${name}`]));
+    const sensitive = new Set(Object.keys(declared).filter((name) => declared[name].sensitive));
+    const fixture = path.join(stack.dir, `fixture.${upstream}.tfstate`);
+    writeFileSync(fixture, JSON.stringify(stateWithOutputs(outputs, sensitive), null, 2));
+    redirects[dataSource] = { config: { path: fixture } };
+  }
+  if (Object.keys(redirects).length > 0) {
+    writeFileSync(
+      path.join(stack.dir, "offline_plan_override.tf.json"),
+      JSON.stringify({ data: { terraform_remote_state: redirects } }, null, 2),
+    );
+  }
+  return Object.keys(redirects);
 }
 
 /** A CLI config that installs providers from the mirror only, so nothing is fetched from a registry. */
@@ -116,6 +244,14 @@ export function writeCliConfig(workDir: string, mirror: string): string {
   return file;
 }
 
+/** What every terraform run of one offline check shares. */
+export interface TerraformSession {
+  readonly toolchain: Toolchain;
+  readonly cliConfig: string;
+  /** The offline STS stand-in's URL. */
+  readonly stsUrl: string;
+}
+
 export interface StackCheck {
   readonly stack: string;
   readonly validated: boolean;
@@ -130,18 +266,20 @@ export interface StackCheck {
   readonly note?: string;
 }
 
-async function terraform(toolchain: Toolchain, cliConfig: string, dir: string, args: string[]) {
+/** Runs terraform in `dir` with the session's mirror-only CLI config and STS stand-in; throws on failure. */
+export async function terraform(session: TerraformSession, dir: string, args: string[]) {
   const env = {
     // These runs are short: without Go's garbage collector the AWS provider builds its 1,500-resource
     // schema with about 40% less CPU, for about 300 MB more memory per run.
     GOGC: "off",
     ...process.env,
-    TF_CLI_CONFIG_FILE: cliConfig,
+    TF_CLI_CONFIG_FILE: session.cliConfig,
     TF_IN_AUTOMATION: "1",
     CHECKPOINT_DISABLE: "1",
+    AWS_ENDPOINT_URL_STS: session.stsUrl,
   };
   try {
-    return await run(toolchain.terraform, args, {
+    return await run(session.toolchain.terraform, args, {
       cwd: dir,
       env,
       timeout: 300_000,
@@ -155,13 +293,16 @@ async function terraform(toolchain: Toolchain, cliConfig: string, dir: string, a
 
 let initQueue: Promise<unknown> = Promise.resolve();
 
-/** Init and validate one stack; plan it too when it reads no upstream state. */
+/**
+ * Init, validate and plan one stack; a stack that reads upstream state is planned against fixture
+ * states of its upstream stacks (see seedUpstreamStates).
+ */
 export async function checkStack(
-  toolchain: Toolchain,
-  cliConfig: string,
+  session: TerraformSession,
   stack: SynthesizedStack,
+  stacks: readonly SynthesizedStack[],
 ): Promise<StackCheck> {
-  const unmirrored = stack.providers.filter((provider) => !toolchain.providers.has(provider));
+  const unmirrored = stack.providers.filter((provider) => !session.toolchain.providers.has(provider));
   if (unmirrored.length > 0) {
     return {
       stack: stack.name,
@@ -170,23 +311,66 @@ export async function checkStack(
     };
   }
   // One init at a time: concurrent inits race on the shared plugin cache ("file exists").
-  const init = initQueue.then(() =>
-    terraform(toolchain, cliConfig, stack.dir, ["init", "-input=false", "-no-color"]),
-  );
+  const init = initQueue.then(() => terraform(session, stack.dir, ["init", "-input=false", "-no-color"]));
   initQueue = init.catch(() => undefined);
   await init;
-  await terraform(toolchain, cliConfig, stack.dir, ["validate", "-no-color"]);
-  if (stack.readsUpstreamState) {
-    return { stack: stack.name, validated: true, note: "not planned: reads an upstream stack's state" };
-  }
-  const { stdout: text } = await terraform(toolchain, cliConfig, stack.dir, [
+  await terraform(session, stack.dir, ["validate", "-no-color"]);
+  seedUpstreamStates(stack, stacks);
+  const upstream = Object.keys(stack.upstreamStates);
+  const { stdout: text } = await terraform(session, stack.dir, [
     "plan",
     "-input=false",
     "-no-color",
     "-lock=false",
     "-refresh=false",
   ]);
-  return { stack: stack.name, validated: true, plan: { ...planSummary(text), text } };
+  return {
+    stack: stack.name,
+    validated: true,
+    plan: { ...planSummary(text), text },
+    note: upstream.length > 0 ? `upstream outputs from fixture states: ${upstream.join(", ")}` : undefined,
+  };
+}
+
+/**
+ * `terraform plan -destroy` of `stack` as if every one of its resources existed: writes, as the
+ * stack's local state, a state that holds each resource with only its id, then plans its destruction.
+ * Returns Terraform's output and whether the plan succeeded; `prevent_destroy` makes it fail, naming
+ * each protected resource.
+ */
+export async function planDestroyOfEverything(
+  session: TerraformSession,
+  stack: SynthesizedStack,
+): Promise<{ succeeded: boolean; output: string }> {
+  const json = JSON.parse(readFileSync(path.join(stack.dir, "cdk.tf.json"), "utf8"));
+  const stateFile: string | undefined = json.terraform?.backend?.local?.path;
+  if (!stateFile) throw new Error(`${stack.name} keeps no local state: nothing to seed offline`);
+  const provider = 'provider["registry.terraform.io/hashicorp/aws"]';
+  const resources = Object.entries((json.resource ?? {}) as Record<string, Record<string, unknown>>).flatMap(
+    ([type, byName]) =>
+      Object.keys(byName).map((name) => ({
+        mode: "managed",
+        type,
+        name,
+        provider,
+        instances: [{ schema_version: 0, attributes: { id: `offline-plan-${name}` } }],
+      })),
+  );
+  const state = { ...stateWithOutputs({}, new Set()), resources };
+  writeFileSync(stateFile, JSON.stringify(state, null, 2));
+  try {
+    const { stdout } = await terraform(session, stack.dir, [
+      "plan",
+      "-destroy",
+      "-input=false",
+      "-no-color",
+      "-lock=false",
+      "-refresh=false",
+    ]);
+    return { succeeded: true, output: stdout };
+  } catch (error) {
+    return { succeeded: false, output: (error as Error).message };
+  }
 }
 
 /**
@@ -202,19 +386,38 @@ export function planSummary(text: string): { create: number; update: number; del
   return { create: 0, update: 0, delete: 0 };
 }
 
-/** Synthesizes in plan-only mode and checks every stack, two at a time (one per core here). */
+/**
+ * Synthesizes in plan-only mode and checks every stack, two at a time (one per core here), with the
+ * offline STS stand-in running until the checks end.
+ */
 export async function checkAll(toolchain: Toolchain, env: Env = process.env, workDir?: string) {
   const dir = workDir ?? mkdtempSync(path.join(tmpdir(), "shopfront-plan-"));
+  try {
+    return await checkStacks(toolchain, env, dir);
+  } catch (error) {
+    // On success the caller removes the folder once it has read the plans; on failure nobody would.
+    if (!workDir) rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function checkStacks(toolchain: Toolchain, env: Env, dir: string) {
   const stacks = synthesizeForPlan(dir, env);
+  const sts = await startOfflineSts();
   const cliConfig = writeCliConfig(dir, toolchain.mirror);
+  const session: TerraformSession = { toolchain, cliConfig, stsUrl: sts.url };
   const checks: StackCheck[] = new Array(stacks.length);
   let next = 0;
   const worker = async () => {
     while (next < stacks.length) {
       const index = next++;
-      checks[index] = await checkStack(toolchain, cliConfig, stacks[index]);
+      checks[index] = await checkStack(session, stacks[index], stacks);
     }
   };
-  await Promise.all([worker(), worker()]);
-  return { workDir: dir, stacks, checks };
+  try {
+    await Promise.all([worker(), worker()]);
+  } finally {
+    await sts.close();
+  }
+  return { workDir: dir, stacks, checks, cliConfig };
 }

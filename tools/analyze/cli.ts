@@ -1,13 +1,22 @@
 /**
  * `npm run analyze [-- [--mesh-mode sidecar|ambient] [--routing-api istio|gateway-api]
- * [--weights v1=25,v2=25,v3=25,v4=25] [paths...]]`: analyzes manifest files (default: the shopfront's
- * manifests for that mesh variant, as shopfront-stack deploys them) and prints one finding a line,
- * `file: Kind/name: field: message`.
- * Exit status: 0 clean or warnings only, 1 on any error finding, 2 on a usage error.
+ * [--weights v1=25,v2=25,v3=25,v4=25] [paths...]]`: runs the manifest checks of modules/manifests on
+ * manifest files (default: the shopfront's manifests for that mesh variant, as shopfront-stack
+ * deploys them) and prints one finding a line, `file: Kind/name: field: message`. The variant comes
+ * from the flags, else MESH_MODE and ROUTING_API; the weights from --weights, else SHOPFRONT_WEIGHTS,
+ * as at synth. Exit status: 0 clean or warnings only, 1 on any error finding, 2 on a usage error.
  */
 import { existsSync, statSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import { parseWeights } from "../../modules/config";
+import { type Env, parseWeights } from "../../modules/config";
+import { checkManifests } from "../../modules/manifests/checks";
+import { formatFinding } from "../../modules/manifests/finding";
+import {
+  type ManifestDocument,
+  manifestPathsIn,
+  parseManifests,
+  readManifestFiles,
+} from "../../modules/manifests/model";
 import {
   DEFAULT_MESH_VARIANT,
   MESH_MODES,
@@ -21,9 +30,6 @@ import {
   shopfrontManifestPaths,
   withShopfrontWeights,
 } from "../../modules/shopfront-manifests";
-import { analyze } from "./analyzer";
-import { type Finding, formatFinding } from "./finding";
-import { type ManifestDocument, manifestPathsIn, parseManifests, readManifestFiles } from "./manifests";
 
 /** Where the command writes: the console, or a test's buffers. */
 export interface Io {
@@ -42,23 +48,21 @@ const DEFAULT_MANIFESTS_DIR = "manifests";
 class UsageError extends Error {}
 
 /** Runs the command with `argv` (the arguments after the script name); returns the exit status. */
-export function run(argv: readonly string[], io: Io = consoleIo): number {
+export function run(argv: readonly string[], io: Io = consoleIo, env: Env = process.env): number {
   const program = new Command("analyze")
     .description("Validate Kubernetes and Istio manifests offline, as istioctl analyze would")
     .argument("[paths...]", "manifest files or folders of .yaml files (default: the variant's manifests)")
     .option(
       "--mesh-mode <mode>",
-      `the data plane, as MESH_MODE: ${MESH_MODES.join(" or ")}`,
-      DEFAULT_MESH_VARIANT.meshMode,
+      `the data plane: ${MESH_MODES.join(" or ")} (default: MESH_MODE, else sidecar)`,
     )
     .option(
       "--routing-api <api>",
-      `the routing API, as ROUTING_API: ${ROUTING_APIS.join(" or ")}`,
-      DEFAULT_MESH_VARIANT.routingApi,
+      `the routing API: ${ROUTING_APIS.join(" or ")} (default: ROUTING_API, else istio)`,
     )
     .option(
       "--weights <weights>",
-      "route weights to apply first, as SHOPFRONT_WEIGHTS, e.g. v1=25,v2=25,v3=25,v4=25",
+      "route weights to apply first, e.g. v1=25,v2=25,v3=25,v4=25 (default: SHOPFRONT_WEIGHTS)",
     )
     .exitOverride()
     .configureOutput({
@@ -67,23 +71,40 @@ export function run(argv: readonly string[], io: Io = consoleIo): number {
     });
   try {
     program.parse([...argv], { from: "user" });
-    const options = program.opts<{ weights?: string; meshMode: string; routingApi: string }>();
-    const variant = variantOf(options.meshMode, options.routingApi);
+    const options = program.opts<{ weights?: string; meshMode?: string; routingApi?: string }>();
+    const variant = variantOf(
+      options.meshMode === undefined ? ["MESH_MODE", env.MESH_MODE] : ["--mesh-mode", options.meshMode],
+      options.routingApi === undefined
+        ? ["ROUTING_API", env.ROUTING_API]
+        : ["--routing-api", options.routingApi],
+    );
+    const given = program.args;
     const paths =
-      program.args.length > 0
-        ? program.args.flatMap(expandPath)
-        : shopfrontManifestPaths(DEFAULT_MANIFESTS_DIR, variant);
+      given.length > 0 ? given.flatMap(expandPath) : shopfrontManifestPaths(DEFAULT_MANIFESTS_DIR, variant);
     const { documents, findings: parseFindings } = parseManifests(readManifestFiles(paths));
-    const analyzed =
-      options.weights === undefined ? documents : withWeights(documents, options.weights, variant.routingApi);
-    const findings: Finding[] = [
+    const flag = options.weights;
+    const weights =
+      flag !== undefined
+        ? { setting: "--weights", text: flag }
+        : env.SHOPFRONT_WEIGHTS !== undefined
+          ? { setting: "SHOPFRONT_WEIGHTS", text: env.SHOPFRONT_WEIGHTS }
+          : undefined;
+    const checked =
+      weights === undefined
+        ? documents
+        : withWeights(documents, weights.setting, weights.text, variant.routingApi);
+    // Files chosen one by one are some of the manifests: references to kinds none of them defines
+    // belong to the files left out.
+    const partial = given.some((path) => !statSync(path).isDirectory());
+    const findings = [
       ...parseFindings,
-      ...analyze(analyzed, { ingressGatewayPrincipal: ingressPrincipal(variant.routingApi) }),
+      ...checkManifests(checked, { partial, ingressGatewayPrincipal: ingressPrincipal(variant.routingApi) }),
     ];
     for (const finding of findings) io.out(formatFinding(finding));
     const errors = findings.filter((finding) => finding.severity === "error").length;
-    const summary = `${paths.length} files, ${documents.length} objects: errors: ${errors}, warnings: ${findings.length - errors}`;
-    io.err(summary);
+    io.err(
+      `${paths.length} files, ${documents.length} objects: errors: ${errors}, warnings: ${findings.length - errors}`,
+    );
     return errors > 0 ? 1 : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
@@ -100,29 +121,46 @@ function expandPath(path: string): string[] {
   return statSync(path).isDirectory() ? manifestPathsIn(path) : [path];
 }
 
-function variantOf(meshMode: string, routingApi: string): MeshVariant {
-  if (!(MESH_MODES as readonly string[]).includes(meshMode)) {
-    throw new UsageError(`--mesh-mode ${meshMode}: not one of ${MESH_MODES.join(", ")}`);
+/** The mesh variant from a flag or a setting, each as [where it came from, its value]. */
+function variantOf(
+  [meshModeFrom, meshMode]: [string, string | undefined],
+  [routingApiFrom, routingApi]: [string, string | undefined],
+): MeshVariant {
+  if (meshMode !== undefined && !(MESH_MODES as readonly string[]).includes(meshMode)) {
+    throw new UsageError(
+      `${meshModeFrom}=${JSON.stringify(meshMode)} is not one of ${MESH_MODES.join(", ")}`,
+    );
   }
-  if (!(ROUTING_APIS as readonly string[]).includes(routingApi)) {
-    throw new UsageError(`--routing-api ${routingApi}: not one of ${ROUTING_APIS.join(", ")}`);
+  if (routingApi !== undefined && !(ROUTING_APIS as readonly string[]).includes(routingApi)) {
+    throw new UsageError(
+      `${routingApiFrom}=${JSON.stringify(routingApi)} is not one of ${ROUTING_APIS.join(", ")}`,
+    );
   }
-  return { meshMode: meshMode as MeshMode, routingApi: routingApi as RoutingApi };
+  return {
+    meshMode: (meshMode as MeshMode | undefined) ?? DEFAULT_MESH_VARIANT.meshMode,
+    routingApi: (routingApi as RoutingApi | undefined) ?? DEFAULT_MESH_VARIANT.routingApi,
+  };
 }
 
-/** Applies `--weights` to the shopfront's route, as SHOPFRONT_WEIGHTS does at synth time. */
+/** Applies the weights to the shopfront's route, as SHOPFRONT_WEIGHTS does at synth time. */
 function withWeights(
   documents: readonly ManifestDocument[],
+  setting: string,
   text: string,
   routingApi: RoutingApi,
 ): ManifestDocument[] {
-  const parsed = parseWeights("--weights", text);
+  const parsed = parseWeights(setting, text);
   if (parsed.problems.length > 0) throw new UsageError(parsed.problems.join("; "));
   try {
     return withShopfrontWeights(documents, parsed.weights, routingApi);
   } catch (error) {
-    throw new UsageError(`--weights: ${(error as Error).message}`);
+    throw new UsageError(`${setting}: ${(error as Error).message}`);
   }
 }
 
-if (require.main === module) process.exitCode = run(process.argv.slice(2));
+/** The command, on the process's arguments: `node tools/app.js tools/analyze/cli.ts` calls it. */
+export function main(): void {
+  process.exitCode = run(process.argv.slice(2));
+}
+
+if (require.main === module) main();

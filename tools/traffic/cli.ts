@@ -8,7 +8,8 @@
  */
 import path from "node:path";
 import { Command, CommanderError } from "commander";
-import { type Env, SHOPFRONT_VERSIONS } from "../../modules/config";
+import { ConfigError, type Env, SHOPFRONT_VERSIONS } from "../../modules/config";
+import { readSettings } from "../../modules/settings-file";
 import { type ExitCode, summarizeCount, summarizeLoad, summarizePods } from "./analysis";
 import { HttpClient, type Outcome, type RunResult, runAtRate, runBatch } from "./http";
 import { countText, loadText, ProgressLine, podsText, progressBar } from "./report";
@@ -378,12 +379,23 @@ export async function run(argv: readonly string[], io: Io): Promise<ExitCode> {
   }
 }
 
+/** The settings file's settings under the environment's, as every command of the project reads them. */
+function settings(): Env {
+  try {
+    return readSettings();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exit(2);
+  }
+}
+
 if (require.main === module) {
   run(process.argv.slice(2), {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     stderrIsTTY: process.stderr.isTTY === true,
-    env: process.env,
+    env: settings(),
     cwd: process.cwd(),
   }).then(
     // Exit at once: the run is over, and nothing left behind may keep the process alive.

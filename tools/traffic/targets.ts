@@ -5,8 +5,16 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { parseAllDocuments } from "yaml";
 import { type Env, parseWeights, SHOPFRONT_VERSIONS, STACK_NAMES, type Weights } from "../../modules/config";
+import type { Finding } from "../../modules/manifests/finding";
+import {
+  loadManifests,
+  parseManifests,
+  podsPerVersion,
+  readManifestFiles,
+  routeWeights,
+  SHOPFRONT_VIRTUAL_SERVICE,
+} from "../../modules/manifests/model";
 
 /** Bad input or a target that cannot be used: the command-line tool exits with 2. */
 export class UsageError extends Error {
@@ -26,8 +34,7 @@ export interface Sourced<T> {
 const ISTIO_STACK = STACK_NAMES.istio;
 const OUTPUT_KEYS = { gatewayUrl: "gateway_url", ingressHostname: "ingress_hostname" } as const;
 
-/** The VirtualService whose first HTTP route holds the shopfront's weights. */
-const VIRTUAL_SERVICE = "shopfront-virtual-service";
+const VIRTUAL_SERVICE = SHOPFRONT_VIRTUAL_SERVICE;
 
 /**
  * A gateway URL from user text. A bare hostname gets `http://`, as the walkthrough's
@@ -123,51 +130,29 @@ export function resolveExpected({ flag, env, manifestsFile, cwd }: WeightInputs)
   return { value: weightsFromManifest(file, manifestsFile), source: manifestsFile };
 }
 
-/** Every document of a YAML file, as plain objects; a syntax error is a UsageError naming the file. */
-function readYamlDocuments(file: string, name: string): unknown[] {
-  return parseAllDocuments(fs.readFileSync(file, "utf8")).map((document) => {
-    if (document.errors.length > 0) {
-      throw new UsageError(`${name} is not valid YAML: ${document.errors[0].message.split("\n")[0]}`);
-    }
-    return document.toJS();
-  });
-}
-
-interface Route {
-  destination?: { subset?: unknown };
-  weight?: unknown;
-}
+/** Documents that are YAML but not Kubernetes objects are not this tool's concern. */
+const notYaml = (finding: Finding) => finding.message.startsWith("not valid YAML");
 
 /** The weights of the first HTTP route of the shopfront VirtualService in `file` (`name` in messages). */
 export function weightsFromManifest(file: string, name = file): Weights {
-  const service = readYamlDocuments(file, name).find(
-    (doc): doc is { spec?: { http?: { route?: Route[] }[] } } =>
-      (doc as { kind?: unknown } | null)?.kind === "VirtualService" &&
-      (doc as { metadata?: { name?: unknown } }).metadata?.name === VIRTUAL_SERVICE,
-  );
-  const routes = service?.spec?.http?.[0]?.route;
-  if (!Array.isArray(routes) || routes.length === 0) {
+  const parsed = parseManifests(readManifestFiles([file]));
+  const broken = parsed.findings.find(notYaml);
+  if (broken !== undefined) throw new UsageError(`${name} is ${broken.message}`);
+  const weights = routeWeights(parsed.documents);
+  if (weights === undefined) {
     throw new UsageError(
       `no expected weights: ${name} has no VirtualService ${VIRTUAL_SERVICE} with spec.http[0].route; pass --expect or set SHOPFRONT_WEIGHTS`,
     );
   }
-  // Istio sends all traffic to a lone destination without a weight, and none to an unweighted one
-  // among several.
-  const text = routes
-    .map((route) => `${String(route.destination?.subset)}=${route.weight ?? (routes.length === 1 ? 100 : 0)}`)
+  const text = Object.entries(weights)
+    .map(([subset, weight]) => `${subset}=${weight}`)
     .join(",");
   return parsedWeights(`${name} ${VIRTUAL_SERVICE}`, text);
 }
 
-interface Deployment {
-  kind?: unknown;
-  spec?: { replicas?: unknown; template?: { metadata?: { labels?: Record<string, unknown> } } };
-}
-
 /**
- * How many pods serve `version`, from the Deployments in the YAML files beside the manifest (their
- * pod template's `version` label and `replicas`, 1 when unset as in Kubernetes); undefined when no
- * Deployment of that version is there.
+ * How many pods serve `version`, from the Deployments in the YAML files beside the manifest;
+ * undefined when no Deployment of that version is there.
  */
 export function replicasFromManifests(manifestsFile: string, version: string): number | undefined {
   const directory = path.dirname(manifestsFile);
@@ -177,18 +162,12 @@ export function replicasFromManifests(manifestsFile: string, version: string): n
     ? [directory, path.dirname(directory)]
     : [directory];
   let replicas: number | undefined;
-  for (const file of directories.flatMap((dir) =>
-    fs
-      .readdirSync(dir)
-      .sort()
-      .filter((name) => /\.ya?ml$/.test(name))
-      .map((name) => path.join(dir, name)),
-  )) {
-    for (const doc of readYamlDocuments(file, file) as (Deployment | null)[]) {
-      if (doc?.kind !== "Deployment" || doc.spec?.template?.metadata?.labels?.version !== version) continue;
-      const count = typeof doc.spec.replicas === "number" ? doc.spec.replicas : 1;
-      replicas = (replicas ?? 0) + count;
-    }
+  for (const dir of directories) {
+    const parsed = loadManifests(dir);
+    const broken = parsed.findings.find(notYaml);
+    if (broken !== undefined) throw new UsageError(`${broken.file} is ${broken.message}`);
+    const count = podsPerVersion(parsed.documents)[version];
+    if (count !== undefined) replicas = (replicas ?? 0) + count;
   }
   return replicas;
 }

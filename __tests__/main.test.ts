@@ -1,0 +1,86 @@
+import { spawnSync } from "node:child_process";
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(__dirname, "..");
+const WEIGHTS_110 = join(ROOT, "__tests__", "fixtures", "analyzer", "shopfront-mesh-weights-110.yaml");
+const BROKEN_ROUTE =
+  "shopfront-stack/shopfront: manifests/shopfront-mesh.yaml: VirtualService/shopfront-virtual-service: spec.http[0].route: weights add up to 110, they must add up to 100 (got v1=50, v2=30, v3=15, v4=15)";
+
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A copy of the project in the OS temp folder, its manifests/shopfront-mesh.yaml weighing 110. */
+function brokenProject(edit: (project: string) => void = () => {}): string {
+  const dir = mkdtempSync(join(tmpdir(), "synth-gate-"));
+  made.push(dir);
+  for (const entry of [
+    "main.ts",
+    "stacks",
+    "modules",
+    "manifests",
+    "tools",
+    "cdktf.json",
+    "package.json",
+    "tsconfig.json",
+  ]) {
+    cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
+  }
+  cpSync(WEIGHTS_110, join(dir, "manifests", "shopfront-mesh.yaml"));
+  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+  edit(dir);
+  return dir;
+}
+
+describe("the synth gate, as cdktf runs it", () => {
+  it("reports a broken mesh in one clean line per error, with no stack trace, and writes no stack", () => {
+    const project = brokenProject();
+    const result = spawnSync("npx", ["cdktf", "synth"], {
+      cwd: project,
+      encoding: "utf8",
+      env: { ...process.env, CHECKPOINT_DISABLE: "1", FORCE_COLOR: "0", CI: "1" },
+    });
+    const output = `${result.stdout}\n${result.stderr}`;
+    expect(result.status).not.toBe(0);
+    expect(output).toContain(`synth refused, fix these first:\n  ${BROKEN_ROUTE}`);
+    expect(output).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+    expect(existsSync(join(project, "cdktf.out"))).toBe(false);
+  });
+
+  it("prints only the refusal from the app itself, exits 1 and writes nothing", () => {
+    const project = brokenProject();
+    const result = spawnSync(process.execPath, ["tools/app.js"], { cwd: project, encoding: "utf8" });
+    expect(result).toMatchObject({
+      status: 1,
+      stdout: "",
+      stderr: `synth refused, fix these first:\n  ${BROKEN_ROUTE}\n`,
+    });
+    expect(readdirSync(project)).not.toContain("cdktf.out");
+  });
+
+  it("leaves nothing behind when the manifests cannot make a shopfront at all", () => {
+    const project = brokenProject((dir) => {
+      const app = join(dir, "manifests", "shopfront.yaml");
+      writeFileSync(app, readFileSync(app, "utf8").replace("kind: Namespace\n", "kind: ConfigMap\n"));
+    });
+    const result = spawnSync(process.execPath, ["tools/app.js"], { cwd: project, encoding: "utf8" });
+    expect(result).toMatchObject({
+      status: 1,
+      stdout: "",
+      stderr: "manifests must define exactly one Namespace, the shopfront's (found 0)\n",
+    });
+    expect(existsSync(join(project, "cdktf.out"))).toBe(false);
+  });
+});

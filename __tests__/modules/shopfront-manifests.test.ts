@@ -1,0 +1,362 @@
+import { checkManifests as analyze } from "../../modules/manifests/checks";
+import type { Finding } from "../../modules/manifests/finding";
+import { type ManifestDocument, parseManifests, readManifestFiles } from "../../modules/manifests/model";
+import { MESH_VARIANTS, type MeshVariant } from "../../modules/mesh-variant";
+import {
+  httpRouteWeights,
+  ingressPrincipal,
+  shopfrontManifestPaths,
+  shopfrontRouteWeights,
+  withHttpRouteWeights,
+  withShopfrontWeights,
+} from "../../modules/shopfront-manifests";
+
+// biome-ignore lint/suspicious/noExplicitAny: the tests break parsed objects in ways no type allows.
+type Editable = any;
+
+const NAMESPACE = "miztiik-automation-ns";
+const AMBIENT_GATEWAY_API: MeshVariant = { meshMode: "ambient", routingApi: "gateway-api" };
+const ROUTES = "manifests/routing-gateway-api/shopfront-routes.yaml";
+const GATEWAY = "manifests/routing-gateway-api/shopfront-gateway.yaml";
+const AMBIENT_NAMESPACE = "manifests/ambient/namespace.yaml";
+
+function documentsOf(variant: MeshVariant): ManifestDocument[] {
+  const parsed = parseManifests(readManifestFiles(shopfrontManifestPaths("manifests", variant)));
+  expect(parsed.findings).toEqual([]);
+  return parsed.documents;
+}
+
+/** The ambient x gateway-api manifests, deep-copied, after `edit` changed the object `kind`/`name`. */
+function edited(kind: string, name: string, edit: (object: Editable) => void, namespace = NAMESPACE) {
+  const documents = structuredClone(documentsOf(AMBIENT_GATEWAY_API));
+  const document = documents.find(
+    (d) =>
+      d.object.kind === kind &&
+      d.object.metadata.name === name &&
+      (d.object.metadata.namespace ?? d.object.metadata.name) === namespace,
+  );
+  if (document === undefined) throw new Error(`no ${kind}/${name} in ${namespace}`);
+  edit(document.object);
+  return documents;
+}
+
+const check = (documents: readonly ManifestDocument[]) =>
+  analyze(documents, { ingressGatewayPrincipal: ingressPrincipal("gateway-api") });
+
+function error(file: string, resource: string, field: string, message: RegExp): Finding {
+  return { severity: "error", file, resource, field, message: expect.stringMatching(message) };
+}
+
+describe("the manifests of each mesh variant", () => {
+  it.each(MESH_VARIANTS)("%o: pass every check, the canary shift too", (variant) => {
+    const documents = documentsOf(variant);
+    const options = { ingressGatewayPrincipal: ingressPrincipal(variant.routingApi) };
+    expect(analyze(documents, options)).toEqual([]);
+    const canary = withShopfrontWeights(documents, { v1: 90, v2: 0, v3: 0, v4: 10 }, variant.routingApi);
+    expect(analyze(canary, options)).toEqual([]);
+    expect(shopfrontRouteWeights(canary, variant.routingApi)).toEqual({ v1: 90, v2: 0, v3: 0, v4: 10 });
+  });
+
+  it.each(MESH_VARIANTS)(
+    "%o: the data plane's folder first (its Namespace), then the shared files, then the routing API's",
+    (variant) => {
+      const paths = shopfrontManifestPaths("manifests", variant);
+      expect(paths[0]).toBe(`manifests/${variant.meshMode}/namespace.yaml`);
+      const folders = [...new Set(paths.map((path) => path.split("/").slice(0, -1).join("/")))];
+      expect(folders).toEqual([
+        `manifests/${variant.meshMode}`,
+        "manifests",
+        `manifests/routing-${variant.routingApi}`,
+      ]);
+    },
+  );
+
+  it("the ingress identity follows the routing API", () => {
+    expect(ingressPrincipal("istio")).toBe("cluster.local/ns/istio-system/sa/istio-ingressgateway");
+    expect(ingressPrincipal("gateway-api")).toBe("cluster.local/ns/istio-system/sa/shopfront-gateway-istio");
+  });
+});
+
+describe("HTTPRoute weights (SHOPFRONT_WEIGHTS with ROUTING_API=gateway-api)", () => {
+  const documents = documentsOf(AMBIENT_GATEWAY_API);
+
+  it("reads each version's weight through the Service it routes to", () => {
+    expect(httpRouteWeights(documents)).toEqual({ v1: 50, v2: 30, v3: 15, v4: 5 });
+  });
+
+  it("rewrites the backends to one per version, keeping the rule's match and timeout and the port", () => {
+    const [route] = withHttpRouteWeights(documents, { v1: 25, v4: 75 }).filter(
+      (d) => d.object.kind === "HTTPRoute",
+    );
+    const [rule] = (route.object.spec as Editable).rules;
+    expect(rule.backendRefs).toEqual([
+      { name: "shopfront-v1", port: 80, weight: 25 },
+      { name: "shopfront-v4", port: 80, weight: 75 },
+    ]);
+    expect(rule.timeouts).toEqual({ request: "4s" });
+    expect(rule.matches).toEqual([{ path: { type: "PathPrefix", value: "/" } }]);
+  });
+
+  it("refuses to rewrite when there is no such route", () => {
+    expect(() =>
+      withHttpRouteWeights(documentsOf({ meshMode: "sidecar", routingApi: "istio" }), { v1: 100 }),
+    ).toThrow("cannot set route weights: no HTTPRoute/shopfront with a rule that has backends");
+  });
+});
+
+describe("checks of the Gateway API and ambient mode", () => {
+  it("catches HTTPRoute weights that do not add up to 100", () => {
+    const documents = edited("HTTPRoute", "shopfront", (route) => {
+      route.spec.rules[0].backendRefs[3].weight = 15;
+    });
+    expect(check(documents)).toEqual([
+      error(
+        ROUTES,
+        "HTTPRoute/shopfront",
+        "spec.rules[0].backendRefs",
+        /^weights add up to 110, they must add up to 100 \(got shopfront-v1=50, shopfront-v2=30, shopfront-v3=15, shopfront-v4=15\)$/,
+      ),
+    ]);
+  });
+
+  it("catches a parentRef to a Gateway that does not exist", () => {
+    const documents = edited("HTTPRoute", "shopfront", (route) => {
+      route.spec.parentRefs[0].name = "other-gateway";
+    });
+    expect(check(documents)).toEqual([
+      error(
+        ROUTES,
+        "HTTPRoute/shopfront",
+        "spec.parentRefs[0].name",
+        /^Gateway\/other-gateway is not defined in namespace istio-system$/,
+      ),
+    ]);
+  });
+
+  it("catches a parentRef to a listener that does not exist", () => {
+    const documents = edited("HTTPRoute", "shopfront", (route) => {
+      route.spec.parentRefs[0].sectionName = "https";
+    });
+    expect(check(documents)).toEqual([
+      error(ROUTES, "HTTPRoute/shopfront", "spec.parentRefs[0].sectionName", /has no listener named https$/),
+    ]);
+  });
+
+  it("catches a Gateway that does not allow routes from the shopfront's namespace", () => {
+    const documents = edited(
+      "Gateway",
+      "shopfront-gateway",
+      (gateway) => {
+        gateway.spec.listeners[0].allowedRoutes.namespaces = { from: "Same" };
+      },
+      "istio-system",
+    );
+    expect(check(documents)).toEqual([
+      error(
+        ROUTES,
+        "HTTPRoute/shopfront",
+        "spec.parentRefs[0]",
+        /do not allow routes from namespace miztiik-automation-ns/,
+      ),
+    ]);
+  });
+
+  it("catches a backend Service that does not exist, and one on a port it does not serve", () => {
+    const documents = edited("HTTPRoute", "shopfront", (route) => {
+      route.spec.rules[0].backendRefs[0].name = "shopfront-v9";
+      route.spec.rules[0].backendRefs[1].port = 8080;
+    });
+    expect(check(documents)).toEqual([
+      error(
+        ROUTES,
+        "HTTPRoute/shopfront",
+        "spec.rules[0].backendRefs[0].name",
+        /^Service\/shopfront-v9 is not defined/,
+      ),
+      error(
+        ROUTES,
+        "HTTPRoute/shopfront",
+        "spec.rules[0].backendRefs[1].port",
+        /^is 8080, but Service\/shopfront-v2 serves 80$/,
+      ),
+    ]);
+  });
+
+  it("catches a backend Service that selects no pods, and one that selects several versions", () => {
+    const noPods = edited("Service", "shopfront-v3", (service) => {
+      service.spec.selector.version = "v9";
+    });
+    expect(check(noPods)).toEqual([
+      error(
+        ROUTES,
+        "Service/shopfront-v3",
+        "spec.selector",
+        /but no Deployment's pods in namespace miztiik-automation-ns/,
+      ),
+      error(
+        ROUTES,
+        "HTTPRoute/shopfront",
+        "spec.rules[0].backendRefs[2].name",
+        /^Service\/shopfront-v3 selects the pods of no Deployment/,
+      ),
+    ]);
+    const allVersions = edited("Service", "shopfront-v3", (service) => {
+      delete service.spec.selector.version;
+    });
+    expect(check(allVersions)).toEqual([
+      error(
+        ROUTES,
+        "HTTPRoute/shopfront",
+        "spec.rules[0].backendRefs[2].name",
+        /^Service\/shopfront-v3 selects the pods of 4 versions \(v1, v2, v3, v4\): a weighted split needs one version per backend$/,
+      ),
+    ]);
+  });
+
+  it("catches a rule without a request timeout", () => {
+    const documents = edited("HTTPRoute", "shopfront", (route) => {
+      delete route.spec.rules[0].timeouts;
+    });
+    expect(check(documents)).toEqual([
+      error(ROUTES, "HTTPRoute/shopfront", "spec.rules[0].timeouts.request", /^is missing/),
+    ]);
+  });
+
+  it("catches a backend without the circuit breaker", () => {
+    const documents = edited("DestinationRule", "shopfront-v4", (rule) => {
+      delete rule.spec.trafficPolicy.outlierDetection;
+    });
+    expect(check(documents)).toEqual([
+      error(
+        ROUTES,
+        "HTTPRoute/shopfront",
+        "spec.rules[0].backendRefs[3].name",
+        /^Service\/shopfront-v4 has no DestinationRule with outlierDetection/,
+      ),
+    ]);
+  });
+
+  it("catches backend pods that no AuthorizationPolicy guards", () => {
+    const documents = edited("AuthorizationPolicy", "shopfront-ingress-only", (policy) => {
+      policy.spec.selector.matchLabels = { app: "shopfront", version: "v1" };
+    });
+    const findings = check(documents).filter((f) => f.resource === "HTTPRoute/shopfront");
+    expect(findings).toEqual(
+      ["v2", "v3", "v4"].map((version, index) =>
+        error(
+          ROUTES,
+          "HTTPRoute/shopfront",
+          `spec.rules[0].backendRefs[${index + 1}].name`,
+          new RegExp(
+            `no AuthorizationPolicy in namespace ${NAMESPACE} selects the pods of Deployment/shopfront-${version}`,
+          ),
+        ),
+      ),
+    );
+  });
+
+  it("catches a Gateway whose parameters ConfigMap does not exist, and a key istiod does not read", () => {
+    const missing = edited(
+      "Gateway",
+      "shopfront-gateway",
+      (gateway) => {
+        gateway.spec.infrastructure.parametersRef.name = "nowhere";
+      },
+      "istio-system",
+    );
+    expect(check(missing)).toEqual([
+      error(
+        GATEWAY,
+        "Gateway/shopfront-gateway",
+        "spec.infrastructure.parametersRef.name",
+        /^ConfigMap\/nowhere is not defined in namespace istio-system/,
+      ),
+    ]);
+    const badKey = edited(
+      "ConfigMap",
+      "shopfront-gateway",
+      (configMap) => {
+        configMap.data.services = configMap.data.service;
+      },
+      "istio-system",
+    );
+    expect(check(badKey)).toEqual([
+      error(GATEWAY, "ConfigMap/shopfront-gateway", "data.services", /^is not a key istiod reads/),
+    ]);
+  });
+
+  it("catches the sidecar-injection label beside the ambient label", () => {
+    const documents = edited("Namespace", NAMESPACE, (namespace) => {
+      namespace.metadata.labels["istio-injection"] = "enabled";
+    });
+    expect(check(documents)).toEqual([
+      error(
+        AMBIENT_NAMESPACE,
+        `Namespace/${NAMESPACE}`,
+        "metadata.labels.istio-injection",
+        /beside istio.io\/dataplane-mode: ambient: .* takes precedence over ztunnel/,
+      ),
+    ]);
+  });
+
+  it("catches a namespace that uses a waypoint that does not exist", () => {
+    const documents = structuredClone(documentsOf(AMBIENT_GATEWAY_API)).filter(
+      (d) => !(d.object.kind === "Gateway" && d.object.metadata.name === "waypoint"),
+    );
+    expect(check(documents)).toEqual([
+      error(
+        AMBIENT_NAMESPACE,
+        `Namespace/${NAMESPACE}`,
+        'metadata.labels["istio.io/use-waypoint"]',
+        /no Gateway of class istio-waypoint named waypoint/,
+      ),
+    ]);
+  });
+
+  it("catches L7 authorization in an ambient namespace that ztunnel would have to enforce", () => {
+    const documents = edited("AuthorizationPolicy", "shopfront-ingress-only", (policy) => {
+      policy.spec.rules[0].to = [{ operation: { methods: ["GET"] } }];
+    });
+    expect(check(documents)).toEqual([
+      error(
+        "manifests/routing-gateway-api/shopfront-ingress.yaml",
+        "AuthorizationPolicy/shopfront-ingress-only",
+        "spec.rules",
+        /has L7 rules in ambient namespace .* attach the policy to the waypoint with targetRefs/,
+      ),
+    ]);
+  });
+
+  it("catches in-mesh routing in an ambient namespace with no waypoint to apply it", () => {
+    const documents = edited("Namespace", NAMESPACE, (namespace) => {
+      delete namespace.metadata.labels["istio.io/use-waypoint"];
+    });
+    documents.push({
+      file: "extra.yaml",
+      index: 0,
+      object: {
+        apiVersion: "networking.istio.io/v1beta1",
+        kind: "VirtualService",
+        metadata: { name: "east-west", namespace: NAMESPACE },
+        spec: {
+          hosts: ["shopfront-svc"],
+          http: [
+            {
+              timeout: "4s",
+              retries: { attempts: 2, perTryTimeout: "1s", retryOn: "connect-failure" },
+              route: [{ destination: { host: "shopfront-v1" } }],
+            },
+          ],
+        },
+      },
+    });
+    expect(check(documents).filter((f) => f.resource === "VirtualService/east-west")).toEqual([
+      error(
+        "extra.yaml",
+        "VirtualService/east-west",
+        "spec.gateways",
+        /only a waypoint applies: label the namespace or its Services istio.io\/use-waypoint/,
+      ),
+    ]);
+  });
+});

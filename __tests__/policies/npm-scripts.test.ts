@@ -1,0 +1,128 @@
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+const root = path.resolve(__dirname, "..", "..");
+const scripts: Record<string, string> = JSON.parse(
+  readFileSync(path.join(root, "package.json"), "utf8"),
+).scripts;
+
+/** The project's own files that `file` imports, and theirs, with `file`. */
+function importClosure(file: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  const source = readFileSync(file, "utf8");
+  for (const [, specifier] of source.matchAll(/from "(\.[^"]+)"/g)) {
+    const target = path.resolve(path.dirname(file), specifier);
+    const candidates = [`${target}.ts`, path.join(target, "index.ts"), target];
+    const found = candidates.find((candidate) => existsSync(candidate) && candidate.endsWith(".ts"));
+    if (found) importClosure(found, seen);
+  }
+  return seen;
+}
+
+/** True when a script runs cdktf or terraform, itself or through a tool that starts them. */
+function runsHashicorpTools(command: string): boolean {
+  if (/\b(cdktf|terraform)\b/.test(command)) return true;
+  const tool = /\btsx (tools\/\S+\.ts)/.exec(command)?.[1];
+  if (!tool) return false;
+  return [...importClosure(path.join(root, tool))].some((file) =>
+    /(spawn|execFile|run|probe)\w*\(\s*["'`]?(terraform|toolchain\.terraform|"npx cdktf)|"terraform"|npx cdktf/.test(
+      readFileSync(file, "utf8"),
+    ),
+  );
+}
+
+describe("npm scripts", () => {
+  it("run every cdktf and terraform command with HashiCorp's checkpoint call off", () => {
+    const hashicorp = Object.entries(scripts).filter(([, command]) => runsHashicorpTools(command));
+    // The scripts this rule must cover, so that a broken detector cannot pass it vacuously.
+    expect(hashicorp.map(([name]) => name).sort()).toEqual(
+      expect.arrayContaining([
+        "bench",
+        "deploy",
+        "destroy",
+        "destroy:all",
+        "output",
+        "plan",
+        "preflight",
+        "synth",
+        "synth:hcl",
+      ]),
+    );
+    const without = hashicorp.filter(([, command]) => !command.startsWith("CHECKPOINT_DISABLE=1 "));
+    expect(without).toEqual([]);
+  });
+
+  it("have a deploy, destroy and output script for the documented commands", () => {
+    expect(scripts.deploy).toBe("CHECKPOINT_DISABLE=1 cdktf deploy");
+    expect(scripts.destroy).toBe("CHECKPOINT_DISABLE=1 cdktf destroy");
+    expect(scripts.output).toBe("CHECKPOINT_DISABLE=1 cdktf output");
+  });
+});
+
+describe("npm run synth:hcl", () => {
+  let project: string;
+  beforeAll(() => {
+    // A copy of the project (node_modules linked), so the test writes nothing into the working tree.
+    project = mkdtempSync(path.join(tmpdir(), "synth-hcl-test-"));
+    for (const entry of [
+      "main.ts",
+      "package.json",
+      "cdktf.json",
+      "tsconfig.json",
+      "stacks",
+      "modules",
+      "manifests",
+      "tools",
+    ]) {
+      cpSync(path.join(root, entry), path.join(project, entry), { recursive: true });
+    }
+    symlinkSync(path.join(root, "node_modules"), path.join(project, "node_modules"), "dir");
+  });
+  afterAll(() => rmSync(project, { recursive: true, force: true }));
+
+  it("writes HCL to its own folder, so a synth after it leaves only the JSON that deploy reads", () => {
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: tmpdir(), CHECKPOINT_DISABLE: "1" };
+    const npm = (script: string) =>
+      execFileSync("npm", ["run", "-s", script], { cwd: project, env, encoding: "utf8", timeout: 180_000 });
+    npm("synth:hcl");
+    npm("synth");
+    const stacks = (dir: string) => readdirSync(path.join(project, dir, "stacks")).sort();
+    expect(stacks("cdktf.out")).toHaveLength(6);
+    const mixed = stacks("cdktf.out").filter((stack) => {
+      const files = readdirSync(path.join(project, "cdktf.out", "stacks", stack));
+      return files.includes("cdk.tf") || !files.includes("cdk.tf.json");
+    });
+    expect(mixed).toEqual([]);
+    expect(stacks("cdktf.out.hcl")).toEqual(stacks("cdktf.out"));
+    for (const stack of stacks("cdktf.out.hcl")) {
+      expect(readdirSync(path.join(project, "cdktf.out.hcl", "stacks", stack))).toContain("cdk.tf");
+    }
+  });
+});
+
+describe("documented commands", () => {
+  /** Command lines in the fenced shell blocks of a Markdown file. */
+  function shellLines(file: string): string[] {
+    const text = readFileSync(path.join(root, file), "utf8");
+    return [...text.matchAll(/```(?:bash|sh|shell)\n([\s\S]*?)```/g)].flatMap(([, block]) =>
+      block.split("\n"),
+    );
+  }
+
+  it.each(["README.md", "docs/operations.md"])(
+    "%s runs cdktf and terraform through npm scripts or with the checkpoint off",
+    (file) => {
+      const lines = shellLines(file);
+      expect(lines.length).toBeGreaterThan(0);
+      const direct = lines.filter(
+        (line) =>
+          /(^|&&|;|\|\||\$\()\s*(npx\s+)?(cdktf|terraform)\s/.test(line) &&
+          !line.includes("CHECKPOINT_DISABLE=1"),
+      );
+      expect(direct).toEqual([]);
+    },
+  );
+});

@@ -1,0 +1,50 @@
+import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
+import { buildTestStacks, synth, synthJson } from "../helpers";
+
+describe("shopfront-stack", () => {
+  const stacks = buildTestStacks();
+  const json = synth(stacks.shopfront);
+  const stack = synthJson(stacks.shopfront);
+
+  it("talks to the cluster through the cluster stack's remote state, with aws eks get-token", () => {
+    const remote = "data.terraform_remote_state.cross-stack-reference-input-eks-cluster-stack.outputs";
+    expect(json).toHaveProviderWithProperties(KubernetesProvider, {
+      host: expect.stringContaining(remote),
+      cluster_ca_certificate: expect.stringMatching(/^\$\{base64decode\(data\.terraform_remote_state\./),
+      exec: [expect.objectContaining({ command: "aws", args: expect.arrayContaining(["eks", "get-token"]) })],
+    });
+    expect(Object.keys(stack.data.terraform_remote_state)).toEqual([
+      "cross-stack-reference-input-eks-cluster-stack",
+    ]);
+  });
+
+  it("is deployed after istio-stack (the CRDs) and destroyed before it", () => {
+    expect(stacks.shopfront.dependencies).toContain(stacks.istio);
+    expect(stacks.shopfront.dependencies).toContain(stacks.cluster);
+  });
+
+  it("applies the manifests through kubernetes_manifest", () => {
+    const manifests = Object.values(stack.resource.kubernetes_manifest) as { manifest: { kind: string } }[];
+    expect(manifests.map((m) => m.manifest.kind)).toEqual(
+      expect.arrayContaining([
+        "Namespace",
+        "Deployment",
+        "Service",
+        "Gateway",
+        "VirtualService",
+        "DestinationRule",
+      ]),
+    );
+    expect(Object.keys(stack.resource.kubernetes_manifest).length).toBeGreaterThanOrEqual(9);
+  });
+
+  it("outputs the deployed route weights, overridable with SHOPFRONT_WEIGHTS", () => {
+    expect(stack.output.route_weights.value).toBe("v1=50,v2=30,v3=15,v4=5");
+    const canary = synthJson(buildTestStacks({ SHOPFRONT_WEIGHTS: "v1=25,v2=25,v3=25,v4=25" }).shopfront);
+    expect(canary.output.route_weights.value).toBe("v1=25,v2=25,v3=25,v4=25");
+  });
+
+  it("matches the reviewed plan", () => {
+    expect(stack).toMatchSnapshot();
+  });
+});

@@ -1,0 +1,3 @@
+import { startRun } from "./guard";
+
+export default startRun;

@@ -1,0 +1,3 @@
+import { finishRun } from "./guard";
+
+export default finishRun;

@@ -1,0 +1,214 @@
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { compareVersions, runPreflight } from "../../tools/preflight";
+
+const root = path.resolve(__dirname, "..", "..");
+
+/** True while `pid` runs; a killed process that nobody reaped yet (state Z) counts as gone. */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+let work: string;
+let bin: string;
+beforeEach(() => {
+  work = mkdtempSync(path.join(tmpdir(), "preflight-test-"));
+  bin = path.join(work, "bin");
+  mkdirSync(bin);
+});
+afterEach(() => rmSync(work, { recursive: true, force: true }));
+
+/** Puts an executable shell script named `name` on the fake PATH. */
+function stub(name: string, body: string) {
+  const file = path.join(bin, name);
+  writeFileSync(file, `#!/bin/sh\n${body}\n`);
+  chmodSync(file, 0o755);
+}
+
+const terraformStub = (version = "1.11.4") =>
+  stub("terraform", `echo '{"terraform_version":"${version}","platform":"linux_amd64"}'`);
+const jqStub = () => stub("jq", "echo jq-1.7.1");
+/** An AWS CLI v2 whose `sts get-caller-identity` does what `sts` says. */
+const awsStub = (sts: string, s3api = "exit 0") =>
+  stub(
+    "aws",
+    `case "$1" in
+  --version) echo "aws-cli/2.17.0 Python/3.12.6 Linux/6.1 exe/x86_64" ;;
+  sts) ${sts} ;;
+  ec2) printf 'us-east-1a\\tus-east-1b\\tus-east-1c\\n' ;;
+  s3api) ${s3api} ;;
+  *) exit 2 ;;
+esac`,
+  );
+const identity = `echo '{"UserId":"AIDAEXAMPLE","Account":"123456789012","Arn":"arn:aws:iam::123456789012:user/dev"}'`;
+
+/** What a run prints, with a finder for one check's line. */
+function withLines(stdout: string) {
+  const line = (subject: string) =>
+    stdout.split("\n").find((l) => new RegExp(`^\\S+( check)?\\s+${subject}\\s`).test(l)) ?? "";
+  return { stdout, line };
+}
+
+/** The preflight checks, run in this process, with only the fake PATH and the given settings. */
+async function preflight(settings: Record<string, string>, timeoutSeconds = 10) {
+  const started = Date.now();
+  const { report, code } = await runPreflight({ PATH: bin, HOME: work, ...settings }, timeoutSeconds);
+  return { ...withLines(report), status: code, stderr: "", seconds: (Date.now() - started) / 1000 };
+}
+
+/** `npm run preflight`'s program itself, in a child process with only the fake PATH. */
+function preflightCli(settings: Record<string, string>, args: readonly string[] = []) {
+  const result = spawnSync(process.execPath, ["--import", "tsx", "tools/preflight.ts", ...args], {
+    cwd: root,
+    encoding: "utf8",
+    env: { PATH: bin, HOME: work, TMPDIR: tmpdir(), ...settings },
+    timeout: 60_000,
+  });
+  return { ...withLines(result.stdout), status: result.status, stderr: result.stderr };
+}
+
+const goodSettings = {
+  STATE_BUCKET: "shopfront-mesh-tfstate-123456789012-us-east-1",
+  ENDPOINT_PUBLIC_CIDRS: "203.0.113.7/32",
+};
+
+describe("npm run preflight", () => {
+  it("passes a good setup, one ok line per check", async () => {
+    terraformStub();
+    jqStub();
+    awsStub(identity);
+    const run = preflightCli(goodSettings);
+    expect(run.stderr).toBe("");
+    expect(run.line("settings")).toMatch(/^ok\s+settings\s+valid: cluster shopfront-eks in us-east-1$/);
+    expect(run.line("terraform")).toMatch(/^ok\s+terraform\s+terraform 1\.11\.4$/);
+    expect(run.line("aws cli")).toMatch(/^ok\s+aws cli\s+aws 2\.17\.0$/);
+    expect(run.line("jq")).toMatch(/^ok\s+jq\s+jq 1\.7\.1$/);
+    expect(run.line("credentials")).toMatch(
+      /^ok\s+credentials\s+account 123456789012 as arn:aws:iam::123456789012:user\/dev$/,
+    );
+    expect(run.line("region")).toMatch(/^ok\s+region\s+us-east-1, zones us-east-1a, us-east-1b available$/);
+    expect(run.line("state bucket")).toMatch(
+      /^ok\s+state bucket\s+s3:\/\/shopfront-mesh-tfstate-123456789012-us-east-1 exists and is reachable$/,
+    );
+    expect(run.line("api endpoint")).toMatch(
+      /^ok\s+api endpoint\s+the Kubernetes API endpoint open to 203\.0\.113\.7\/32/,
+    );
+    expect(run.stdout).toMatch(/preflight: 0 problems, 0 warnings, 0 not checked: ready to deploy\n$/);
+    expect(run.status).toBe(0);
+  });
+
+  it("says a missing bucket will be created by the bootstrap step, and flags 0.0.0.0/0 loudly", async () => {
+    terraformStub();
+    jqStub();
+    awsStub(
+      identity,
+      `echo "An error occurred (404) when calling the HeadBucket operation: Not Found" >&2; exit 254`,
+    );
+    const run = await preflight({ ...goodSettings, ENDPOINT_PUBLIC_CIDRS: "0.0.0.0/0" });
+    expect(run.line("state bucket")).toMatch(
+      /^ok\s+state bucket\s+s3:\/\/\S+ does not exist yet: will be created by the bootstrap step$/,
+    );
+    expect(run.line("api endpoint")).toMatch(
+      /^warning\s+api endpoint\s+OPEN TO THE WHOLE INTERNET: ENDPOINT_PUBLIC_CIDRS=0\.0\.0\.0\/0 opens the Kubernetes API endpoint/,
+    );
+    // A warning is a choice the user can make: it does not fail the run.
+    expect(run.status).toBe(0);
+  });
+
+  it("without the AWS CLI: names the problem with its install link and cannot check what needs AWS", async () => {
+    terraformStub();
+    jqStub();
+    const run = await preflight(goodSettings);
+    expect(run.line("aws cli")).toMatch(
+      /^problem\s+aws cli\s+aws not found on PATH: install it \(https:\/\/docs\.aws\.amazon\.com\/cli\/\S+\)$/,
+    );
+    expect(run.line("credentials")).toMatch(/^cannot check\s+credentials\s+needs a working AWS CLI/);
+    expect(run.line("region")).toMatch(/^cannot check\s+region\s+us-east-1: /);
+    expect(run.line("state bucket")).toMatch(
+      /^cannot check\s+state bucket\s+s3:\/\/\S+: needs a working AWS CLI/,
+    );
+    expect(run.status).toBe(1);
+  });
+
+  it("with the AWS CLI but no credentials: says so, with what to do", async () => {
+    terraformStub();
+    jqStub();
+    awsStub(
+      `echo 'Unable to locate credentials. You can configure credentials by running "aws configure".' >&2; exit 253`,
+    );
+    const run = await preflight(goodSettings);
+    expect(run.line("credentials")).toMatch(
+      /^problem\s+credentials\s+no valid AWS credentials: Unable to locate credentials\. .*; sign in \(aws configure, aws sso login, or AWS_PROFILE\)/,
+    );
+    expect(run.status).toBe(1);
+  });
+
+  it("offline: cannot check what needs AWS, and that alone does not fail", async () => {
+    terraformStub();
+    jqStub();
+    awsStub(
+      `echo 'Could not connect to the endpoint URL: "https://sts.us-east-1.amazonaws.com/"' >&2; exit 255`,
+    );
+    const run = await preflight(goodSettings);
+    expect(run.line("credentials")).toMatch(/^cannot check\s+credentials\s+cannot reach AWS \(offline\?\)/);
+    expect(run.status).toBe(0);
+  });
+
+  it("kills an AWS CLI that hangs, with what it started, after the timeout", async () => {
+    terraformStub();
+    jqStub();
+    const pids = path.join(work, "pids");
+    // The stub starts a child that holds stdout open, as a wrapper script would.
+    awsStub(`echo $$ > ${pids}; /bin/sleep 60 & echo $! >> ${pids}; wait`);
+    const run = await preflight(goodSettings, 1);
+    expect(run.line("credentials")).toMatch(
+      /^cannot check\s+credentials\s+`aws sts get-caller-identity` did not answer within 1 s \(offline\?\)$/,
+    );
+    expect(run.seconds).toBeLessThan(15);
+    expect(run.status).toBe(0);
+    const started = readFileSync(pids, "utf8").trim().split("\n").map(Number);
+    expect(started).toHaveLength(2);
+    // SIGKILL is delivered asynchronously: give the kernel a moment, never the 60 s the stub sleeps.
+    const deadline = Date.now() + 3000;
+    while (started.some(isRunning) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(started.filter(isRunning)).toEqual([]);
+  });
+
+  it("names a bad setting and an old terraform, and exits 1", async () => {
+    terraformStub("1.5.7");
+    jqStub();
+    awsStub(identity);
+    const run = preflightCli({ ...goodSettings, AWS_REGION: "moon-base-9!" });
+    expect(run.line("settings")).toMatch(
+      /^problem\s+settings\s+fix these in settings\.env \(or the environment\):$/,
+    );
+    expect(run.stdout).toMatch(/\n\s+- AWS_REGION="moon-base-9!" is not /);
+    expect(run.line("region")).toMatch(
+      /^cannot check\s+region\s+the settings are invalid \(see the settings line\)$/,
+    );
+    expect(run.line("terraform")).toMatch(
+      /^problem\s+terraform\s+terraform 1\.5\.7 is older than 1\.10\.0: upgrade it/,
+    );
+    expect(run.status).toBe(1);
+  });
+
+  it("refuses a bad --timeout with usage, exit 2", () => {
+    const run = preflightCli({}, ["--timeout", "soon"]);
+    expect(run.stderr).toContain("usage: npm run preflight [-- --timeout <seconds>] (got: --timeout soon)");
+    expect(run.status).toBe(2);
+  });
+});
+
+describe("compareVersions", () => {
+  it("compares numerically, part by part", () => {
+    expect(compareVersions("1.10.0", "1.9.9")).toBe(1);
+    expect(compareVersions("1.9.9", "1.10.0")).toBe(-1);
+    expect(compareVersions("2.7.0", "2.7")).toBe(0);
+  });
+});

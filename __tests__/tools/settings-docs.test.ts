@@ -1,0 +1,43 @@
+import { readFileSync } from "node:fs";
+import { loadConfig, SETTINGS } from "../../modules/config";
+import { parseSettingsFile } from "../../modules/settings-file";
+import {
+  EXAMPLE_SETTINGS_FILE,
+  renderExampleSettingsFile,
+  renderSettingsReference,
+  SETTINGS_REFERENCE,
+} from "../../tools/settings-docs";
+
+const FIX = "run `npm run docs:settings` and commit the result";
+
+describe("settings docs, generated from SETTINGS", () => {
+  it(`keeps ${SETTINGS_REFERENCE} in step with the schema (${FIX})`, () => {
+    expect(readFileSync(SETTINGS_REFERENCE, "utf8")).toBe(renderSettingsReference());
+  });
+
+  it(`keeps ${EXAMPLE_SETTINGS_FILE} in step with the schema (${FIX})`, () => {
+    expect(readFileSync(EXAMPLE_SETTINGS_FILE, "utf8")).toBe(renderExampleSettingsFile());
+  });
+
+  it("documents every setting once, with its default and accepted form", () => {
+    const reference = renderSettingsReference();
+    for (const [name, setting] of Object.entries(SETTINGS)) {
+      const [, entry, ...again] = reference.split(`\n#### \`${name}\`\n`);
+      expect({ name, entries: again.length + 1 }).toEqual({ name, entries: 1 });
+      const [body] = entry.split("\n#");
+      expect(body).toContain(`- Default: ${setting.default.text}\n`);
+      expect(body).toContain(`- Accepted: ${setting.accepted}\n`);
+    }
+  });
+
+  it("changes nothing as copied: every setting is commented out", () => {
+    expect(parseSettingsFile(renderExampleSettingsFile(), EXAMPLE_SETTINGS_FILE)).toEqual({});
+  });
+
+  it("lists an example for every setting that is valid once uncommented", () => {
+    const uncommented = renderExampleSettingsFile().replace(/^#([A-Z][A-Z0-9_]*=)/gm, "$1");
+    const settings = parseSettingsFile(uncommented, EXAMPLE_SETTINGS_FILE);
+    expect(Object.keys(settings).sort()).toEqual(Object.keys(SETTINGS).sort());
+    expect(() => loadConfig(settings)).not.toThrow();
+  });
+});

@@ -1,0 +1,77 @@
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { STACK_NAMES } from "../../modules/config";
+import { deployOrder, sortForDeploy } from "../../tools/stack-order";
+
+const root = path.resolve(__dirname, "..", "..");
+
+describe("deploy order", () => {
+  it("puts every stack after the stacks it depends on, from the app's own wiring", () => {
+    const order = deployOrder({});
+    const names = order.map((stack) => stack.name);
+    expect(names).toEqual([
+      STACK_NAMES.bootstrap,
+      STACK_NAMES.network,
+      STACK_NAMES.cluster,
+      STACK_NAMES.ssmAgent,
+      STACK_NAMES.istio,
+      STACK_NAMES.shopfront,
+    ]);
+    for (const [index, stack] of order.entries()) {
+      for (const dependency of stack.dependsOn) expect(names.indexOf(dependency)).toBeLessThan(index);
+    }
+    expect(order.find((stack) => stack.name === STACK_NAMES.shopfront)?.dependsOn).toContain(
+      STACK_NAMES.istio,
+    );
+  });
+
+  it("orders by dependency, not by the order given, and keeps that order between equals", () => {
+    const sorted = sortForDeploy([
+      { name: "app", dependsOn: ["mesh"] },
+      { name: "zeta", dependsOn: [] },
+      { name: "mesh", dependsOn: ["cluster"] },
+      { name: "cluster", dependsOn: [] },
+    ]);
+    expect(sorted.map((stack) => stack.name)).toEqual(["zeta", "cluster", "mesh", "app"]);
+  });
+
+  it("refuses a cycle, naming the stacks in it", () => {
+    expect(() =>
+      sortForDeploy([
+        { name: "a", dependsOn: ["b"] },
+        { name: "b", dependsOn: ["a"] },
+      ]),
+    ).toThrow("the stacks a, b depend on each other in a cycle");
+  });
+});
+
+describe("npm run list", () => {
+  it("prints the stacks numbered in deploy order, each with what it comes after", () => {
+    const run = spawnSync(process.execPath, ["--import", "tsx", "tools/list.ts"], {
+      cwd: root,
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, TMPDIR: process.env.TMPDIR },
+    });
+    expect(run.stderr).toBe("");
+    expect(run.stdout.split("\n").filter(Boolean)).toEqual([
+      "1. tf-state-bootstrap",
+      "2. eks-cluster-vpc-stack",
+      "3. eks-cluster-stack                    after eks-cluster-vpc-stack",
+      "4. ssm-agent-installer-daemonset-stack  after eks-cluster-stack",
+      "5. istio-stack                          after eks-cluster-stack",
+      "6. shopfront-stack                      after istio-stack, eks-cluster-stack",
+    ]);
+    expect(run.status).toBe(0);
+  });
+
+  it("refuses a bad setting with the config's message, exit 1", () => {
+    const run = spawnSync(process.execPath, ["--import", "tsx", "tools/list.ts"], {
+      cwd: root,
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, TMPDIR: process.env.TMPDIR, AWS_REGION: "moon-base-9!" },
+    });
+    expect(run.stderr).toMatch(/AWS_REGION="moon-base-9!"/);
+    expect(run.stdout).toBe("");
+    expect(run.status).toBe(1);
+  });
+});

@@ -1,0 +1,475 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import type { CountSummary, LoadSummary, PodsSummary } from "../../../tools/traffic/analysis";
+import { run } from "../../../tools/traffic/cli";
+import {
+  closeAll,
+  deadPort,
+  type Pod,
+  startFixedServer,
+  startPods,
+  startRouter,
+  startSilentServer,
+  WALKTHROUGH_REPLICAS,
+  WALKTHROUGH_WEIGHTS,
+} from "./mesh";
+
+const FIXTURE_MESH = path.join(
+  __dirname,
+  "..",
+  "..",
+  "fixtures",
+  "traffic",
+  "manifests",
+  "routing-istio",
+  "shopfront-mesh.yaml",
+);
+const EXPECT = "v1=50,v2=30,v3=15,v4=5";
+
+interface Invocation {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs the tool in-process, as `npm run traffic -- ...argv` would, with no environment of its own. */
+async function traffic(
+  argv: string[],
+  options: { env?: Record<string, string>; cwd?: string; tty?: boolean } = {},
+): Promise<Invocation> {
+  let stdout = "";
+  let stderr = "";
+  const started = performance.now();
+  const code = await run(argv, {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    stderrIsTTY: options.tty ?? false,
+    env: options.env ?? {},
+    cwd: options.cwd ?? os.tmpdir(),
+  });
+  return { code, stdout, stderr, ms: performance.now() - started };
+}
+
+let pods: Pod[];
+/**
+ * Gateways splitting 50/30/15/5 and 70/10/10/10, round robin within each version. A test that
+ * asserts exact counts starts its own `fairGateway()`, so that it starts at the top of the cycle.
+ */
+let fair: string;
+let skewed: string;
+/** A gateway that sends every request of a version to the same pod. */
+let sticky: string;
+let dead: string;
+
+beforeAll(async () => {
+  pods = await startPods(WALKTHROUGH_REPLICAS);
+  fair = await startRouter(pods, { weights: WALKTHROUGH_WEIGHTS });
+  skewed = await startRouter(pods, { weights: { v1: 70, v2: 10, v3: 10, v4: 10 } });
+  sticky = await startRouter(pods, { weights: WALKTHROUGH_WEIGHTS, podPolicy: "first" });
+  dead = `http://127.0.0.1:${await deadPort()}/`;
+});
+afterAll(closeAll);
+
+const fairGateway = () => startRouter(pods, { weights: WALKTHROUGH_WEIGHTS });
+
+describe("count", () => {
+  test("a fair gateway passes, and --json prints the counts, the weights, the p-value and latencies", async () => {
+    const { code, stdout, stderr } = await traffic([
+      "count",
+      "--url",
+      await fairGateway(),
+      "--expect",
+      EXPECT,
+      "-n",
+      "200",
+      "--json",
+    ]);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout) as CountSummary;
+    expect(summary).toMatchObject({
+      total: 200,
+      errors: 0,
+      versions: { v1: 100, v2: 60, v3: 30, v4: 10 },
+      expected: WALKTHROUGH_WEIGHTS,
+      consistent: true,
+      exitCode: 0,
+    });
+    expect(summary.pValue).toBeGreaterThanOrEqual(0.01);
+    expect(Object.keys(summary.pods)).toHaveLength(7);
+    expect(summary.pods["shopfront-v2-5d8f7c9b6-1"]).toBe(30);
+    for (const version of ["v1", "v2", "v3", "v4"]) {
+      const { p50, p95, p99 } = summary.latencyMs[version];
+      expect(0 < p50 && p50 <= p95 && p95 <= p99).toBe(true);
+    }
+  });
+
+  test("the human report has a bar per version, pods, latency percentiles, the verdict and the sample size", async () => {
+    const { code, stdout, stderr } = await traffic([
+      "count",
+      "--url",
+      await fairGateway(),
+      "--expect",
+      EXPECT,
+    ]);
+    expect(code).toBe(0);
+    // No terminal, no progress bar.
+    expect(stderr).toBe("");
+    expect(stdout).toMatch(/^v1 +50 +50\.0% +50% +█{20}$/m);
+    expect(stdout).toMatch(/^v4 +5 +5\.0% +5% +██$/m);
+    expect(stdout).toMatch(/^shopfront-v2-5d8f7c9b6-0 +v2 +15$/m);
+    expect(stdout).toMatch(/^latency \(ms\) +answers +p50 +p95 +p99$/m);
+    expect(stdout).toContain("errors: none");
+    expect(stdout).toMatch(/p = 1\.0000 \(alpha 0\.01\)/);
+    expect(stdout).toContain("±1 percentage point on v4 (5%) at 95% confidence needs 1825 requests");
+    expect(stdout).toContain("verdict: OK");
+  });
+
+  test("a progress bar goes to stderr on a terminal only, and --json keeps stdout to the JSON", async () => {
+    const { stdout, stderr } = await traffic(["count", "--url", fair, "--expect", EXPECT, "--json"], {
+      tty: true,
+    });
+    expect(stderr.startsWith("\r\x1b[K")).toBe(true);
+    expect(stderr).toMatch(/\[[█ ]{20}\] \d+\/100 requests, 0 errors/);
+    expect(() => JSON.parse(stdout)).not.toThrow();
+  });
+
+  test("a skewed gateway (70/10/10/10 against 50/30/15/5) is flagged with exit 1", async () => {
+    const { code, stdout } = await traffic([
+      "count",
+      "--url",
+      skewed,
+      "--expect",
+      EXPECT,
+      "-n",
+      "200",
+      "--json",
+    ]);
+    expect(code).toBe(1);
+    const summary = JSON.parse(stdout) as CountSummary;
+    expect(summary.consistent).toBe(false);
+    expect(summary.pValue).toBeLessThan(1e-6);
+    expect(summary.problems[0]).toMatch(
+      /^the split is inconsistent with the expected weights: p = .* < --alpha 0\.01$/,
+    );
+  });
+
+  test("without --expect, SHOPFRONT_WEIGHTS sets the expected split", async () => {
+    const { code, stdout } = await traffic(["count", "--url", skewed, "--json"], {
+      env: { SHOPFRONT_WEIGHTS: "v1=70,v2=10,v3=10,v4=10" },
+    });
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ expectedSource: "SHOPFRONT_WEIGHTS", expected: { v1: 70 } });
+  });
+
+  test("without --expect or SHOPFRONT_WEIGHTS, the VirtualService in --manifests sets it", async () => {
+    const { code, stdout } = await traffic(["count", "--url", fair, "--manifests", FIXTURE_MESH, "--json"]);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ expectedSource: FIXTURE_MESH, expected: WALKTHROUGH_WEIGHTS });
+  });
+
+  test("GATEWAY_URL, as a bare host:port, is the target when --url is not given", async () => {
+    const { code, stdout } = await traffic(["count", "--expect", EXPECT, "--json"], {
+      env: { GATEWAY_URL: new URL(fair).host },
+    });
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ url: fair, urlSource: "GATEWAY_URL" });
+  });
+
+  test("a dead port exits 2 at once, with one line naming the URL and the cause", async () => {
+    const { code, stdout, stderr, ms } = await traffic(["count", "--url", dead, "--expect", EXPECT]);
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toBe(`error: cannot reach ${dead}: ECONNREFUSED (no answer to 10 requests)\n`);
+    expect(ms).toBeLessThan(2000);
+  });
+
+  test("a target that never answers exits 2 after one --timeout, not after every request's", async () => {
+    const silent = await startSilentServer();
+    const { code, stderr, ms } = await traffic([
+      "count",
+      "--url",
+      silent,
+      "--expect",
+      EXPECT,
+      "--timeout",
+      "200ms",
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toBe(`error: cannot reach ${silent}: timeout (no answer to 10 requests)\n`);
+    expect(ms).toBeLessThan(1500);
+  });
+
+  test("--max-time bounds the whole run even when each request may take longer", async () => {
+    const silent = await startSilentServer();
+    const { code, stdout, ms } = await traffic([
+      ...["count", "--url", silent, "--expect", EXPECT, "--timeout", "1m", "--max-time", "300ms", "--json"],
+    ]);
+    expect(code).toBe(2);
+    expect(JSON.parse(stdout)).toMatchObject({ stopped: "max-time", errorCauses: { "max-time": 10 } });
+    expect(ms).toBeLessThan(1500);
+  });
+
+  test("a body that is not <pod>:<version> is an error `bad body`, not a crash", async () => {
+    const hello = await startFixedServer("hello world");
+    const { code, stdout } = await traffic([
+      "count",
+      "--url",
+      hello,
+      "--expect",
+      EXPECT,
+      "-n",
+      "20",
+      "--json",
+    ]);
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toMatchObject({ total: 20, errors: 20, errorCauses: { "bad body": 20 } });
+  });
+
+  test("errors fail the run only over --max-error-rate", async () => {
+    // One pod of v1 answers "hello world": 1 request in 50.
+    let served = 0;
+    const server = http.createServer((_request, response) =>
+      response.end(served++ === 0 ? "hello world" : "pod-a:v1"),
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      const strict = await traffic([
+        "count",
+        "--url",
+        url,
+        "--expect",
+        "v1=100",
+        "-n",
+        "50",
+        "-c",
+        "1",
+        "--json",
+      ]);
+      expect(strict.code).toBe(1);
+      expect(JSON.parse(strict.stdout)).toMatchObject({ errors: 1, errorRate: 2, consistent: true });
+      expect(JSON.parse(strict.stdout).problems).toEqual([
+        "too many errors: 2.0% of requests, over --max-error-rate 1%",
+      ]);
+      served = 0;
+      const lenient = await traffic([
+        ...["count", "--url", url, "--expect", "v1=100", "-n", "50", "-c", "1", "--max-error-rate", "5"],
+      ]);
+      expect(lenient.code).toBe(0);
+      expect(lenient.stdout).toContain("errors: 1 (2.0%): bad body ×1");
+    } finally {
+      server.close();
+    }
+  });
+
+  test("non-2xx answers are errors counted by status code", async () => {
+    const unavailable = await startFixedServer("no healthy upstream", 503);
+    const { code, stdout } = await traffic(["count", "--url", unavailable, "--expect", EXPECT, "-n", "20"]);
+    expect(code).toBe(1);
+    expect(stdout).toContain("errors: 20 (100.0%): status 503 ×20");
+    expect(stdout).toContain("no shopfront answers (<pod>:<version>) to test the split with");
+  });
+});
+
+describe("pods", () => {
+  test("round robin over v2's 2 pods (replicas from the manifests) is even: exit 0", async () => {
+    const { code, stdout } = await traffic(
+      ["pods", "--version", "v2", "--url", await fairGateway(), "-n", "200", "--json"],
+      {
+        cwd: path.dirname(path.dirname(path.dirname(FIXTURE_MESH))),
+      },
+    );
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout) as PodsSummary;
+    expect(summary).toMatchObject({
+      version: "v2",
+      replicas: 2,
+      pods: { "shopfront-v2-5d8f7c9b6-0": 30, "shopfront-v2-5d8f7c9b6-1": 30 },
+      expected: { "shopfront-v2-5d8f7c9b6-0": 50, "shopfront-v2-5d8f7c9b6-1": 50 },
+      even: true,
+      pValue: 1,
+    });
+  });
+
+  test("a gateway that always picks the same pod of v2 fails: exit 1", async () => {
+    const { code, stdout } = await traffic([
+      ...["pods", "--version", "v2", "--url", sticky, "-n", "200", "--manifests", FIXTURE_MESH],
+    ]);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^shopfront-v2-5d8f7c9b6-0 +\d+ +100\.0% +50\.0% +█{40}$/m);
+    expect(stdout).toContain("pods expected: 2 (from the Deployments in");
+    expect(stdout).toMatch(/the 2 pods of v2 are not evenly loaded: p = .* < --alpha 0\.01/);
+  });
+
+  test("one pod seen and no replica count known: round robin cannot be checked, exit 1", async () => {
+    const { code, stdout } = await traffic([
+      "pods",
+      "--version",
+      "v2",
+      "--url",
+      sticky,
+      "--manifests",
+      "none.yaml",
+    ]);
+    expect(code).toBe(1);
+    expect(stdout).toContain(
+      "only one pod of v2 answered, so round robin cannot be checked; pass --replicas 1",
+    );
+  });
+
+  test("a version of one pod is even when --replicas says it has one", async () => {
+    const { code, stdout } = await traffic([
+      "pods",
+      "--version",
+      "v4",
+      "--replicas",
+      "1",
+      "--url",
+      fair,
+      "-n",
+      "100",
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("verdict: OK, the pods of v4 are evenly loaded");
+  });
+
+  test("no answer from the version at all: exit 1", async () => {
+    const onlyV1 = await startRouter(pods, { weights: { v1: 100 } });
+    const { code, stdout } = await traffic([
+      "pods",
+      "--version",
+      "v4",
+      "--url",
+      onlyV1,
+      "-n",
+      "20",
+      "--json",
+    ]);
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout).problems).toEqual(["no answer came from v4 (answers: v1=20)"]);
+  });
+});
+
+describe("load", () => {
+  test("sends --rate × --duration requests at that rate and summarizes them: exit 0", async () => {
+    const { code, stdout } = await traffic([
+      "load",
+      "--url",
+      fair,
+      "--rate",
+      "20",
+      "--duration",
+      "1s",
+      "--json",
+    ]);
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout) as LoadSummary;
+    expect(summary).toMatchObject({ planned: 20, sent: 20, total: 20, statuses: { "200": 20 }, errors: 0 });
+    // The tool's own tolerance is 90% of --rate; a busy test machine may delay a timer a little.
+    expect(summary.sentRate).toBeGreaterThanOrEqual(18);
+    expect(summary.sentRate).toBeLessThanOrEqual(20.5);
+    // 20 requests at 20/s: the last leaves at 950 ms, not at once.
+    expect(summary.elapsedMs).toBeGreaterThanOrEqual(945);
+  });
+
+  test("404s from --path /miztiik-error-generator are traffic, summarized by status, not a failure", async () => {
+    const { code, stdout } = await traffic([
+      ...["load", "--url", fair, "--rate", "50", "--duration", "200ms", "--path", "/miztiik-error-generator"],
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toContain(`requests to ${fair}miztiik-error-generator`);
+    expect(stdout).toContain("responses: 404 ×10");
+    expect(stdout).toContain("failures (no response): none");
+  });
+
+  test("a live progress line on a terminal", async () => {
+    const { stderr } = await traffic(["load", "--url", fair, "--rate", "10", "--duration", "1.2s"], {
+      tty: true,
+    });
+    expect(stderr).toContain("\r\x1b[K1/1 s, ");
+    expect(stderr).toMatch(/1\/1 s, \d+ done, 200: \d+, 0 failures/);
+  });
+
+  test("an unreachable target exits 2 without waiting for the duration", async () => {
+    const { code, stderr, ms } = await traffic(["load", "--url", dead, "--rate", "20", "--duration", "1m"]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(
+      new RegExp(`^error: cannot reach ${dead}: ECONNREFUSED \\(no answer to \\d+ requests\\)\n$`),
+    );
+    expect(ms).toBeLessThan(1000);
+  });
+});
+
+describe("bad usage exits 2 with one line naming the flag, the value and the accepted form", () => {
+  test.each([
+    [["count", "--requests", "0"], 'error: --requests="0" is not a whole number from 1 to 1000000'],
+    [["count", "--concurrency", "abc"], 'error: --concurrency="abc" is not a whole number from 1 to 1000'],
+    [["load", "--rate", "-1"], 'error: --rate="-1" is not a rate from 0.1 to 1000 requests/s, such as 2'],
+    [["load", "--duration", "forever"], 'error: --duration="forever" is not a duration from 1ms to 24h'],
+    [
+      ["load", "--rate", "1000", "--duration", "1h"],
+      "error: --rate 1000 for --duration 1h is 3600000 requests; a run sends at most 1000000",
+    ],
+    [
+      ["load", "--path", "oops"],
+      'error: --path="oops" is not a path starting with /, such as /miztiik-error-generator',
+    ],
+    [
+      ["count", "--timeout", "soon"],
+      'error: --timeout="soon" is not a duration from 1ms to 10m, such as 500ms, 5s or 2m',
+    ],
+    [["count", "--max-error-rate", "101"], 'error: --max-error-rate="101" is not a percentage from 0 to 100'],
+    [
+      ["count", "--alpha", "1"],
+      'error: --alpha="1" is not a significance level between 0 and 1, such as 0.01',
+    ],
+    [
+      ["count", "--expect", "v1=50,v2=60"],
+      "error: --expect: weights add up to 110, they must add up to 100 (got v1=50,v2=60)",
+    ],
+    [
+      ["count", "--expect", "v1=fifty"],
+      'error: --expect="v1=fifty": the weight of v1 ("fifty") is not a whole number from 0 to 100',
+    ],
+    [["pods", "--version", "v9"], 'error: --version="v9" is not one of v1, v2, v3, v4'],
+    [
+      ["pods", "--version", "v2", "--replicas", "0"],
+      'error: --replicas="0" is not a whole number from 1 to 1000',
+    ],
+    [["pods"], "error: required option '--version <vN>' not specified"],
+    [["count", "--url", "ftp://gateway"], 'error: --url="ftp://gateway" is not an http:// or https:// URL'],
+    [["count", "--bogus"], "error: unknown option '--bogus'"],
+    [["bogus"], "error: unknown command 'bogus'"],
+  ])("%j", async (argv, message) => {
+    const { code, stdout, stderr } = await traffic(argv);
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr.startsWith(message)).toBe(true);
+    expect(stderr.trimEnd().split("\n")).toHaveLength(1);
+  });
+
+  test("no gateway URL anywhere names the three ways to give one", async () => {
+    const { code, stderr } = await traffic(["count", "--expect", EXPECT]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(
+      /^error: no gateway URL: pass --url, set GATEWAY_URL, or deploy with `cdktf deploy istio-stack --outputs-file cdktf-outputs.json`/,
+    );
+  });
+
+  test("no command prints the help to stderr and exits 2; --help prints it to stdout and exits 0", async () => {
+    const none = await traffic([]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/Usage: traffic \[options\] \[command\]/);
+    const help = await traffic(["count", "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("--expect <weights>");
+  });
+});
