@@ -15,14 +15,14 @@ import { join, resolve } from "node:path";
 const ROOT = resolve(__dirname, "..");
 const WEIGHTS_110 = join(ROOT, "__tests__", "fixtures", "analyzer", "shopfront-mesh-weights-110.yaml");
 const BROKEN_ROUTE =
-  "shopfront-stack/shopfront: manifests/shopfront-mesh.yaml: VirtualService/shopfront-virtual-service: spec.http[0].route: weights add up to 110, they must add up to 100 (got v1=50, v2=30, v3=15, v4=15)";
+  "shopfront-stack/shopfront: manifests/routing-istio/shopfront-mesh.yaml: VirtualService/shopfront-virtual-service: spec.http[0].route: weights add up to 110, they must add up to 100 (got v1=50, v2=30, v3=15, v4=15)";
 
 const made: string[] = [];
 afterAll(() => {
   for (const dir of made) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A copy of the project in the OS temp folder, its manifests/shopfront-mesh.yaml weighing 110. */
+/** A copy of the project in the OS temp folder, its manifests/routing-istio/shopfront-mesh.yaml weighing 110. */
 function brokenProject(edit: (project: string) => void = () => {}): string {
   const dir = mkdtempSync(join(tmpdir(), "synth-gate-"));
   made.push(dir);
@@ -38,7 +38,7 @@ function brokenProject(edit: (project: string) => void = () => {}): string {
   ]) {
     cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
   }
-  cpSync(WEIGHTS_110, join(dir, "manifests", "shopfront-mesh.yaml"));
+  cpSync(WEIGHTS_110, join(dir, "manifests", "routing-istio", "shopfront-mesh.yaml"));
   symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
   edit(dir);
   return dir;
@@ -72,14 +72,17 @@ describe("the synth gate, as cdktf runs it", () => {
 
   it("leaves nothing behind when the manifests cannot make a shopfront at all", () => {
     const project = brokenProject((dir) => {
-      const app = join(dir, "manifests", "shopfront.yaml");
-      writeFileSync(app, readFileSync(app, "utf8").replace("kind: Namespace\n", "kind: ConfigMap\n"));
+      const namespace = join(dir, "manifests", "sidecar", "namespace.yaml");
+      writeFileSync(
+        namespace,
+        readFileSync(namespace, "utf8").replace("kind: Namespace\n", "kind: ConfigMap\n"),
+      );
     });
     const result = spawnSync(process.execPath, ["tools/app.js"], { cwd: project, encoding: "utf8" });
     expect(result).toMatchObject({
       status: 1,
       stdout: "",
-      stderr: "manifests must define exactly one Namespace, the shopfront's (found 0)\n",
+      stderr: "manifests (with sidecar/) must define exactly one Namespace, the shopfront's (found 0)\n",
     });
     expect(existsSync(join(project, "cdktf.out"))).toBe(false);
   });

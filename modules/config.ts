@@ -782,7 +782,8 @@ export const SETTINGS = {
   }),
   MESH_MODE: setting(oneOf(MESH_MODES), {
     section: "istio",
-    description: "Istio's data plane: a sidecar proxy in every pod, or ambient mode (a ztunnel per node).",
+    description:
+      "Istio's data plane: a sidecar proxy in every pod, or ambient mode (a ztunnel per node, a waypoint for L7 policy); docs/ambient-and-gateway-api.md.",
     default: { text: "sidecar", value: "sidecar" },
     example: "sidecar",
     malformed: ["sidecars", "none"],
@@ -790,7 +791,7 @@ export const SETTINGS = {
   ROUTING_API: setting(oneOf(ROUTING_APIS), {
     section: "istio",
     description:
-      "How the shopfront's routes are written: Istio's Gateway and VirtualService, or the Kubernetes Gateway API. Declared and validated; the stacks do not read it yet.",
+      "How the shopfront's ingress and routes are written: Istio's Gateway and VirtualService, or the Kubernetes Gateway API (a Gateway of class istio and an HTTPRoute); docs/ambient-and-gateway-api.md.",
     default: { text: "istio", value: "istio" },
     example: "istio",
     malformed: ["gateway", "gatewayapi"],

@@ -205,7 +205,14 @@ export class Shopfront extends Construct {
       const inTier = documents.filter((document) => tierOf(document) === tier);
       if (inTier.length === 0) continue;
       const dependsOn = before;
-      before = inTier.map((document) => {
+      // An object defined twice is applied once: the checks refuse the manifests with both places named.
+      const once = inTier.filter(
+        (document, index) =>
+          inTier.findIndex(
+            (other) => constructId(other, this.namespaceName) === constructId(document, this.namespaceName),
+          ) === index,
+      );
+      before = once.map((document) => {
         const { kind, spec } = document.object as { kind: string; spec?: { gatewayClassName?: string } };
         const gatewayApiGateway = kind === "Gateway" && spec?.gatewayClassName !== undefined;
         const manifest = new Manifest(this, constructId(document, this.namespaceName), {

@@ -276,7 +276,7 @@ describe("checks of the Gateway API and ambient mode", () => {
       "ConfigMap",
       "shopfront-gateway",
       (configMap) => {
-        configMap.data.services = configMap.data.service;
+        configMap.data = { services: "spec: {}\n" };
       },
       "istio-system",
     );
@@ -335,7 +335,7 @@ describe("checks of the Gateway API and ambient mode", () => {
       file: "extra.yaml",
       index: 0,
       object: {
-        apiVersion: "networking.istio.io/v1beta1",
+        apiVersion: "networking.istio.io/v1",
         kind: "VirtualService",
         metadata: { name: "east-west", namespace: NAMESPACE },
         spec: {
