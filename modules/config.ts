@@ -873,8 +873,12 @@ export const SETTINGS = {
     }, `route weights per version, such as v1=25,v2=25,v3=25,v4=25: whole numbers adding up to 100 (versions left out get 0)`),
     {
       section: "shopfront",
-      description: "Route weights of the shopfront's versions, overriding the VirtualService's.",
-      default: { text: "unset: those of manifests/shopfront-mesh.yaml (50/30/15/5)", value: undefined },
+      description:
+        "Route weights of the shopfront's versions, overriding the VirtualService's (ROUTING_API=istio) or the HTTPRoute's (gateway-api).",
+      default: {
+        text: "unset: those of the route in manifests/routing-istio/ or manifests/routing-gateway-api/ (50/30/15/5)",
+        value: undefined,
+      },
       example: "v1=50,v2=30,v3=15,v4=5",
       malformed: ["v1=100,v2=x", "v1=-5,v2=105", "v9=100", "v1=50", "v1=100.0", "v1"],
     },
