@@ -246,3 +246,48 @@ export function withGatewayApiIngress(
     return { ...document, object: { ...object, data } };
   });
 }
+
+/**
+ * Returns the documents with every Gateway API Gateway that names a parameters ConfigMap (the ingress,
+ * the waypoint) made highly available as MESH_PROFILE=production makes the chart's ingress: patches
+ * for two replicas spread over the zones, and a PodDisruptionBudget that keeps one (istiod renders a
+ * budget only when a patch asks for it).
+ */
+export function withHighlyAvailableGateways(documents: readonly ManifestDocument[]): ManifestDocument[] {
+  const parametersOf = new Map<string, string>();
+  for (const { object } of documents) {
+    const ref = (object.spec as { infrastructure?: { parametersRef?: { kind?: string; name?: string } } })
+      ?.infrastructure?.parametersRef;
+    if (object.kind !== "Gateway" || !object.apiVersion.startsWith("gateway.networking.k8s.io/")) continue;
+    if (ref?.kind !== "ConfigMap" || ref.name === undefined) continue;
+    parametersOf.set(`${object.metadata.namespace}/${ref.name}`, object.metadata.name);
+  }
+  return documents.map((document) => {
+    const { object } = document;
+    const gateway = parametersOf.get(`${object.metadata.namespace}/${object.metadata.name}`);
+    if (object.kind !== "ConfigMap" || gateway === undefined) return document;
+    const deployment = {
+      spec: {
+        replicas: 2,
+        template: {
+          spec: {
+            topologySpreadConstraints: [
+              {
+                maxSkew: 1,
+                topologyKey: "topology.kubernetes.io/zone",
+                whenUnsatisfiable: "ScheduleAnyway",
+                labelSelector: { matchLabels: { "gateway.networking.k8s.io/gateway-name": gateway } },
+              },
+            ],
+          },
+        },
+      },
+    };
+    const data = {
+      ...((object.data ?? {}) as Record<string, string>),
+      deployment: stringify(deployment),
+      podDisruptionBudget: stringify({ spec: { minAvailable: 1 } }),
+    };
+    return { ...document, object: { ...object, data } };
+  });
+}

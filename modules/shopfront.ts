@@ -22,6 +22,7 @@ import {
   shopfrontRouteName,
   shopfrontRouteWeights,
   withGatewayApiIngress,
+  withHighlyAvailableGateways,
   withShopfrontWeights,
 } from "./shopfront-manifests";
 
@@ -45,6 +46,11 @@ export interface ShopfrontProps {
    * the chart's ingress. @default the manifest's own: an internal NLB
    */
   readonly ingress?: IngressSettings;
+  /**
+   * Two replicas of each Gateway API proxy (ingress, waypoint), spread over the zones, with a
+   * disruption budget, as MESH_PROFILE=production gives the chart's ingress. @default false
+   */
+  readonly highlyAvailable?: boolean;
 }
 
 /** The generator Deployments, by the ShopfrontConfig toggle that deploys each, wherever they are defined. */
@@ -150,10 +156,11 @@ export class Shopfront extends Construct {
       props.config.weights === undefined
         ? selected
         : withShopfrontWeights(selected, props.config.weights, routingApi);
-    const documents =
+    const ingressSet =
       props.ingress === undefined || routingApi !== "gateway-api"
         ? weighted
         : withGatewayApiIngress(weighted, props.ingress);
+    const documents = props.highlyAvailable ? withHighlyAvailableGateways(ingressSet) : ingressSet;
 
     const certificateArn = props.ingress?.certificateArn;
     let findings: Finding[] | undefined;

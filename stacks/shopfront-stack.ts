@@ -35,6 +35,7 @@ export class ShopfrontStack extends ProjectStack {
         sourceCidrs: config.istio.ingressSourceCidrs,
         certificateArn: config.istio.ingressCertificateArn,
       },
+      highlyAvailable: config.istio.profile === "production",
     });
     new TerraformOutput(this, "namespace", { value: this.shopfront.namespaceName });
     new TerraformOutput(this, "route_weights", {

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { TerraformStack, Testing } from "cdktf";
+import { parse } from "yaml";
 import { INGRESS_GATEWAY_PRINCIPAL, loadConfig, VERSIONS } from "../../modules/config";
 import { DEFAULT_HTTP_RETRY_POLICY } from "../../modules/istio";
 import { MESH_VARIANTS, type MeshVariant } from "../../modules/mesh-variant";
@@ -13,6 +14,7 @@ import { buildTestStacks, helmRelease, resources, synthJson } from "../helpers";
 type Json = any;
 
 const NAMESPACE = "miztiik-automation-ns";
+const AMBIENT_GATEWAY_API: MeshVariant = { meshMode: "ambient", routingApi: "gateway-api" };
 
 /** Output folder of the apps this file builds itself; removed afterwards. */
 const scratch = mkdtempSync(path.join(tmpdir(), "shopfront-mesh-variants-test-"));
@@ -407,5 +409,40 @@ describe("the Gateway API ingress follows the ingress settings, as the chart's d
       (m) => m.manifest.kind === "ConfigMap" && m.manifest.metadata.namespace === "istio-system",
     );
     expect(parameters.manifest.data).toEqual({});
+  });
+});
+
+describe("MESH_PROFILE=production makes the Gateway API proxies highly available, as the chart's ingress", () => {
+  const stacks = buildTestStacks({ ...settingsOf(AMBIENT_GATEWAY_API), MESH_PROFILE: "production" });
+  const manifests = manifestsOf(stacks.shopfront);
+
+  it.each([
+    ["ConfigMap/istio-system/shopfront-gateway", "shopfront-gateway"],
+    ["ConfigMap/waypoint", "waypoint"],
+  ])("%s: two replicas spread over the zones, and a budget that keeps one", (configMap, gateway) => {
+    const data = (manifests.get(configMap) as Json).manifest.data;
+    expect(parse(data.deployment)).toEqual({
+      spec: {
+        replicas: 2,
+        template: {
+          spec: {
+            topologySpreadConstraints: [
+              {
+                maxSkew: 1,
+                topologyKey: "topology.kubernetes.io/zone",
+                whenUnsatisfiable: "ScheduleAnyway",
+                labelSelector: { matchLabels: { "gateway.networking.k8s.io/gateway-name": gateway } },
+              },
+            ],
+          },
+        },
+      },
+    });
+    expect(parse(data.podDisruptionBudget)).toEqual({ spec: { minAvailable: 1 } });
+  });
+
+  it("leaves them single with the demo profile", () => {
+    const demo = manifestsOf(buildTestStacks(settingsOf(AMBIENT_GATEWAY_API)).shopfront);
+    expect((demo.get("ConfigMap/waypoint") as Json).manifest.data).toEqual({});
   });
 });
