@@ -39,6 +39,15 @@ const VARIANTS: readonly (readonly [string, Readonly<Record<string, string>>])[]
   ["SSM_AGENT_INSTALLER=true", { SSM_AGENT_INSTALLER: "true" }],
   ["the generators on", { SHOPFRONT_LOAD_GENERATOR: "true", SHOPFRONT_ERROR_GENERATOR: "true" }],
   ["MESH_PROFILE=production", { MESH_PROFILE: "production" }],
+  [
+    "MESH_MODE=ambient, ROUTING_API=gateway-api and the generators on",
+    {
+      MESH_MODE: "ambient",
+      ROUTING_API: "gateway-api",
+      SHOPFRONT_LOAD_GENERATOR: "true",
+      SHOPFRONT_ERROR_GENERATOR: "true",
+    },
+  ],
 ];
 
 /** The objects of a variant's plans: shopfront-stack's manifests and the SSM installer's DaemonSet. */
