@@ -1,9 +1,14 @@
-import { execFile } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { closeAll, startPods, startRouter, WALKTHROUGH_REPLICAS } from "./mesh";
+import {
+  closeAll,
+  startClosingServer,
+  startDroppingServer,
+  startPods, startRouter, WALKTHROUGH_REPLICAS } from "./mesh";
 
 const ROOT = path.join(__dirname, "..", "..");
 const TLS_FIXTURES = path.join(__dirname, "..", "fixtures", "traffic", "tls");
@@ -65,4 +70,121 @@ test("an https:// gateway whose certificate the process trusts (NODE_EXTRA_CA_CE
     server.closeAllConnections();
     server.close();
   }
+});
+
+interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * `npm run -s traffic -- ...argv` as a user runs it, in a process group of its own, so that a test
+ * can press Ctrl-C: a terminal sends SIGINT to the whole foreground group.
+ */
+function npmRun(argv: readonly string[]): { child: ChildProcess; finished: Promise<Finished> } {
+  const child = spawn("npm", ["run", "-s", "traffic", "--", ...argv], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr?.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  // Bounded: a run that never ends is killed, and fails the test by its signal.
+  const killer = setTimeout(() => process.kill(-(child.pid as number), "SIGKILL"), 30_000);
+  const finished = new Promise<Finished>((resolve) =>
+    child.on("close", (code, signal) => {
+      clearTimeout(killer);
+      resolve({ code, signal, stdout, stderr });
+    }),
+  );
+  return { child, finished };
+}
+
+test("a server that accepts and closes every connection: the real process exits 2 with an error line, never 0 in silence", async () => {
+  const closing = await startClosingServer();
+  const { code, stdout, stderr } = await npmRun([
+    ...["count", "--url", closing, "-n", "20", "--timeout", "1s", "--expect", "v1=100", "--json"],
+  ]).finished;
+  expect(code).toBe(2);
+  expect(stderr).toMatch(new RegExp(`^error: cannot reach ${closing}: ECONNRESET`));
+  expect(JSON.parse(stdout)).toMatchObject({ exitCode: 2 });
+});
+
+test("a healthy pod whose first 3 connections drop: each of 4 real runs ends with its report and exit 0", async () => {
+  // Before the fix, more than half of such runs ended with exit 0 and nothing printed.
+  const runs = await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      const dropping = await startDroppingServer(3, "shopfront-v1-0:v1\n");
+      return npmRun([...["count", "--url", dropping, "-n", "50", "-c", "10", "--expect", "v1=100", "--json"]])
+        .finished;
+    }),
+  );
+  for (const { code, stdout, stderr } of runs) {
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    expect(JSON.parse(stdout)).toMatchObject({ total: 50, versions: { v1: 50 }, exitCode: 0 });
+  }
+});
+
+describe("Ctrl-C (SIGINT) mid-run prints the partial report, marked interrupted, and exits 130", () => {
+  /** A pod that answers each request after 20 ms, and counts them. */
+  let answered = 0;
+  let url: string;
+  const server = http.createServer((_request, response) => {
+    setTimeout(() => {
+      answered++;
+      response.end("shopfront-v1-0:v1\n");
+    }, 20);
+  });
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  });
+  afterAll(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  /** Starts the run, presses Ctrl-C once the pod has answered 20 requests, and waits for the end. */
+  async function interrupt(argv: readonly string[]): Promise<Finished> {
+    answered = 0;
+    const { child, finished } = npmRun(argv);
+    const started = performance.now();
+    while (answered < 20 && performance.now() - started < 20_000) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    process.kill(-(child.pid as number), "SIGINT");
+    return finished;
+  }
+
+  test("count, text report", async () => {
+    const { code, stdout, stderr } = await interrupt([
+      ...["count", "--url", url, "-n", "100000", "-c", "2", "--expect", "v1=100"],
+    ]);
+    expect(code).toBe(130);
+    expect(stderr).toBe("");
+    expect(stdout).toMatch(/^\d+ of 100000 requests to /m);
+    expect(stdout).toMatch(/^v1 +\d+ +100\.0% +100%/m);
+    expect(stdout).toContain("verdict: INTERRUPTED by Ctrl-C (SIGINT) after ");
+  });
+
+  test.each([
+    ["pods", ["--version", "v1", "--replicas", "1", "-n", "100000", "-c", "2"]],
+    ["load", ["--rate", "100", "--duration", "10m"]],
+  ])("%s --json", async (command, flags) => {
+    const { code, stdout, stderr } = await interrupt([command, "--url", url, ...flags, "--json"]);
+    expect(code).toBe(130);
+    expect(stderr).toBe("");
+    const summary = JSON.parse(stdout);
+    expect(summary).toMatchObject({ stopped: "interrupted", exitCode: 130 });
+    expect(summary.total).toBeGreaterThanOrEqual(20);
+    expect(summary.versions.v1).toBeGreaterThanOrEqual(20);
+  });
 });
