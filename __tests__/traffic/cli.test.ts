@@ -3,8 +3,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import type { CountSummary, LoadSummary, PodsSummary } from "../../tools/traffic/analysis";
 import { run } from "../../tools/traffic/cli";
+import type { CountSummary, LoadSummary, PodsSummary } from "../../tools/traffic/verdict";
 import {
   closeAll,
   deadPort,
@@ -269,7 +269,7 @@ describe("count", () => {
     const { code, stdout } = await traffic(["count", "--url", unavailable, "--expect", EXPECT, "-n", "20"]);
     expect(code).toBe(1);
     expect(stdout).toContain("errors: 20 (100.0%): status 503 ×20");
-    expect(stdout).toContain("no shopfront answers (<pod>:<version>) to test the split with");
+    expect(stdout).toContain("no shopfront answers (<pod>:<version>, in lower case) to test the split with");
   });
 });
 
@@ -571,5 +571,58 @@ describe("--alpha takes any number form between 0 and 1", () => {
     expect(stderr).toBe("");
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({ alpha: 0.001 });
+  });
+});
+
+describe("the README's canary: `SHOPFRONT_WEIGHTS=v1=90,v4=10 npx cdktf deploy ... --outputs-file`, then `npm run traffic -- count`", () => {
+  let project: string;
+  beforeEach(() => {
+    project = fs.mkdtempSync(path.join(os.tmpdir(), "traffic-canary-"));
+  });
+  afterEach(() => fs.rmSync(project, { recursive: true, force: true }));
+
+  /** cdktf-outputs.json as `cdktf deploy istio-stack shopfront-stack --outputs-file` writes it. */
+  function deployed(gateway: string, routeWeights: string): void {
+    const outputs = {
+      "istio-stack": { gateway_url: gateway, ingress_hostname: new URL(gateway).host },
+      "shopfront-stack": { namespace: "shopfront", route_weights: routeWeights },
+    };
+    fs.writeFileSync(path.join(project, "cdktf-outputs.json"), JSON.stringify(outputs, null, 2));
+    // The project's manifests still say 50/30/15/5: the deployed weights must win over them.
+    fs.mkdirSync(path.join(project, "manifests"));
+    fs.copyFileSync(FIXTURE_MESH, path.join(project, "manifests", "shopfront-mesh.yaml"));
+  }
+
+  test("a gateway answering 90/10 passes against the deployed weights, and the report says where they came from", async () => {
+    const canary = await startRouter(pods, { weights: { v1: 90, v4: 10 } });
+    deployed(canary, "v1=90,v2=0,v3=0,v4=10");
+    // The variable set the deploy's environment only: the second command runs without it.
+    const { code, stdout, stderr } = await traffic(["count"], { cwd: project });
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(stdout).toContain(
+      `100 of 100 requests to ${canary} (from cdktf-outputs.json (istio-stack.gateway_url))`,
+    );
+    expect(stdout).toContain("expected split from cdktf-outputs.json (shopfront-stack.route_weights)");
+    expect(stdout).toMatch(/^v1 +90 +90\.0% +90% /m);
+    expect(stdout).toMatch(/^v4 +10 +10\.0% +10% /m);
+  });
+
+  test("--json names the source, and the manifests' 50/30/15/5 would have failed the same gateway", async () => {
+    const canary = await startRouter(pods, { weights: { v1: 90, v4: 10 } });
+    deployed(canary, "v1=90,v2=0,v3=0,v4=10");
+    const { code, stdout } = await traffic(["count", "--json"], { cwd: project });
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({
+      expectedSource: "cdktf-outputs.json (shopfront-stack.route_weights)",
+      expected: { v1: 90, v2: 0, v3: 0, v4: 10 },
+      versions: { v1: 90, v2: 0, v3: 0, v4: 10 },
+    });
+    const againstManifests = await traffic(["count", "--json", "--outputs-file", "none.json"], {
+      cwd: project,
+      env: { GATEWAY_URL: canary },
+    });
+    expect(againstManifests.code).toBe(1);
+    expect(JSON.parse(againstManifests.stdout).expectedSource).toBe("manifests/shopfront-mesh.yaml");
   });
 });

@@ -3,12 +3,16 @@ import { readFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
+import os from "node:os";
 import path from "node:path";
 import {
   closeAll,
   startClosingServer,
   startDroppingServer,
-  startPods, startRouter, WALKTHROUGH_REPLICAS } from "./mesh";
+  startPods,
+  startRouter,
+  WALKTHROUGH_REPLICAS,
+} from "./mesh";
 
 const ROOT = path.join(__dirname, "..", "..");
 const TLS_FIXTURES = path.join(__dirname, "..", "fixtures", "traffic", "tls");
@@ -73,8 +77,8 @@ test("an https:// gateway whose certificate the process trusts (NODE_EXTRA_CA_CE
 });
 
 interface Finished {
-  code: number | null;
-  signal: NodeJS.Signals | null;
+  /** The exit status a shell reports (`$?`): the exit code, or 128 + the signal that ended it. */
+  code: number;
   stdout: string;
   stderr: string;
 }
@@ -102,7 +106,8 @@ function npmRun(argv: readonly string[]): { child: ChildProcess; finished: Promi
   const finished = new Promise<Finished>((resolve) =>
     child.on("close", (code, signal) => {
       clearTimeout(killer);
-      resolve({ code, signal, stdout, stderr });
+      // npm passes on a child's Ctrl-C by ending itself with SIGINT, which the shell reports as 130.
+      resolve({ code: code ?? 128 + os.constants.signals[signal as NodeJS.Signals], stdout, stderr });
     }),
   );
   return { child, finished };

@@ -46,8 +46,10 @@ export function causeOf(error: unknown): string {
   // whose own code may be unset; the first attempt's code says why.
   const first = error instanceof AggregateError && error.errors.length > 0 ? error.errors[0] : error;
   const code = (first as NodeJS.ErrnoException | undefined)?.code ?? (error as NodeJS.ErrnoException).code;
-  // llhttp's parse errors (HPE_INVALID_CONSTANT, ...): the answer is not HTTP/1.x.
-  if (code?.startsWith("HPE_")) return "bad response";
+  // llhttp's parse errors: the answer is not HTTP/1.x. undici 8 leaves their code (HPE_...) unset.
+  if (code?.startsWith("HPE_") || (error as Error | undefined)?.name === "HTTPParserError") {
+    return "bad response";
+  }
   if (code === "UND_ERR_SOCKET") {
     // undici's SocketError: the server closed the connection before the response was complete
     // ("other side closed", "closed"), or sent what no request asked for ("bad response": bytes on
@@ -70,12 +72,15 @@ export interface ClientOptions {
   readonly timeoutMs: number;
 }
 
+/** Ends a request on its connection: undici wants an Error as the reason. */
+const ENDED = new Error("ended by the traffic tool");
+
 /** One request from the call to its outcome, and undici's handler of its response. */
-class Exchange implements Dispatcher.DispatchHandlers {
+class Exchange implements Dispatcher.DispatchHandler {
   private readonly started = performance.now();
   private readonly timer: NodeJS.Timeout;
-  /** Ends the request on its connection; set once undici has given it one. */
-  private abort: ((error?: Error) => void) | undefined;
+  /** The request on its connection; set once undici has given it one. */
+  private controller: Dispatcher.DispatchController | undefined;
   private status = 0;
   private chunks: Buffer[] = [];
   private bodyBytes = 0;
@@ -90,38 +95,35 @@ class Exchange implements Dispatcher.DispatchHandlers {
     this.timer = setTimeout(() => this.fail("timeout"), client.timeoutMs);
   }
 
-  onConnect(abort: (error?: Error) => void): void {
+  onRequestStart(controller: Dispatcher.DispatchController): void {
     // Timed out or aborted while it waited for a connection: end it before it is sent.
-    if (this.settled) abort();
-    else this.abort = abort;
+    if (this.settled) controller.abort(ENDED);
+    else this.controller = controller;
   }
 
-  onHeaders(status: number): boolean {
-    // Called again after an informational (1xx) response, for the final one.
+  onResponseStart(_controller: Dispatcher.DispatchController, status: number): void {
     this.status = status;
     this.chunks = [];
     this.bodyBytes = 0;
-    return true;
   }
 
-  onData(chunk: Buffer): boolean {
-    if (this.settled) return false;
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.settled) return;
     this.bodyBytes += chunk.length;
     if (this.bodyBytes > MAX_BODY_BYTES) {
       this.chunks.push(chunk.subarray(0, chunk.length - (this.bodyBytes - MAX_BODY_BYTES)));
       this.respond(true);
-      this.abort?.();
-      return false;
+      controller.abort(ENDED);
+      return;
     }
     this.chunks.push(chunk);
-    return true;
   }
 
-  onComplete(): void {
+  onResponseEnd(): void {
     this.respond(false);
   }
 
-  onError(error: Error): void {
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     if (this.settled) return;
     const cause = causeOf(error);
     // The server may close an idle keep-alive connection just as a request goes out on it, and
@@ -129,7 +131,7 @@ class Exchange implements Dispatcher.DispatchHandlers {
     // back is safe to send once more (on a fresh connection, or another kept-alive one).
     if (this.status === 0 && !this.retried && dropped(cause)) {
       this.retried = true;
-      this.abort = undefined;
+      this.controller = undefined;
       this.client.send(this);
       return;
     }
@@ -140,7 +142,7 @@ class Exchange implements Dispatcher.DispatchHandlers {
   fail(cause: string): void {
     if (this.settled) return;
     this.settle({ kind: "failure", cause, latencyMs: performance.now() - this.started });
-    this.abort?.();
+    if (this.controller && !this.controller.aborted) this.controller.abort(ENDED);
   }
 
   private respond(oversized: boolean): void {
@@ -163,6 +165,13 @@ class Exchange implements Dispatcher.DispatchHandlers {
     this.resolve(outcome);
   }
 }
+
+/**
+ * How long `close()` waits for undici to close the connections: its `destroy()` has been seen never
+ * to settle after a server closed a connection at once, which left the process with nothing to
+ * wait for and no report (issue 9).
+ */
+const CLOSE_BOUND_MS = 1000;
 
 /** A keep-alive client for one target. `abortAll` ends every request in flight; `close` frees sockets. */
 export class HttpClient {
@@ -226,15 +235,22 @@ export class HttpClient {
     for (const exchange of [...this.inFlight]) exchange.fail(cause);
   }
 
-  /** Ends what is left in flight as `closed` and closes every connection. */
+  /** Ends what is left in flight as `closed` and closes every connection, within CLOSE_BOUND_MS. */
   async close(): Promise<void> {
     this.abortAll("closed");
-    await this.pool.destroy();
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.pool.destroy().catch(() => {}),
+      new Promise<void>((resolve) => {
+        bound = setTimeout(resolve, CLOSE_BOUND_MS);
+      }),
+    ]);
+    clearTimeout(bound);
   }
 }
 
 /** Why a run stopped before sending everything it was asked to. */
-export type StopReason = "max-time" | "unreachable";
+export type StopReason = "max-time" | "unreachable" | "interrupted";
 
 export interface RunResult {
   /** Requests started. */
@@ -254,6 +270,8 @@ interface RunBounds {
    */
   readonly unreachableAfter: number;
   readonly onOutcome: (outcome: Outcome) => void;
+  /** Aborted by Ctrl-C: the run stops, and what was in flight is left out of the counts. */
+  readonly interrupt?: AbortSignal;
 }
 
 /** Stops a run at its deadline, or when nothing but failures came back; shared by both run shapes. */
@@ -274,7 +292,11 @@ class RunGuard {
     private readonly onStop: () => void = () => {},
   ) {
     this.timer = setTimeout(() => this.stop("max-time"), bounds.maxTimeMs);
+    bounds.interrupt?.addEventListener("abort", this.onInterrupt);
+    if (bounds.interrupt?.aborted) this.stop("interrupted");
   }
+
+  private readonly onInterrupt = () => this.stop("interrupted");
 
   /** No HTTP response yet: a failure now may mean the target is down. */
   get unproven(): boolean {
@@ -282,6 +304,8 @@ class RunGuard {
   }
 
   record(outcome: Outcome): void {
+    // Cut short by the user, not failed by the target: not a measurement.
+    if (outcome.kind === "failure" && outcome.cause === "interrupted") return;
     if (outcome.kind === "response") {
       this.responses++;
       this.settleReachability();
@@ -304,6 +328,7 @@ class RunGuard {
 
   done(): void {
     clearTimeout(this.timer);
+    this.bounds.interrupt?.removeEventListener("abort", this.onInterrupt);
   }
 }
 
