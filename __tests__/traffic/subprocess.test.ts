@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
@@ -19,63 +19,6 @@ const TLS_FIXTURES = path.join(__dirname, "..", "fixtures", "traffic", "tls");
 
 afterAll(closeAll);
 
-/** Runs `npx tsx tools/traffic/cli.ts ...argv` for its real exit code and output. */
-function cli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env) {
-  // Asynchronous on purpose: the servers answer from this process's event loop.
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = execFile(
-      "npx",
-      ["tsx", "tools/traffic/cli.ts", ...argv],
-      { cwd: ROOT, timeout: 30_000, env },
-      (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }),
-    );
-  });
-}
-
-test("`npx tsx tools/traffic/cli.ts count --json` against a skewed gateway exits 1 with one JSON object", async () => {
-  const pods = await startPods(WALKTHROUGH_REPLICAS);
-  const skewed = await startRouter(pods, { weights: { v1: 70, v2: 10, v3: 10, v4: 10 } });
-  const { code, stdout, stderr } = await cli([
-    "count",
-    "--url",
-    skewed,
-    "--expect",
-    "v1=50,v2=30,v3=15,v4=5",
-    "--json",
-  ]);
-  expect(stderr).toBe("");
-  expect(code).toBe(1);
-  expect(JSON.parse(stdout)).toMatchObject({ total: 100, consistent: false, exitCode: 1 });
-});
-
-test("an https:// gateway whose certificate the process trusts (NODE_EXTRA_CA_CERTS) is counted over TLS", async () => {
-  let connections = 0;
-  const server = https.createServer(
-    {
-      key: readFileSync(path.join(TLS_FIXTURES, "key.pem")),
-      cert: readFileSync(path.join(TLS_FIXTURES, "cert.pem")),
-    },
-    (_request, response) => response.end("shopfront-v1-0:v1\n"),
-  );
-  server.on("secureConnection", () => connections++);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  try {
-    const { code, stdout, stderr } = await cli(
-      ["count", "--url", url, "--expect", "v1=100", "-n", "50", "-c", "5", "--json"],
-      { ...process.env, NODE_EXTRA_CA_CERTS: path.join(TLS_FIXTURES, "cert.pem") },
-    );
-    expect(stderr).toBe("");
-    expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ url, total: 50, errors: 0, versions: { v1: 50 } });
-    // Kept alive: one TLS handshake per connection, not per request.
-    expect(connections).toBe(5);
-  } finally {
-    server.closeAllConnections();
-    server.close();
-  }
-});
-
 interface Finished {
   /** The exit status a shell reports (`$?`): the exit code, or 128 + the signal that ended it. */
   code: number;
@@ -87,9 +30,13 @@ interface Finished {
  * `npm run -s traffic -- ...argv` as a user runs it, in a process group of its own, so that a test
  * can press Ctrl-C: a terminal sends SIGINT to the whole foreground group.
  */
-function npmRun(argv: readonly string[]): { child: ChildProcess; finished: Promise<Finished> } {
+function npmRun(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { child: ChildProcess; finished: Promise<Finished> } {
   const child = spawn("npm", ["run", "-s", "traffic", "--", ...argv], {
     cwd: ROOT,
+    env,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -112,6 +59,45 @@ function npmRun(argv: readonly string[]): { child: ChildProcess; finished: Promi
   );
   return { child, finished };
 }
+
+test("`npm run -s traffic -- count --json` against a skewed gateway exits 1 with one JSON object", async () => {
+  const pods = await startPods(WALKTHROUGH_REPLICAS);
+  const skewed = await startRouter(pods, { weights: { v1: 70, v2: 10, v3: 10, v4: 10 } });
+  const { code, stdout, stderr } = await npmRun([
+    ...["count", "--url", skewed, "--expect", "v1=50,v2=30,v3=15,v4=5", "--json"],
+  ]).finished;
+  expect(stderr).toBe("");
+  expect(code).toBe(1);
+  expect(JSON.parse(stdout)).toMatchObject({ total: 100, consistent: false, exitCode: 1 });
+});
+
+test("an https:// gateway whose certificate the process trusts (NODE_EXTRA_CA_CERTS) is counted over TLS", async () => {
+  let connections = 0;
+  const server = https.createServer(
+    {
+      key: readFileSync(path.join(TLS_FIXTURES, "key.pem")),
+      cert: readFileSync(path.join(TLS_FIXTURES, "cert.pem")),
+    },
+    (_request, response) => response.end("shopfront-v1-0:v1\n"),
+  );
+  server.on("secureConnection", () => connections++);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  try {
+    const { code, stdout, stderr } = await npmRun(
+      ["count", "--url", url, "--expect", "v1=100", "-n", "50", "-c", "5", "--json"],
+      { ...process.env, NODE_EXTRA_CA_CERTS: path.join(TLS_FIXTURES, "cert.pem") },
+    ).finished;
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ url, total: 50, errors: 0, versions: { v1: 50 } });
+    // Kept alive: one TLS handshake per connection, not per request.
+    expect(connections).toBe(5);
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+});
 
 test("a server that accepts and closes every connection: the real process exits 2 with an error line, never 0 in silence", async () => {
   const closing = await startClosingServer();
