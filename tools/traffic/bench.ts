@@ -2,7 +2,7 @@
  * The traffic tool beside autocannon, each as a whole process the way a user runs it (`node`
  * starting, loading and exiting included), on the same local server, in one run: `count` against
  * autocannon's fixed number of requests, `load` against autocannon's fixed rate. `npm run bench`
- * (tools/bench.ts) calls `benchTraffic`; alone: `npx tsx tools/traffic/bench.ts [--long]`.
+ * (tools/bench.ts) calls `benchTraffic`; alone: `npm run bench:traffic [-- --long]`.
  *
  * Fairness: the server runs in a worker thread of this process, so that neither client's CPU time
  * includes it; the two take turns, in alternating order, round after round, and each figure is the

@@ -447,7 +447,8 @@ export function runAtRate(client: HttpClient, options: RateOptions): Promise<Run
         });
       }
       if (sent < total && !guard.stopped) {
-        schedule = setTimeout(pump, started + sent * intervalMs - performance.now());
+        // Late already (a busy event loop): at once, and Node 24 warns of a negative delay.
+        schedule = setTimeout(pump, Math.max(0, started + sent * intervalMs - performance.now()));
       } else {
         settle();
       }

@@ -35,7 +35,7 @@ const OUTPUT_KEYS = {
 export type EnvSetting = "GATEWAY_URL" | "SHOPFRONT_WEIGHTS";
 
 /** A setting from the environment: the one place the tool reads it, so that a settings file can join in. */
-export function setting(env: Env, name: EnvSetting): string | undefined {
+export function fromEnvironment(env: Env, name: EnvSetting): string | undefined {
   return env[name];
 }
 
@@ -88,7 +88,7 @@ export interface UrlInputs {
 /** The gateway URL: `--url`, else `GATEWAY_URL`, else the `istio-stack` outputs in the outputs file. */
 export function resolveUrl({ flag, env, outputsFile, cwd }: UrlInputs): Sourced<URL> {
   if (flag !== undefined) return { value: gatewayUrl("--url", flag), source: "--url" };
-  const fromEnv = setting(env, "GATEWAY_URL");
+  const fromEnv = fromEnvironment(env, "GATEWAY_URL");
   // Set but empty is an error, not "unset": `export GATEWAY_URL=$(kubectl ...)` before the load
   // balancer has a hostname leaves it empty, and the user should hear about that variable.
   if (fromEnv !== undefined) return { value: gatewayUrl("GATEWAY_URL", fromEnv), source: "GATEWAY_URL" };
@@ -156,7 +156,7 @@ export function resolveExpected({
       source,
     };
   }
-  const fromEnv = setting(env, "SHOPFRONT_WEIGHTS");
+  const fromEnv = fromEnvironment(env, "SHOPFRONT_WEIGHTS");
   if (fromEnv !== undefined) {
     return { value: parsedWeights("SHOPFRONT_WEIGHTS", fromEnv), source: "SHOPFRONT_WEIGHTS" };
   }
