@@ -1,9 +1,10 @@
+import { EventEmitter } from "node:events";
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { run } from "../../tools/traffic/cli";
+import { type Host, main, run } from "../../tools/traffic/cli";
 import type { CountSummary, LoadSummary, PodsSummary } from "../../tools/traffic/verdict";
 import {
   closeAll,
@@ -624,5 +625,61 @@ describe("the README's canary: `SHOPFRONT_WEIGHTS=v1=90,v4=10 npx cdktf deploy .
     });
     expect(againstManifests.code).toBe(1);
     expect(JSON.parse(againstManifests.stdout).expectedSource).toBe("manifests/shopfront-mesh.yaml");
+  });
+});
+
+describe("the process around run (main)", () => {
+  /** A stand-in for `process`: its events are emitted by the test, its exit is recorded. */
+  function host() {
+    const events = new EventEmitter();
+    const exits: number[] = [];
+    let stderr = "";
+    const stand: Host & { exitCode?: number | string | null } = {
+      argv: ["node", "cli.js", "count"],
+      env: {},
+      stdout: { write: () => true },
+      stderr: {
+        write: (text: string) => {
+          stderr += text;
+          return true;
+        },
+      },
+      cwd: () => os.tmpdir(),
+      on: (event, listener) => events.on(event, listener),
+      once: (event, listener) => events.once(event, listener),
+      exit: (code) => {
+        exits.push(code);
+      },
+    };
+    return { stand, events, exits, stderr: () => stderr };
+  }
+
+  test("a run that leaves nothing to wait for before its report exits 2 with an error line, never 0", () => {
+    const { stand, events, exits, stderr } = host();
+    main(stand, () => new Promise(() => {}));
+    expect(stand.exitCode).toBe(2);
+    events.emit("beforeExit");
+    expect(exits).toEqual([2]);
+    expect(stderr()).toBe("error: the run ended before its report (nothing left to wait for): no result\n");
+  });
+
+  test("the run's exit code is the process's", async () => {
+    const { stand, exits } = host();
+    main(stand, async () => 1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(exits).toEqual([1]);
+  });
+
+  test("Ctrl-C aborts the run's interrupt signal; the same SIGINT twice at once does not end the process", () => {
+    const { stand, events, exits } = host();
+    let signal: AbortSignal | undefined;
+    main(stand, (_argv, io) => {
+      signal = io.interrupt;
+      return new Promise(() => {});
+    });
+    events.emit("SIGINT");
+    events.emit("SIGINT");
+    expect(signal?.aborted).toBe(true);
+    expect(exits).toEqual([]);
   });
 });

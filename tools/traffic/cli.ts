@@ -400,42 +400,55 @@ export async function run(argv: readonly string[], io: Io): Promise<ExitCode> {
  */
 const SECOND_CTRL_C_MS = 1000;
 
+/** What `main` needs of the process; a test gives it a stand-in. */
+export interface Host {
+  readonly argv: readonly string[];
+  readonly env: Env;
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
+  cwd(): string;
+  on(event: "SIGINT", listener: () => void): unknown;
+  once(event: "beforeExit", listener: () => void): unknown;
+  exit(code: number): void;
+  exitCode?: number | string | null;
+}
+
 /**
- * The process around `run`: Ctrl-C interrupts the run (a second one ends the process at once), and
- * the exit code is the run's. A run that leaves Node nothing to wait for before its report is a
- * fault, never a success: the process then exits 2 with an `error:` line.
+ * The process around `run`: Ctrl-C interrupts the run (a second one, a second later, ends the
+ * process at once), and the exit code is the run's. A run that leaves Node nothing to wait for
+ * before its report is a fault, never a success: the process then exits 2 with an `error:` line.
  */
-export function main(): void {
+export function main(host: Host = process, runner: typeof run = run): void {
   const interrupt = new AbortController();
   let interruptedAt = 0;
-  process.on("SIGINT", () => {
+  host.on("SIGINT", () => {
     if (!interrupt.signal.aborted) {
       interruptedAt = performance.now();
       interrupt.abort();
     } else if (performance.now() - interruptedAt > SECOND_CTRL_C_MS) {
-      process.exit(INTERRUPTED);
+      host.exit(INTERRUPTED);
     }
   });
-  process.exitCode = 2;
-  process.once("beforeExit", () => {
-    process.stderr.write("error: the run ended before its report (nothing left to wait for): no result\n");
-    process.exit(2);
+  host.exitCode = 2;
+  host.once("beforeExit", () => {
+    host.stderr.write("error: the run ended before its report (nothing left to wait for): no result\n");
+    host.exit(2);
   });
-  run(process.argv.slice(2), {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
-    stderrIsTTY: process.stderr.isTTY === true,
-    env: process.env,
-    cwd: process.cwd(),
+  runner(host.argv.slice(2), {
+    stdout: (text) => host.stdout.write(text),
+    stderr: (text) => host.stderr.write(text),
+    stderrIsTTY: host.stderr.isTTY === true,
+    env: host.env,
+    cwd: host.cwd(),
     interrupt: interrupt.signal,
   }).then(
     // Exit at once: the run is over, and nothing left behind may keep the process alive.
-    (code) => process.exit(code),
+    (code) => host.exit(code),
     (error: unknown) => {
-      process.stderr.write(
+      host.stderr.write(
         `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
       );
-      process.exit(2);
+      host.exit(2);
     },
   );
 }
