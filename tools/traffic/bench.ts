@@ -32,9 +32,9 @@ export interface BenchOptions {
   readonly loadSeconds: number;
 }
 
-/** `npm run bench`: about 30 seconds on a 2-core machine. */
+/** `npm run bench`: about 30 seconds on a busy 2-core machine. */
 export const QUICK: BenchOptions = {
-  requests: 20_000,
+  requests: 10_000,
   concurrency: 16,
   rounds: 5,
   rate: 1000,

@@ -72,6 +72,8 @@ export interface ClientOptions {
   readonly timeoutMs: number;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /** Ends a request on its connection: undici wants an Error as the reason. */
 const ENDED = new Error("ended by the traffic tool");
 
@@ -83,7 +85,9 @@ class Exchange implements Dispatcher.DispatchHandler {
   /** The request on its connection; set once undici has given it one. */
   private controller: Dispatcher.DispatchController | undefined;
   private status = 0;
-  private chunks: Buffer[] = [];
+  /** The body so far: most bodies are one chunk, kept without an array. */
+  private firstChunk: Buffer | undefined;
+  private moreChunks: Buffer[] | undefined;
   private bodyBytes = 0;
   private retried = false;
   settled = false;
@@ -104,7 +108,8 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseStart(_controller: Dispatcher.DispatchController, status: number): void {
     this.status = status;
-    this.chunks = [];
+    this.firstChunk = undefined;
+    this.moreChunks = undefined;
     this.bodyBytes = 0;
   }
 
@@ -112,12 +117,12 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.settled) return;
     this.bodyBytes += chunk.length;
     if (this.bodyBytes > MAX_BODY_BYTES) {
-      this.chunks.push(chunk.subarray(0, chunk.length - (this.bodyBytes - MAX_BODY_BYTES)));
+      this.keep(chunk.subarray(0, chunk.length - (this.bodyBytes - MAX_BODY_BYTES)));
       this.respond(true);
       controller.abort(ENDED);
       return;
     }
-    this.chunks.push(chunk);
+    this.keep(chunk);
   }
 
   onResponseEnd(): void {
@@ -146,10 +151,16 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.controller && !this.controller.aborted) this.controller.abort(ENDED);
   }
 
+  private keep(chunk: Buffer): void {
+    if (this.firstChunk === undefined) this.firstChunk = chunk;
+    else (this.moreChunks ??= []).push(chunk);
+  }
+
   private respond(oversized: boolean): void {
     if (this.settled) return;
-    const chunks = this.chunks;
-    const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    const body = this.moreChunks
+      ? Buffer.concat([this.firstChunk as Buffer, ...this.moreChunks])
+      : (this.firstChunk ?? EMPTY);
     this.settle({
       kind: "response",
       status: this.status,
@@ -397,6 +408,12 @@ export function runBatch(client: HttpClient, options: BatchOptions): Promise<Run
   });
 }
 
+/**
+ * The schedule's granularity: a wake-up per request (every millisecond at 1000/s) cost a third of
+ * a `load` run's CPU, requests sent ten at a time every 10 ms keep the same rate.
+ */
+const SCHEDULE_TICK_MS = 10;
+
 export interface RateOptions extends RunBounds {
   /** Requests per second. */
   readonly rate: number;
@@ -408,9 +425,9 @@ export interface RateOptions extends RunBounds {
 }
 
 /**
- * Sends requests on a fixed schedule (request i at i/rate seconds), whether or not earlier ones have
- * answered, as the walkthrough's `while sleep 0.5; do wget ...` loop means to: a slow target does
- * not slow the load down.
+ * Sends requests on a fixed schedule (request i at i/rate seconds, to within SCHEDULE_TICK_MS),
+ * whether or not earlier ones have answered, as the walkthrough's `while sleep 0.5; do wget ...`
+ * loop means to: a slow target does not slow the load down.
  */
 export function runAtRate(client: HttpClient, options: RateOptions): Promise<RunResult> {
   const started = performance.now();
@@ -447,8 +464,9 @@ export function runAtRate(client: HttpClient, options: RateOptions): Promise<Run
         });
       }
       if (sent < total && !guard.stopped) {
-        // Late already (a busy event loop): at once, and Node 24 warns of a negative delay.
-        schedule = setTimeout(pump, Math.max(0, started + sent * intervalMs - performance.now()));
+        // Woken at most every SCHEDULE_TICK_MS: requests due within one tick leave together.
+        const due = started + sent * intervalMs - performance.now();
+        schedule = setTimeout(pump, Math.max(SCHEDULE_TICK_MS, due));
       } else {
         settle();
       }

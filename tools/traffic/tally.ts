@@ -10,14 +10,14 @@ export interface ShopfrontAnswer {
 // A pod hostname is a DNS-1123 label or subdomain, lower case by definition; the version is a
 // Deployment `version` label (vN). Anything else, `POD:V1` included, is not an answer: it is counted
 // as a bad body and shown, rather than read as a version that the weights do not name.
-const ANSWER = /^([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?):(v\d+)$/;
+const ANSWER = /^([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?):(v\d+)(?:\r?\n)?$/;
 
 /** How much of a bad body the report shows. */
 const EXAMPLE_CHARS = 60;
 
 /** The answer in `body` (one line, a trailing newline allowed), or undefined when it is not one. */
 export function parseAnswer(body: string): ShopfrontAnswer | undefined {
-  const match = ANSWER.exec(body.replace(/\r?\n$/, ""));
+  const match = ANSWER.exec(body);
   return match ? { pod: match[1], version: match[2] } : undefined;
 }
 
