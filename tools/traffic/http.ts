@@ -153,7 +153,8 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   private keep(chunk: Buffer): void {
     if (this.firstChunk === undefined) this.firstChunk = chunk;
-    else (this.moreChunks ??= []).push(chunk);
+    else if (this.moreChunks === undefined) this.moreChunks = [chunk];
+    else this.moreChunks.push(chunk);
   }
 
   private respond(oversized: boolean): void {
