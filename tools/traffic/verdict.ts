@@ -152,7 +152,7 @@ function runSummary(tally: Tally, context: RunContext, errorCauses: Map<string, 
   const problems: string[] = [];
   let unreachable: string | undefined;
   if (context.run.stopped === "interrupted") {
-    problems.push(`interrupted by Ctrl-C (SIGINT) after ${tally.total} of the requests`);
+    problems.push(`interrupted by Ctrl-C (SIGINT) after ${tally.total} requests`);
     if (errorRate > context.maxErrorRate) {
       problems.push(
         `errors so far: ${errorRate.toFixed(1)}% of requests, over --max-error-rate ${context.maxErrorRate}%`,
