@@ -13,6 +13,7 @@ import {
 
 const FIXTURES = path.join(__dirname, "..", "..", "fixtures", "traffic", "manifests");
 const MESH = path.join(FIXTURES, "shopfront-mesh.yaml");
+const OUTPUTS = "cdktf-outputs.json";
 
 let workdir: string;
 beforeEach(() => {
@@ -107,6 +108,11 @@ describe("gateway URL", () => {
     expect(message(() => resolveUrl({ env: {}, cwd: workdir, outputsFile: "cdktf-outputs.json" }))).toMatch(
       /^no gateway URL: cdktf-outputs\.json has no istio-stack output gateway_url or ingress_hostname/,
     );
+    // `cdktf deploy shopfront-stack --outputs-file` rewrites the file with that stack's outputs alone.
+    writeOutputs({ "shopfront-stack": { route_weights: "v1=90,v4=10" } });
+    expect(message(() => resolveUrl({ env: {}, cwd: workdir, outputsFile: "cdktf-outputs.json" }))).toBe(
+      "no gateway URL: cdktf-outputs.json has no istio-stack output gateway_url or ingress_hostname (it holds shopfront-stack only: write both with `npx cdktf output istio-stack shopfront-stack --outputs-file cdktf-outputs.json`); pass --url or set GATEWAY_URL",
+    );
     fs.writeFileSync(path.join(workdir, "broken.json"), "{");
     expect(message(() => resolveUrl({ env: {}, cwd: workdir, outputsFile: "broken.json" }))).toMatch(
       /^broken\.json is not a cdktf outputs file: /,
@@ -119,6 +125,7 @@ describe("expected weights", () => {
 
   test("--expect wins over SHOPFRONT_WEIGHTS and the manifests", () => {
     const resolved = resolveExpected({
+      outputsFile: OUTPUTS,
       flag: "v1=25,v2=25,v3=25,v4=25",
       env: { SHOPFRONT_WEIGHTS: "v1=100" },
       cwd: workdir,
@@ -129,6 +136,7 @@ describe("expected weights", () => {
 
   test("SHOPFRONT_WEIGHTS wins over the manifests; subsets left out weigh 0", () => {
     const resolved = resolveExpected({
+      outputsFile: OUTPUTS,
       env: { SHOPFRONT_WEIGHTS: "v1=90,v2=10" },
       cwd: workdir,
       manifestsFile: MESH,
@@ -137,10 +145,65 @@ describe("expected weights", () => {
   });
 
   test("else the VirtualService's first HTTP route in the manifests", () => {
-    expect(resolveExpected({ env: {}, cwd: FIXTURES, manifestsFile: "shopfront-mesh.yaml" })).toEqual({
+    expect(
+      resolveExpected({ outputsFile: OUTPUTS, env: {}, cwd: FIXTURES, manifestsFile: "shopfront-mesh.yaml" }),
+    ).toEqual({
       value: { v1: 50, v2: 30, v3: 15, v4: 5 },
       source: "shopfront-mesh.yaml",
     });
+  });
+
+  test("the weights deployed (shopfront-stack's route_weights in the outputs file) win over SHOPFRONT_WEIGHTS and the manifests", () => {
+    writeOutputs({ "shopfront-stack": { namespace: "shopfront", route_weights: "v1=90,v2=0,v3=0,v4=10" } });
+    const resolved = resolveExpected({
+      outputsFile: OUTPUTS,
+      env: { SHOPFRONT_WEIGHTS: "v1=50,v2=50" },
+      cwd: workdir,
+      manifestsFile: MESH,
+    });
+    expect(resolved).toEqual({
+      value: { v1: 90, v2: 0, v3: 0, v4: 10 },
+      source: "cdktf-outputs.json (shopfront-stack.route_weights)",
+    });
+    const flagged = resolveExpected({
+      outputsFile: OUTPUTS,
+      flag: "v1=100",
+      env: {},
+      cwd: workdir,
+      manifestsFile: MESH,
+    });
+    expect(flagged.source).toBe("--expect");
+  });
+
+  test("an outputs file without shopfront-stack (istio-stack only) leaves the choice to SHOPFRONT_WEIGHTS", () => {
+    writeOutputs({ "istio-stack": { gateway_url: "http://gw.example.com" } });
+    const resolved = resolveExpected({
+      outputsFile: OUTPUTS,
+      env: { SHOPFRONT_WEIGHTS: "v1=90,v4=10" },
+      cwd: workdir,
+      manifestsFile: MESH,
+    });
+    expect(resolved.source).toBe("SHOPFRONT_WEIGHTS");
+  });
+
+  test("a malformed route_weights output is refused, naming the file and the output", () => {
+    writeOutputs({ "shopfront-stack": { route_weights: "v1=90,v4=20" } });
+    expect(
+      message(() => resolveExpected({ outputsFile: OUTPUTS, env: {}, cwd: workdir, manifestsFile: MESH })),
+    ).toBe(
+      "cdktf-outputs.json shopfront-stack.route_weights: weights add up to 110, they must add up to 100 (got v1=90,v4=20)",
+    );
+  });
+
+  test("a directory as the manifest is refused, naming --manifests and the path", () => {
+    expect(
+      message(() => resolveExpected({ outputsFile: OUTPUTS, env: {}, cwd: workdir, manifestsFile: "." })),
+    ).toBe(
+      '--manifests="." is a directory; it names the YAML file with the VirtualService, such as manifests/shopfront-mesh.yaml',
+    );
+    expect(message(() => replicasFromManifests(workdir, "v2", "."))).toMatch(
+      /^--manifests="\." is a directory/,
+    );
   });
 
   test("the project's own manifests/shopfront-mesh.yaml gives a weight to each version, adding up to 100", () => {
@@ -153,11 +216,24 @@ describe("expected weights", () => {
 
   test("malformed --expect and SHOPFRONT_WEIGHTS are refused with config's messages", () => {
     expect(
-      message(() => resolveExpected({ flag: "v1=60,v2=50", env: {}, cwd: workdir, manifestsFile: MESH })),
+      message(() =>
+        resolveExpected({
+          outputsFile: OUTPUTS,
+          flag: "v1=60,v2=50",
+          env: {},
+          cwd: workdir,
+          manifestsFile: MESH,
+        }),
+      ),
     ).toBe("--expect: weights add up to 110, they must add up to 100 (got v1=60,v2=50)");
     expect(
       message(() =>
-        resolveExpected({ env: { SHOPFRONT_WEIGHTS: "v9=100" }, cwd: workdir, manifestsFile: MESH }),
+        resolveExpected({
+          outputsFile: OUTPUTS,
+          env: { SHOPFRONT_WEIGHTS: "v9=100" },
+          cwd: workdir,
+          manifestsFile: MESH,
+        }),
       ),
     ).toBe('SHOPFRONT_WEIGHTS="v9=100": subset v9 does not exist (the subsets are v1, v2, v3, v4)');
   });
@@ -165,7 +241,12 @@ describe("expected weights", () => {
   test("with no weights anywhere, the error names the three ways to give them", () => {
     expect(
       message(() =>
-        resolveExpected({ env: {}, cwd: workdir, manifestsFile: "manifests/shopfront-mesh.yaml" }),
+        resolveExpected({
+          outputsFile: OUTPUTS,
+          env: {},
+          cwd: workdir,
+          manifestsFile: "manifests/shopfront-mesh.yaml",
+        }),
       ),
     ).toBe(
       "no expected weights: pass --expect v1=50,v2=30,v3=15,v4=5, set SHOPFRONT_WEIGHTS, or keep the VirtualService shopfront-virtual-service in manifests/shopfront-mesh.yaml (it does not exist)",
@@ -177,13 +258,19 @@ describe("expected weights", () => {
       path.join(workdir, "mesh.yaml"),
       "apiVersion: v1\nkind: Service\nmetadata:\n  name: shopfront-svc\n",
     );
-    expect(message(() => resolveExpected({ env: {}, cwd: workdir, manifestsFile: "mesh.yaml" }))).toMatch(
+    expect(
+      message(() =>
+        resolveExpected({ outputsFile: OUTPUTS, env: {}, cwd: workdir, manifestsFile: "mesh.yaml" }),
+      ),
+    ).toMatch(
       /^no expected weights: mesh\.yaml has no VirtualService shopfront-virtual-service with spec\.http\[0\]\.route/,
     );
     fs.writeFileSync(path.join(workdir, "broken.yaml"), "kind: [VirtualService\n");
-    expect(message(() => resolveExpected({ env: {}, cwd: workdir, manifestsFile: "broken.yaml" }))).toMatch(
-      /^broken\.yaml is not valid YAML: /,
-    );
+    expect(
+      message(() =>
+        resolveExpected({ outputsFile: OUTPUTS, env: {}, cwd: workdir, manifestsFile: "broken.yaml" }),
+      ),
+    ).toMatch(/^broken\.yaml is not valid YAML: /);
   });
 
   test("a lone destination without a weight gets all the traffic", () => {
