@@ -1,11 +1,32 @@
-import { rmSync } from "node:fs";
-import { TerraformStack, Testing } from "cdktf";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { type App, TerraformStack, Testing } from "cdktf";
 import { parse } from "yaml";
 import "./matchers";
 import { type Env, loadConfig } from "../modules/config";
 import { buildStacks } from "../stacks/app";
 
 const built = new Map<string, ReturnType<typeof buildStacks>>();
+
+/** Output folders of the apps a test file makes with testApp(), removed after the file's tests. */
+let scratch: string | undefined;
+afterAll(() => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+/** Testing.app(), its output folder (which Testing.app() alone leaves in the temp folder) cleaned up. */
+export function testApp(): App {
+  scratch ??= mkdtempSync(path.join(tmpdir(), "shopfront-test-apps-"));
+  return Testing.app({ outdir: mkdtempSync(path.join(scratch, "app-")) });
+}
+
+/** Testing.synthScope on a testApp(): a stack holding what `build` adds, synthesized. */
+export function synthScope(build: (scope: TerraformStack) => void): string {
+  const stack = new TerraformStack(testApp(), "stack");
+  build(stack);
+  return Testing.synth(stack);
+}
 const synthesized = new WeakMap<TerraformStack, string>();
 
 /**

@@ -8,6 +8,7 @@ import { ConfigError, loadConfig, type ShopfrontConfig, VERSIONS } from "../../m
 import { Shopfront, ShopfrontManifestError } from "../../modules/shopfront";
 import { validationErrors } from "../../stacks/app";
 import "../matchers";
+import { testApp } from "../helpers";
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON, read field by field.
 type Json = any;
@@ -34,7 +35,7 @@ interface SynthesizedManifest {
 
 /** A shopfront-stack-like stack holding only the Shopfront, synthesized. */
 function build(config: Partial<ShopfrontConfig> = {}, manifestsDir?: string) {
-  const app = Testing.app();
+  const app = testApp();
   const stack = new TerraformStack(app, "shopfront-stack");
   new KubernetesProvider(stack, "kubernetes", {});
   const shopfront = new Shopfront(stack, "shopfront", {

@@ -6,12 +6,11 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { Testing } from "cdktf";
 import { type Env, loadConfig } from "../../modules/config";
 import { EksCluster } from "../../modules/eks-cluster";
 import { ACCOUNT_KEY_STATEMENT } from "../../modules/kms";
 import { awsFindings, type Finding, rule } from "../checkov-aws";
-import { buildTestStacks, synthJson } from "../helpers";
+import { buildTestStacks, synthJson, synthScope } from "../helpers";
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON is untyped; the tests walk it freely.
 type Json = Record<string, any>;
@@ -167,7 +166,7 @@ describe("AWS security rules", () => {
 /** The EksCluster construct alone, with the given public endpoint CIDRs. */
 function clusterWithEndpointCidrs(cidrs: string[]): Json {
   const json = JSON.parse(
-    Testing.synthScope((scope) => {
+    synthScope((scope) => {
       new EksCluster(scope, "eks", {
         name: "endpoint-test",
         kubernetesVersion: "1.35",
@@ -276,7 +275,7 @@ describe("AWS rules of issue #12, as Checkov states them", () => {
 
   it("CKV_AWS_61: named principals replace the deploying identity when given", () => {
     const json = JSON.parse(
-      Testing.synthScope((scope) => {
+      synthScope((scope) => {
         new EksCluster(scope, "eks", {
           name: "trust-test",
           kubernetesVersion: "1.35",

@@ -1,7 +1,7 @@
 import { Testing } from "cdktf";
 import { loadConfig } from "../../modules/config";
 import { buildStacks } from "../../stacks/app";
-import { buildTestStacks, synthJson } from "../helpers";
+import { buildTestStacks, synthJson, testApp } from "../helpers";
 
 const BUCKET = "acme-shopfront-tfstate";
 
@@ -101,7 +101,7 @@ describe("stacks and state", () => {
       expect(normal).not.toHaveProperty(key);
     }
     // Only `npm run plan` asks for it, through buildStacks: no setting can.
-    const planOnly = buildStacks(Testing.app(), loadConfig({}), { offlinePlan: true });
+    const planOnly = buildStacks(testApp(), loadConfig({}), { offlinePlan: true });
     const [offline] = JSON.parse(Testing.synth(planOnly.network)).provider.aws;
     expect(offline).toMatchObject({
       skip_credentials_validation: true,

@@ -1,45 +1,67 @@
 /**
- * Throughput of the traffic tool's request engine (the code path of `count`) beside autocannon's, on
- * the same local server at the same concurrency, in one run. `npm run bench` (tools/bench.ts) calls
- * `benchTraffic`; run this file alone with `npx tsx tools/traffic/bench.ts`.
+ * The traffic tool beside autocannon, each as a whole process the way a user runs it (`node`
+ * starting, loading and exiting included), on the same local server, in one run: `count` against
+ * autocannon's fixed number of requests, `load` against autocannon's fixed rate. `npm run bench`
+ * (tools/bench.ts) calls `benchTraffic`; alone: `npm run bench:traffic [-- --long]`.
  *
- * Fairness: the server runs in a worker thread, as the gateway runs elsewhere, so that it does not
- * take the event loop from the client being measured; both clients and the server are warmed up
- * first; then the two take turns and each keeps its best round, so that a burst of other work on the
- * machine does not decide the ratio.
+ * Fairness: the server runs in a worker thread of this process, so that neither client's CPU time
+ * includes it; the two take turns, in alternating order, round after round, and each figure is the
+ * median of the rounds, so that a burst of other work on a shared machine does not decide a ratio.
+ * CPU time is the child's user + system time as the kernel counts it when the child is reaped
+ * (/proc/self/stat's cutime and cstime): Linux only; elsewhere the CPU figures are missing.
  */
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { Worker } from "node:worker_threads";
-import { HttpClient, runBatch } from "./http";
-import { Tally } from "./tally";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const TOOL = path.join(ROOT, "tools", "traffic", "launch.js");
+const AUTOCANNON = path.join(path.dirname(require.resolve("autocannon/package.json")), "autocannon.js");
+
+export interface BenchOptions {
+  /** Requests of one `count` round, for each client. */
+  readonly requests: number;
+  /** Connections of both clients. */
+  readonly concurrency: number;
+  /** Rounds of each measurement; each figure is their median. */
+  readonly rounds: number;
+  /** Requests per second of the `load` rounds. */
+  readonly rate: number;
+  /** Seconds of one `load` round. */
+  readonly loadSeconds: number;
+}
+
+/** `npm run bench`: about 30 seconds on a busy 2-core machine. */
+export const QUICK: BenchOptions = {
+  requests: 10_000,
+  concurrency: 16,
+  rounds: 5,
+  rate: 1000,
+  loadSeconds: 1,
+};
+/** `npm run bench -- --long`: longer runs, so that startup weighs less, and more rounds. */
+export const LONG: BenchOptions = {
+  requests: 100_000,
+  concurrency: 16,
+  rounds: 9,
+  rate: 1000,
+  loadSeconds: 10,
+};
+
+/** One client's figures for one kind of run: medians over the rounds. */
+export interface ClientFigures {
+  /** Requests answered per second of the whole process's wall time. */
+  readonly rps: number;
+  /** CPU seconds (user + system) of the whole process per 1000 requests; undefined without /proc. */
+  readonly cpuPer1000?: number;
+}
 
 export interface TrafficBench {
-  /** Answers per second of the tool's engine (best round). */
-  readonly toolRps: number;
-  /** Responses per second of autocannon (best round). */
-  readonly autocannonRps: number;
-  /** toolRps / autocannonRps; the target is at least 0.5. */
-  readonly ratio: number;
-  readonly concurrency: number;
-  /** Requests each of the two sent in one measured round. */
-  readonly requests: number;
+  readonly options: BenchOptions;
+  readonly count: { readonly tool: ClientFigures; readonly autocannon: ClientFigures };
+  readonly load: { readonly tool: ClientFigures; readonly autocannon: ClientFigures };
 }
-
-interface AutocannonInstance {
-  on(event: "response", listener: () => void): void;
-  on(event: "done", listener: (result: AutocannonResult) => void): void;
-}
-interface AutocannonResult {
-  requests: { total: number };
-  errors: number;
-  non2xx: number;
-}
-type Autocannon = (
-  options: { url: string; connections: number; amount: number; sampleInt: number },
-  callback: () => void,
-) => AutocannonInstance;
-
-// autocannon ships no types and is a CommonJS module with a callable export.
-const autocannon = require("autocannon") as Autocannon;
 
 /** The shopfront pod's answer, from a thread of its own. */
 const SERVER = `
@@ -49,87 +71,209 @@ const SERVER = `
   server.listen(0, "127.0.0.1", () => parentPort.postMessage(server.address().port));
 `;
 
-async function toolRound(url: URL, requests: number, concurrency: number): Promise<number> {
-  const tally = new Tally();
-  const client = new HttpClient(url, { maxSockets: concurrency, timeoutMs: 5000 });
-  const started = performance.now();
-  let seconds: number;
+/** CPU seconds of this process's reaped children so far; undefined where /proc is missing. */
+function childrenCpuSeconds(): number | undefined {
   try {
-    await runBatch(client, {
-      requests,
-      concurrency,
-      maxTimeMs: 120_000,
-      unreachableAfter: concurrency,
-      onOutcome: (outcome) => tally.record(outcome),
-    });
-    // Timed to the last answer, as autocannon is: closing the connections is not part of the rate.
-    seconds = (performance.now() - started) / 1000;
-  } finally {
-    await client.close();
+    const stat = readFileSync("/proc/self/stat", "utf8");
+    // Fields after the command name (which may hold spaces); cutime and cstime are fields 16 and 17.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Linux counts them in clock ticks of USER_HZ, 100 a second on every architecture Node runs on.
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return undefined;
   }
-  if (tally.answers !== requests) throw new Error(`the tool got ${tally.answers} answers of ${requests}`);
-  return requests / seconds;
 }
 
-async function autocannonRound(url: URL, requests: number, concurrency: number): Promise<number> {
-  const started = performance.now();
-  let lastResponse = started;
-  // autocannon reports "done" on its next sampling tick (every second by default), not when the last
-  // response came: timing to "done" would understate its rate. A short tick makes the wait short too.
-  const instance = autocannon(
-    { url: url.href, connections: concurrency, amount: requests, sampleInt: 100 },
-    () => {},
-  );
-  instance.on("response", () => {
-    lastResponse = performance.now();
+interface Measured {
+  readonly stdout: string;
+  readonly seconds: number;
+  readonly cpuSeconds?: number;
+}
+
+/** Runs `node ...args` to its end; fails unless it exits with 0. One at a time, for the CPU count. */
+function measure(args: readonly string[]): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    const cpuBefore = childrenCpuSeconds();
+    const started = performance.now();
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr = (stderr + chunk).slice(-2000);
+    });
+    child.on("close", (code) => {
+      const seconds = (performance.now() - started) / 1000;
+      const cpuAfter = childrenCpuSeconds();
+      if (code !== 0) {
+        reject(new Error(`node ${args.join(" ")} exited with ${code}: ${stderr}`));
+        return;
+      }
+      const cpuSeconds = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
+      resolve({ stdout, seconds, cpuSeconds });
+    });
   });
-  const result = await new Promise<AutocannonResult>((resolve) => instance.on("done", resolve));
-  const answered = result.requests.total - result.errors - result.non2xx;
-  if (answered !== requests) throw new Error(`autocannon got ${answered} answers of ${requests}`);
-  return answered / ((lastResponse - started) / 1000);
 }
 
-export interface BenchOptions {
-  /** Requests in each measured round (default 20000). */
-  readonly requests?: number;
-  /** Connections of both clients (default 16). */
-  readonly concurrency?: number;
-  /** Measured rounds per client, after one warm-up round of half the requests (default 3). */
-  readonly rounds?: number;
+interface Round {
+  readonly requests: number;
+  readonly seconds: number;
+  readonly cpuSeconds?: number;
 }
 
-export async function benchTraffic(options: BenchOptions = {}): Promise<TrafficBench> {
-  const requests = options.requests ?? 20_000;
-  const concurrency = options.concurrency ?? 16;
-  const rounds = options.rounds ?? 3;
+async function toolCount(url: string, options: BenchOptions): Promise<Round> {
+  const { requests, concurrency } = options;
+  const run = await measure([
+    ...[TOOL, "count", "--url", url, "-n", String(requests), "-c", String(concurrency)],
+    ...["--expect", "v1=100", "--json"],
+  ]);
+  const summary = JSON.parse(run.stdout) as { versions: Record<string, number> };
+  if (summary.versions.v1 !== requests)
+    throw new Error(`the tool got ${summary.versions.v1} answers of ${requests}`);
+  return { requests, ...run };
+}
+
+async function toolLoad(url: string, options: BenchOptions): Promise<Round> {
+  const run = await measure([
+    ...[TOOL, "load", "--url", url, "--rate", String(options.rate), "--duration", `${options.loadSeconds}s`],
+    "--json",
+  ]);
+  const summary = JSON.parse(run.stdout) as { statuses: Record<string, number> };
+  return { requests: summary.statuses["200"] ?? 0, ...run };
+}
+
+interface AutocannonJson {
+  readonly "2xx": number;
+  readonly errors: number;
+}
+
+async function autocannon(url: string, flags: readonly string[]): Promise<Round> {
+  // -L 100: autocannon ends on its next sampling tick, every second by default, which would cost
+  // it up to a second of wall time that it does not spend sending.
+  const run = await measure([AUTOCANNON, ...flags, "-L", "100", "-j", url]);
+  const result = JSON.parse(run.stdout) as AutocannonJson;
+  if (result.errors > 0) throw new Error(`autocannon had ${result.errors} errors`);
+  return { requests: result["2xx"], ...run };
+}
+
+const autocannonCount = (url: string, options: BenchOptions) =>
+  autocannon(url, ["-c", String(options.concurrency), "-a", String(options.requests)]);
+const autocannonLoad = (url: string, options: BenchOptions) =>
+  autocannon(url, [
+    "-c",
+    String(options.concurrency),
+    "-R",
+    String(options.rate),
+    "-d",
+    String(options.loadSeconds),
+  ]);
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+function figures(rounds: readonly Round[]): ClientFigures {
+  const cpu = rounds.map((r) => r.cpuSeconds);
+  return {
+    rps: median(rounds.map((r) => r.requests / r.seconds)),
+    cpuPer1000: cpu.every((c) => c !== undefined)
+      ? median(rounds.map((r) => ((r.cpuSeconds as number) * 1000) / r.requests))
+      : undefined,
+  };
+}
+
+/** The two clients in turn, the first of a pair alternating round by round. */
+async function alternate(
+  rounds: number,
+  ours: () => Promise<Round>,
+  theirs: () => Promise<Round>,
+): Promise<{ tool: ClientFigures; autocannon: ClientFigures }> {
+  const tool: Round[] = [];
+  const other: Round[] = [];
+  for (let round = 0; round < rounds; round++) {
+    if (round % 2 === 0) {
+      tool.push(await ours());
+      other.push(await theirs());
+    } else {
+      other.push(await theirs());
+      tool.push(await ours());
+    }
+  }
+  return { tool: figures(tool), autocannon: figures(other) };
+}
+
+export async function benchTraffic(options: BenchOptions = QUICK): Promise<TrafficBench> {
   const server = new Worker(SERVER, { eval: true });
   try {
     const port = await new Promise<number>((resolve, reject) => {
       server.once("message", resolve);
       server.once("error", reject);
     });
-    const url = new URL(`http://127.0.0.1:${port}/`);
-    await toolRound(url, Math.ceil(requests / 2), concurrency);
-    await autocannonRound(url, Math.ceil(requests / 2), concurrency);
-    let toolRps = 0;
-    let autocannonRps = 0;
-    for (let round = 0; round < rounds; round++) {
-      toolRps = Math.max(toolRps, await toolRound(url, requests, concurrency));
-      autocannonRps = Math.max(autocannonRps, await autocannonRound(url, requests, concurrency));
-    }
-    return { toolRps, autocannonRps, ratio: toolRps / autocannonRps, concurrency, requests };
+    const url = `http://127.0.0.1:${port}/`;
+    // Warm-up: the server's JIT, and the tool's build when its sources changed.
+    const warmUp = { ...options, requests: Math.min(options.requests, 2000) };
+    await toolCount(url, warmUp);
+    await autocannonCount(url, warmUp);
+    const count = await alternate(
+      options.rounds,
+      () => toolCount(url, options),
+      () => autocannonCount(url, options),
+    );
+    const load = await alternate(
+      options.rounds,
+      () => toolLoad(url, options),
+      () => autocannonLoad(url, options),
+    );
+    return { options, count, load };
   } finally {
     await server.terminate();
   }
 }
 
+/** The targets of issue 9, as ratios of the tool to autocannon. */
+export const TARGETS = { countRps: 0.9, countCpu: 1.3, loadCpu: 1.5 } as const;
+
+/** The figures and the targets, as `npm run bench` prints them. */
+export function benchLines(bench: TrafficBench): string[] {
+  const { options, count, load } = bench;
+  const rps = (f: ClientFigures) => `${Math.round(f.rps)} req/s`;
+  const cpu = (f: ClientFigures) => (f.cpuPer1000 === undefined ? "n/a" : `${f.cpuPer1000.toFixed(3)} CPU s`);
+  const ratio = (ours?: number, theirs?: number) =>
+    ours === undefined || theirs === undefined ? undefined : ours / theirs;
+  const verdict = (value: number | undefined, ok: (v: number) => boolean) =>
+    value === undefined ? "n/a" : `${value.toFixed(2)} ${ok(value) ? "met" : "MISSED"}`;
+  const countRps = count.tool.rps / count.autocannon.rps;
+  const countCpu = ratio(count.tool.cpuPer1000, count.autocannon.cpuPer1000);
+  const loadCpu = ratio(load.tool.cpuPer1000, load.autocannon.cpuPer1000);
+  const row = (name: string, ours: string, theirs: string) =>
+    `  ${name.padEnd(34)} ${ours.padStart(16)} ${theirs.padStart(16)}`;
+  return [
+    `traffic tool beside autocannon (whole processes, ${options.concurrency} connections, median of ${options.rounds} alternating rounds, Node ${process.versions.node}):`,
+    row("", "traffic tool", "autocannon"),
+    row(`count, ${options.requests} requests: rate`, rps(count.tool), rps(count.autocannon)),
+    row("  CPU per 1000 requests", cpu(count.tool), cpu(count.autocannon)),
+    row(
+      `load, ${options.rate}/s for ${options.loadSeconds} s: CPU per 1000`,
+      cpu(load.tool),
+      cpu(load.autocannon),
+    ),
+    "targets:",
+    `  count at least ${TARGETS.countRps} of autocannon's req/s: ${verdict(countRps, (v) => v >= TARGETS.countRps)}`,
+    `  count CPU per request at most ${TARGETS.countCpu}x autocannon's: ${verdict(countCpu, (v) => v <= TARGETS.countCpu)}`,
+    `  load CPU at most ${TARGETS.loadCpu}x autocannon's: ${verdict(loadCpu, (v) => v <= TARGETS.loadCpu)}`,
+  ];
+}
+
 if (require.main === module) {
-  benchTraffic().then((bench) => {
-    const rps = (value: number) => `${Math.round(value)} requests/s`;
-    console.log(
-      `traffic tool: ${rps(bench.toolRps)} (${bench.requests} requests, concurrency ${bench.concurrency})`,
-    );
-    console.log(`autocannon:   ${rps(bench.autocannonRps)}`);
-    console.log(`ratio:        ${(bench.ratio * 100).toFixed(0)}% of autocannon (target: at least 50%)`);
-  });
+  benchTraffic(process.argv.includes("--long") ? LONG : QUICK).then(
+    (bench) => process.stdout.write(`${benchLines(bench).join("\n")}\n`),
+    (error: unknown) => {
+      process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    },
+  );
 }

@@ -3,18 +3,25 @@
  * round robin inside one version, or puts steady load on it. `run` is the whole program, with its
  * input and output injected; only the entry point at the bottom touches the process.
  *
- * Exit codes: 0 as expected; 1 a check failed (split, evenness, errors, rate); 2 bad usage or the
- * target cannot be reached.
+ * Exit codes: 0 as expected; 1 a check failed (split, evenness, errors, rate); 2 bad usage, the
+ * target cannot be reached, or the run could not measure; 130 interrupted by Ctrl-C.
  */
 import path from "node:path";
 import { Command, CommanderError } from "commander";
 import { ConfigError, type Env, SHOPFRONT_VERSIONS } from "../../modules/config";
 import { readSettings } from "../../modules/settings-file";
-import { type ExitCode, summarizeCount, summarizeLoad, summarizePods } from "./analysis";
 import { HttpClient, type Outcome, type RunResult, runAtRate, runBatch } from "./http";
 import { countText, loadText, ProgressLine, podsText, progressBar } from "./report";
 import { Tally } from "./tally";
-import { gatewayUrl, replicasFromManifests, resolveExpected, resolveUrl, UsageError } from "./targets";
+import {
+  defaultRouteFile,
+  gatewayUrl,
+  replicasFromManifests,
+  resolveExpected,
+  resolveUrl,
+  UsageError,
+} from "./targets";
+import { type ExitCode, INTERRUPTED, summarizeCount, summarizeLoad, summarizePods } from "./verdict";
 
 export interface Io {
   readonly stdout: (text: string) => void;
@@ -24,6 +31,8 @@ export interface Io {
   readonly env: Env;
   /** Relative paths (`--outputs-file`, `--manifests`) are resolved against it. */
   readonly cwd: string;
+  /** Aborted by Ctrl-C: the run stops and reports what it measured, marked interrupted. */
+  readonly interrupt?: AbortSignal;
 }
 
 const DEFAULTS = {
@@ -36,7 +45,6 @@ const DEFAULTS = {
   rate: "2",
   duration: "60s",
   outputsFile: "cdktf-outputs.json",
-  manifests: "manifests/routing-istio/shopfront-mesh.yaml",
 } as const;
 
 /** Requests in one run, for every command: each keeps its latency in memory until the report. */
@@ -52,15 +60,22 @@ function invalid(flag: string, value: string, accepted: string): UsageError {
   return new UsageError(`${flag}=${JSON.stringify(value)} is not ${accepted}`);
 }
 
+/** A number in any form JavaScript reads (`0.001`, `.001`, `1e-3`); NaN for anything else. */
+function numberOf(value: string): number {
+  // Number("") and Number(" ") are 0: an empty value is no number.
+  return value.trim() === "" ? Number.NaN : Number(value);
+}
+
 function wholeNumber(flag: string, value: string, min: number, max: number): number {
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+  const number = numberOf(value);
+  if (!Number.isInteger(number) || number < min || number > max) {
     throw invalid(flag, value, `a whole number from ${min} to ${max}`);
   }
-  return Number(value);
+  return number;
 }
 
 function decimal(flag: string, value: string, accepted: string, valid: (n: number) => boolean): number {
-  const number = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
+  const number = numberOf(value);
   if (!valid(number)) throw invalid(flag, value, accepted);
   return number;
 }
@@ -107,7 +122,7 @@ interface SampleOptions extends TargetOptions {
   concurrency: string;
   maxTime: string;
   alpha: string;
-  manifests: string;
+  manifests?: string;
 }
 
 interface CountOptions extends SampleOptions {
@@ -173,6 +188,7 @@ async function sample(
       maxTimeMs: settings.maxTimeMs,
       unreachableAfter: Math.min(settings.requests, settings.concurrency),
       onOutcome,
+      interrupt: io.interrupt,
     });
     return { tally, run };
   } finally {
@@ -219,7 +235,8 @@ async function count(options: CountOptions, io: Io): Promise<ExitCode> {
     flag: options.expect,
     env: io.env,
     cwd: io.cwd,
-    manifestsFile: options.manifests,
+    outputsFile: options.outputsFile,
+    manifestsFile: options.manifests ?? defaultRouteFile(io.env),
   });
   const { tally, context } = await sampleTarget(options, settings, io);
   const summary = summarizeCount(tally, {
@@ -235,12 +252,13 @@ async function pods(options: PodsOptions, io: Io): Promise<ExitCode> {
     throw invalid("--version", options.version, `one of ${SHOPFRONT_VERSIONS.join(", ")}`);
   }
   const settings = sampleOf(options);
+  const manifests = options.manifests ?? defaultRouteFile(io.env);
   const replicas =
     options.replicas !== undefined
       ? { count: wholeNumber("--replicas", options.replicas, 1, 1000), source: "--replicas" }
       : fromManifests(
-          replicasFromManifests(path.resolve(io.cwd, options.manifests), options.version),
-          path.dirname(options.manifests),
+          replicasFromManifests(path.resolve(io.cwd, manifests), options.version, manifests),
+          path.dirname(manifests),
         );
   const { tally, context } = await sampleTarget(options, settings, io);
   const summary = summarizePods(tally, { ...context, version: options.version, replicas });
@@ -284,6 +302,7 @@ async function load(options: LoadOptions, io: Io): Promise<ExitCode> {
       maxTimeMs: durationMs + timeoutMs + 1000,
       unreachableAfter: Math.min(planned, 3),
       onOutcome: (outcome) => tally.record(outcome),
+      interrupt: io.interrupt,
       onTick: (elapsedMs) => {
         const statuses = [...tally.statuses].map(([status, n]) => `${status}: ${n}`).join(", ");
         const failures = tally.total - tally.responses;
@@ -314,7 +333,11 @@ async function load(options: LoadOptions, io: Io): Promise<ExitCode> {
 function targetFlags(command: Command): Command {
   return command
     .option("--url <url>", "gateway URL or host name (default: GATEWAY_URL, else the istio-stack outputs)")
-    .option("--outputs-file <path>", "cdktf outputs file with the istio-stack outputs", DEFAULTS.outputsFile)
+    .option(
+      "--outputs-file <path>",
+      "cdktf outputs file with the istio-stack (and shopfront-stack) outputs",
+      DEFAULTS.outputsFile,
+    )
     .option("--timeout <duration>", "bound on each request, such as 500ms or 5s", DEFAULTS.timeout)
     .option("--max-error-rate <percent>", "errors allowed, in percent of requests", DEFAULTS.maxErrorRate)
     .option("--json", "print one JSON object instead of the report");
@@ -326,7 +349,10 @@ function sampleFlags(command: Command): Command {
     .option("-c, --concurrency <n>", "requests in flight at once", DEFAULTS.concurrency)
     .option("--max-time <duration>", "bound on the whole run", DEFAULTS.maxTime)
     .option("--alpha <p>", "significance level: below this p-value the check fails", DEFAULTS.alpha)
-    .option("--manifests <file>", "manifest with the shopfront VirtualService", DEFAULTS.manifests);
+    .option(
+      "--manifests <file>",
+      "manifest with the shopfront's route (default: ROUTING_API's, manifests/routing-istio/shopfront-mesh.yaml or manifests/routing-gateway-api/shopfront-routes.yaml)",
+    );
 }
 
 /** Runs the tool on `argv` (the arguments after the script name) and resolves to its exit code. */
@@ -343,7 +369,7 @@ export async function run(argv: readonly string[], io: Io): Promise<ExitCode> {
   )
     .option(
       "--expect <weights>",
-      "expected weights such as v1=50,v2=30,v3=15,v4=5 (default: SHOPFRONT_WEIGHTS, else the manifests)",
+      "expected weights such as v1=50,v2=30,v3=15,v4=5 (default: the deployed route_weights in the outputs file, else SHOPFRONT_WEIGHTS, else the manifests)",
     )
     .action(async (options: CountOptions) => {
       exitCode = await count(options, io);
@@ -379,32 +405,73 @@ export async function run(argv: readonly string[], io: Io): Promise<ExitCode> {
   }
 }
 
-/** The settings file's settings under the environment's, as every command of the project reads them. */
-function settings(): Env {
-  try {
-    return readSettings();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`error: ${error.message}\n`);
-    process.exit(2);
-  }
+/**
+ * A SIGINT this soon after the first is the same Ctrl-C, delivered twice (to the process group, and
+ * again by a launcher such as npx that relays it), not a second press.
+ */
+const SECOND_CTRL_C_MS = 1000;
+
+/** What `main` needs of the process; a test gives it a stand-in. */
+export interface Host {
+  readonly argv: readonly string[];
+  readonly env: Env;
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
+  cwd(): string;
+  on(event: "SIGINT", listener: () => void): unknown;
+  once(event: "beforeExit", listener: () => void): unknown;
+  exit(code: number): void;
+  exitCode?: number | string | null;
 }
 
-if (require.main === module) {
-  run(process.argv.slice(2), {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
-    stderrIsTTY: process.stderr.isTTY === true,
-    env: settings(),
-    cwd: process.cwd(),
+/**
+ * The process around `run`: Ctrl-C interrupts the run (a second one, a second later, ends the
+ * process at once), and the exit code is the run's. A run that leaves Node nothing to wait for
+ * before its report is a fault, never a success: the process then exits 2 with an `error:` line.
+ */
+export function main(host: Host = process, runner: typeof run = run): void {
+  let env: Env;
+  try {
+    // The settings file's settings under the environment's, as every command of the project reads them.
+    env = readSettings(host.env, host.cwd());
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    host.stderr.write(`error: ${error.message}\n`);
+    host.exitCode = 2;
+    return;
+  }
+  const interrupt = new AbortController();
+  let interruptedAt = 0;
+  host.on("SIGINT", () => {
+    if (!interrupt.signal.aborted) {
+      interruptedAt = performance.now();
+      interrupt.abort();
+    } else if (performance.now() - interruptedAt > SECOND_CTRL_C_MS) {
+      host.exit(INTERRUPTED);
+    }
+  });
+  host.exitCode = 2;
+  host.once("beforeExit", () => {
+    host.stderr.write("error: the run ended before its report (nothing left to wait for): no result\n");
+    host.exit(2);
+  });
+  runner(host.argv.slice(2), {
+    stdout: (text) => host.stdout.write(text),
+    stderr: (text) => host.stderr.write(text),
+    stderrIsTTY: host.stderr.isTTY === true,
+    env,
+    cwd: host.cwd(),
+    interrupt: interrupt.signal,
   }).then(
     // Exit at once: the run is over, and nothing left behind may keep the process alive.
-    (code) => process.exit(code),
+    (code) => host.exit(code),
     (error: unknown) => {
-      process.stderr.write(
+      host.stderr.write(
         `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
       );
-      process.exit(2);
+      host.exit(2);
     },
   );
 }
+
+if (require.main === module) main();

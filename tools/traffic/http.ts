@@ -46,8 +46,10 @@ export function causeOf(error: unknown): string {
   // whose own code may be unset; the first attempt's code says why.
   const first = error instanceof AggregateError && error.errors.length > 0 ? error.errors[0] : error;
   const code = (first as NodeJS.ErrnoException | undefined)?.code ?? (error as NodeJS.ErrnoException).code;
-  // llhttp's parse errors (HPE_INVALID_CONSTANT, ...): the answer is not HTTP/1.x.
-  if (code?.startsWith("HPE_")) return "bad response";
+  // llhttp's parse errors: the answer is not HTTP/1.x. undici 8 leaves their code (HPE_...) unset.
+  if (code?.startsWith("HPE_") || (error as Error | undefined)?.name === "HTTPParserError") {
+    return "bad response";
+  }
   if (code === "UND_ERR_SOCKET") {
     // undici's SocketError: the server closed the connection before the response was complete
     // ("other side closed", "closed"), or sent what no request asked for ("bad response": bytes on
@@ -70,14 +72,22 @@ export interface ClientOptions {
   readonly timeoutMs: number;
 }
 
+const EMPTY = Buffer.alloc(0);
+
+/** Ends a request on its connection: undici wants an Error as the reason. */
+const ENDED = new Error("ended by the traffic tool");
+
 /** One request from the call to its outcome, and undici's handler of its response. */
-class Exchange implements Dispatcher.DispatchHandlers {
+class Exchange implements Dispatcher.DispatchHandler {
   private readonly started = performance.now();
-  private readonly timer: NodeJS.Timeout;
-  /** Ends the request on its connection; set once undici has given it one. */
-  private abort: ((error?: Error) => void) | undefined;
+  /** When the client's sweep fails it as a `timeout`. */
+  readonly deadline: number;
+  /** The request on its connection; set once undici has given it one. */
+  private controller: Dispatcher.DispatchController | undefined;
   private status = 0;
-  private chunks: Buffer[] = [];
+  /** The body so far: most bodies are one chunk, kept without an array. */
+  private firstChunk: Buffer | undefined;
+  private moreChunks: Buffer[] | undefined;
   private bodyBytes = 0;
   private retried = false;
   settled = false;
@@ -87,41 +97,39 @@ class Exchange implements Dispatcher.DispatchHandlers {
     readonly options: Dispatcher.DispatchOptions,
     private readonly resolve: (outcome: Outcome) => void,
   ) {
-    this.timer = setTimeout(() => this.fail("timeout"), client.timeoutMs);
+    this.deadline = this.started + client.timeoutMs;
   }
 
-  onConnect(abort: (error?: Error) => void): void {
+  onRequestStart(controller: Dispatcher.DispatchController): void {
     // Timed out or aborted while it waited for a connection: end it before it is sent.
-    if (this.settled) abort();
-    else this.abort = abort;
+    if (this.settled) controller.abort(ENDED);
+    else this.controller = controller;
   }
 
-  onHeaders(status: number): boolean {
-    // Called again after an informational (1xx) response, for the final one.
+  onResponseStart(_controller: Dispatcher.DispatchController, status: number): void {
     this.status = status;
-    this.chunks = [];
+    this.firstChunk = undefined;
+    this.moreChunks = undefined;
     this.bodyBytes = 0;
-    return true;
   }
 
-  onData(chunk: Buffer): boolean {
-    if (this.settled) return false;
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.settled) return;
     this.bodyBytes += chunk.length;
     if (this.bodyBytes > MAX_BODY_BYTES) {
-      this.chunks.push(chunk.subarray(0, chunk.length - (this.bodyBytes - MAX_BODY_BYTES)));
+      this.keep(chunk.subarray(0, chunk.length - (this.bodyBytes - MAX_BODY_BYTES)));
       this.respond(true);
-      this.abort?.();
-      return false;
+      controller.abort(ENDED);
+      return;
     }
-    this.chunks.push(chunk);
-    return true;
+    this.keep(chunk);
   }
 
-  onComplete(): void {
+  onResponseEnd(): void {
     this.respond(false);
   }
 
-  onError(error: Error): void {
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     if (this.settled) return;
     const cause = causeOf(error);
     // The server may close an idle keep-alive connection just as a request goes out on it, and
@@ -129,7 +137,7 @@ class Exchange implements Dispatcher.DispatchHandlers {
     // back is safe to send once more (on a fresh connection, or another kept-alive one).
     if (this.status === 0 && !this.retried && dropped(cause)) {
       this.retried = true;
-      this.abort = undefined;
+      this.controller = undefined;
       this.client.send(this);
       return;
     }
@@ -140,13 +148,20 @@ class Exchange implements Dispatcher.DispatchHandlers {
   fail(cause: string): void {
     if (this.settled) return;
     this.settle({ kind: "failure", cause, latencyMs: performance.now() - this.started });
-    this.abort?.();
+    if (this.controller && !this.controller.aborted) this.controller.abort(ENDED);
+  }
+
+  private keep(chunk: Buffer): void {
+    if (this.firstChunk === undefined) this.firstChunk = chunk;
+    else if (this.moreChunks === undefined) this.moreChunks = [chunk];
+    else this.moreChunks.push(chunk);
   }
 
   private respond(oversized: boolean): void {
     if (this.settled) return;
-    const chunks = this.chunks;
-    const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    const body = this.moreChunks
+      ? Buffer.concat([this.firstChunk as Buffer, ...this.moreChunks])
+      : (this.firstChunk ?? EMPTY);
     this.settle({
       kind: "response",
       status: this.status,
@@ -158,16 +173,29 @@ class Exchange implements Dispatcher.DispatchHandlers {
 
   private settle(outcome: Outcome): void {
     this.settled = true;
-    clearTimeout(this.timer);
     this.client.finished(this);
     this.resolve(outcome);
   }
 }
 
+/**
+ * How long `close()` waits for undici to close the connections: its `destroy()` has been seen never
+ * to settle after a server closed a connection at once, which left the process with nothing to
+ * wait for and no report (issue 9).
+ */
+const CLOSE_BOUND_MS = 1000;
+
 /** A keep-alive client for one target. `abortAll` ends every request in flight; `close` frees sockets. */
 export class HttpClient {
   private readonly pool: Pool;
   private readonly inFlight = new Set<Exchange>();
+  /**
+   * One timer for every request in flight, rather than one each (which cost a tenth of the CPU of a
+   * run): it fails those past their deadline, every tenth of the timeout (1 to 100 ms), and stops
+   * when nothing is in flight. It holds the process open while a request may still time out.
+   */
+  private sweeper: NodeJS.Timeout | undefined;
+  private readonly sweepMs: number;
   /** The dispatch options per path, built once. */
   private readonly requests = new Map<string | undefined, Dispatcher.DispatchOptions>();
   readonly timeoutMs: number;
@@ -177,10 +205,11 @@ export class HttpClient {
     options: ClientOptions,
   ) {
     this.timeoutMs = options.timeoutMs;
+    this.sweepMs = Math.min(100, Math.max(1, options.timeoutMs / 10));
     this.pool = new Pool(url.origin, {
       connections: options.maxSockets,
       pipelining: 1,
-      // Each request's own timer bounds it from the call to its last byte, a wait for a connection
+      // The sweep bounds each request from the call to its last byte, a wait for a connection
       // included; undici's timers would only bound parts of that.
       headersTimeout: 0,
       bodyTimeout: 0,
@@ -204,11 +233,25 @@ export class HttpClient {
 
   /** GETs `path` (default: the URL's own path and query). Never rejects. */
   get(path?: string): Promise<Outcome> {
-    return new Promise<Outcome>((resolve) => {
-      const exchange = new Exchange(this, this.requestFor(path), resolve);
-      this.inFlight.add(exchange);
-      this.send(exchange);
-    });
+    return new Promise<Outcome>((resolve) => this.request(path, resolve));
+  }
+
+  /** GETs `path` and calls `done` with its outcome, once: `get` without a promise per request. */
+  request(path: string | undefined, done: (outcome: Outcome) => void): void {
+    const exchange = new Exchange(this, this.requestFor(path), done);
+    this.inFlight.add(exchange);
+    this.sweeper ??= setInterval(() => this.sweep(), this.sweepMs);
+    this.send(exchange);
+  }
+
+  private sweep(): void {
+    if (this.inFlight.size === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+      return;
+    }
+    const now = performance.now();
+    for (const exchange of this.inFlight) if (now >= exchange.deadline) exchange.fail("timeout");
   }
 
   /** @internal Hands an exchange to the pool (again, for a retry). */
@@ -226,15 +269,24 @@ export class HttpClient {
     for (const exchange of [...this.inFlight]) exchange.fail(cause);
   }
 
-  /** Ends what is left in flight as `closed` and closes every connection. */
+  /** Ends what is left in flight as `closed` and closes every connection, within CLOSE_BOUND_MS. */
   async close(): Promise<void> {
     this.abortAll("closed");
-    await this.pool.destroy();
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.pool.destroy().catch(() => {}),
+      new Promise<void>((resolve) => {
+        bound = setTimeout(resolve, CLOSE_BOUND_MS);
+      }),
+    ]);
+    clearTimeout(bound);
   }
 }
 
 /** Why a run stopped before sending everything it was asked to. */
-export type StopReason = "max-time" | "unreachable";
+export type StopReason = "max-time" | "unreachable" | "interrupted";
 
 export interface RunResult {
   /** Requests started. */
@@ -254,6 +306,8 @@ interface RunBounds {
    */
   readonly unreachableAfter: number;
   readonly onOutcome: (outcome: Outcome) => void;
+  /** Aborted by Ctrl-C: the run stops, and what was in flight is left out of the counts. */
+  readonly interrupt?: AbortSignal;
 }
 
 /** Stops a run at its deadline, or when nothing but failures came back; shared by both run shapes. */
@@ -274,7 +328,11 @@ class RunGuard {
     private readonly onStop: () => void = () => {},
   ) {
     this.timer = setTimeout(() => this.stop("max-time"), bounds.maxTimeMs);
+    bounds.interrupt?.addEventListener("abort", this.onInterrupt);
+    if (bounds.interrupt?.aborted) this.stop("interrupted");
   }
+
+  private readonly onInterrupt = () => this.stop("interrupted");
 
   /** No HTTP response yet: a failure now may mean the target is down. */
   get unproven(): boolean {
@@ -282,6 +340,8 @@ class RunGuard {
   }
 
   record(outcome: Outcome): void {
+    // Cut short by the user, not failed by the target: not a measurement.
+    if (outcome.kind === "failure" && outcome.cause === "interrupted") return;
     if (outcome.kind === "response") {
       this.responses++;
       this.settleReachability();
@@ -304,6 +364,7 @@ class RunGuard {
 
   done(): void {
     clearTimeout(this.timer);
+    this.bounds.interrupt?.removeEventListener("abort", this.onInterrupt);
   }
 }
 
@@ -313,27 +374,46 @@ export interface BatchOptions extends RunBounds {
 }
 
 /** Sends `requests` GETs, `concurrency` at a time, as fast as the target answers. */
-export async function runBatch(client: HttpClient, options: BatchOptions): Promise<RunResult> {
+export function runBatch(client: HttpClient, options: BatchOptions): Promise<RunResult> {
   const started = performance.now();
   const guard = new RunGuard(client, options);
   let sent = 0;
   let lastSent = started;
-  const worker = async () => {
-    while (sent < options.requests && !guard.stopped) {
-      sent++;
-      lastSent = performance.now();
-      const outcome = await client.get();
+  let workers = Math.min(options.concurrency, options.requests);
+  return new Promise<RunResult>((resolve) => {
+    // Each worker sends its next request when its last one ends: callbacks, not a promise per request.
+    const next = () => {
+      if (sent < options.requests && !guard.stopped) {
+        sent++;
+        lastSent = performance.now();
+        client.request(undefined, ended);
+        return;
+      }
+      if (--workers > 0) return;
+      guard.done();
+      resolve({
+        sent,
+        sendingMs: lastSent - started,
+        elapsedMs: performance.now() - started,
+        stopped: guard.stopped,
+      });
+    };
+    const ended = (outcome: Outcome) => {
       guard.record(outcome);
       // Until something answers, a failed worker waits for the others: a dead target costs one
       // wave of `concurrency` requests, not more.
-      if (outcome.kind === "failure" && guard.unproven) await guard.reachability;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency, options.requests) }, worker));
-  guard.done();
-  const now = performance.now();
-  return { sent, sendingMs: lastSent - started, elapsedMs: now - started, stopped: guard.stopped };
+      if (outcome.kind === "failure" && guard.unproven) guard.reachability.then(next);
+      else next();
+    };
+    for (let worker = workers; worker > 0; worker--) next();
+  });
 }
+
+/**
+ * The schedule's granularity: a wake-up per request (every millisecond at 1000/s) cost a third of
+ * a `load` run's CPU, requests sent ten at a time every 10 ms keep the same rate.
+ */
+const SCHEDULE_TICK_MS = 10;
 
 export interface RateOptions extends RunBounds {
   /** Requests per second. */
@@ -346,9 +426,9 @@ export interface RateOptions extends RunBounds {
 }
 
 /**
- * Sends requests on a fixed schedule (request i at i/rate seconds), whether or not earlier ones have
- * answered, as the walkthrough's `while sleep 0.5; do wget ...` loop means to: a slow target does
- * not slow the load down.
+ * Sends requests on a fixed schedule (request i at i/rate seconds, to within SCHEDULE_TICK_MS),
+ * whether or not earlier ones have answered, as the walkthrough's `while sleep 0.5; do wget ...`
+ * loop means to: a slow target does not slow the load down.
  */
 export function runAtRate(client: HttpClient, options: RateOptions): Promise<RunResult> {
   const started = performance.now();
@@ -378,14 +458,16 @@ export function runAtRate(client: HttpClient, options: RateOptions): Promise<Run
         sent++;
         lastSent = now;
         pending++;
-        client.get(options.path).then((outcome) => {
+        client.request(options.path, (outcome) => {
           pending--;
           guard.record(outcome);
           settle();
         });
       }
       if (sent < total && !guard.stopped) {
-        schedule = setTimeout(pump, started + sent * intervalMs - performance.now());
+        // Woken at most every SCHEDULE_TICK_MS: requests due within one tick leave together.
+        const due = started + sent * intervalMs - performance.now();
+        schedule = setTimeout(pump, Math.max(SCHEDULE_TICK_MS, due));
       } else {
         settle();
       }

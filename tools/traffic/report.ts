@@ -1,5 +1,12 @@
 /** Human output: tables with bar charts, verdicts, and the progress line a terminal gets during a run. */
-import { type CountSummary, formatP, type Latency, type LoadSummary, type PodsSummary } from "./analysis";
+import {
+  type CountSummary,
+  formatP,
+  INTERRUPTED,
+  type Latency,
+  type LoadSummary,
+  type PodsSummary,
+} from "./verdict";
 
 /** Characters of bar for a 100% share. */
 const BAR_WIDTH = 40;
@@ -39,13 +46,22 @@ function latencyRows(latencies: Record<string, Latency>): string[][] {
 
 /** `errors: 3 (1.5%): status 503 ×2, timeout ×1`, most frequent cause first. */
 function errorLine(
-  summary: { errors: number; errorRate: number; errorCauses: Record<string, number> },
+  summary: {
+    errors: number;
+    errorRate: number;
+    errorCauses: Record<string, number>;
+    badBodyExample: string | null;
+  },
   label = "errors",
 ): string {
   if (summary.errors === 0) return `${label}: none`;
   const causes = Object.entries(summary.errorCauses)
     .sort((a, b) => b[1] - a[1])
-    .map(([cause, count]) => `${cause} ×${count}`);
+    .map(([cause, count]) =>
+      cause === "bad body" && summary.badBodyExample !== null
+        ? `${cause} ×${count} (such as ${JSON.stringify(summary.badBodyExample)})`
+        : `${cause} ×${count}`,
+    );
   return `${label}: ${summary.errors} (${pct(summary.errorRate)}): ${causes.join(", ")}`;
 }
 
@@ -60,6 +76,13 @@ function testLine(
 
 function verdictLines(pass: string, summary: { exitCode: number; problems: readonly string[] }): string[] {
   if (summary.exitCode === 0) return [`verdict: OK, ${pass}`];
+  if (summary.exitCode === INTERRUPTED) {
+    const [interrupted, ...others] = summary.problems;
+    return [
+      `verdict: ${interrupted.replace(/^interrupted/, "INTERRUPTED")}`,
+      ...others.map((p) => `  - ${p}`),
+    ];
+  }
   return ["verdict: FAIL", ...summary.problems.map((problem) => `  - ${problem}`)];
 }
 

@@ -7,12 +7,17 @@ export interface ShopfrontAnswer {
   readonly version: string;
 }
 
-// A pod hostname is a DNS-1123 label or subdomain; the version is a Deployment `version` label (vN).
-const ANSWER = /^([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?):(v\d+)$/i;
+// A pod hostname is a DNS-1123 label or subdomain, lower case by definition; the version is a
+// Deployment `version` label (vN). Anything else, `POD:V1` included, is not an answer: it is counted
+// as a bad body and shown, rather than read as a version that the weights do not name.
+const ANSWER = /^([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?):(v\d+)(?:\r?\n)?$/;
+
+/** How much of a bad body the report shows. */
+const EXAMPLE_CHARS = 60;
 
 /** The answer in `body` (one line, a trailing newline allowed), or undefined when it is not one. */
 export function parseAnswer(body: string): ShopfrontAnswer | undefined {
-  const match = ANSWER.exec(body.replace(/\r?\n$/, ""));
+  const match = ANSWER.exec(body);
   return match ? { pod: match[1], version: match[2] } : undefined;
 }
 
@@ -31,6 +36,8 @@ export class Tally {
   readonly failures = new Map<string, number>();
   /** 2xx responses whose body is not a shopfront answer. */
   badBodies = 0;
+  /** The first of them (its first EXAMPLE_CHARS characters), to show what came back. */
+  badBodyExample: string | undefined;
   readonly versions = new Map<string, number>();
   /** Answers per pod; a pod hostname names its version too, but the answer says it for sure. */
   readonly pods = new Map<string, { readonly version: string; count: number }>();
@@ -57,6 +64,7 @@ export class Tally {
     if (!answer) {
       this.errors++;
       this.badBodies++;
+      this.badBodyExample ??= outcome.body.slice(0, EXAMPLE_CHARS);
       return;
     }
     bump(this.versions, answer.version);

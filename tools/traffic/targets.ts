@@ -1,7 +1,7 @@
 /**
- * Where the traffic goes and what split to expect: each from a flag, else the environment, else what
- * the deployment left behind (the cdktf outputs file, the manifests). Every refusal is a UsageError
- * whose one line names the setting, the value and the accepted form.
+ * Where the traffic goes and what split to expect, from a flag, the environment, or what the
+ * deployment left behind (the cdktf outputs file, the manifests). Every refusal is a UsageError whose
+ * one line names the setting, the value and the accepted form.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -11,10 +11,11 @@ import {
   loadManifests,
   parseManifests,
   podsPerVersion,
-  readManifestFiles,
   routeWeights,
   SHOPFRONT_VIRTUAL_SERVICE,
 } from "../../modules/manifests/model";
+import { SHOPFRONT_HTTP_ROUTE } from "../../modules/mesh-variant";
+import { httpRouteWeights } from "../../modules/shopfront-manifests";
 
 /** Bad input or a target that cannot be used: the command-line tool exits with 2. */
 export class UsageError extends Error {
@@ -30,11 +31,44 @@ export interface Sourced<T> {
   readonly source: string;
 }
 
-/** The stack and outputs that hold the gateway in `cdktf deploy --outputs-file`. */
+/** The stacks and outputs that hold the gateway and the deployed weights in `cdktf deploy --outputs-file`. */
 const ISTIO_STACK = STACK_NAMES.istio;
-const OUTPUT_KEYS = { gatewayUrl: "gateway_url", ingressHostname: "ingress_hostname" } as const;
+const SHOPFRONT_STACK = STACK_NAMES.shopfront;
+const OUTPUT_KEYS = {
+  gatewayUrl: "gateway_url",
+  ingressHostname: "ingress_hostname",
+  routeWeights: "route_weights",
+} as const;
+
+/** The settings the tool reads from the environment. */
+export type EnvSetting = "GATEWAY_URL" | "SHOPFRONT_WEIGHTS" | "ROUTING_API";
+
+/** A setting from the environment: the one place the tool reads it, so that a settings file can join in. */
+export function fromEnvironment(env: Env, name: EnvSetting): string | undefined {
+  return env[name];
+}
+
+type Outputs = Record<string, Record<string, unknown> | undefined>;
+
+/** The cdktf outputs file (`outputsFile` as given, for messages), or undefined when there is none. */
+function readOutputs(cwd: string, outputsFile: string): Outputs | undefined {
+  const file = path.resolve(cwd, outputsFile);
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    const outputs: unknown = JSON.parse(fs.readFileSync(file, "utf8"));
+    return typeof outputs === "object" && outputs !== null ? (outputs as Outputs) : {};
+  } catch (error) {
+    throw new UsageError(`${outputsFile} is not a cdktf outputs file: ${(error as Error).message}`);
+  }
+}
 
 const VIRTUAL_SERVICE = SHOPFRONT_VIRTUAL_SERVICE;
+
+/** Where each routing API's route is, relative to the project: `--manifests`'s default. */
+const ROUTE_FILES = {
+  istio: "manifests/routing-istio/shopfront-mesh.yaml",
+  "gateway-api": "manifests/routing-gateway-api/shopfront-routes.yaml",
+} as const;
 
 /**
  * A gateway URL from user text. A bare hostname gets `http://`, as the walkthrough's
@@ -65,35 +99,41 @@ export interface UrlInputs {
   readonly cwd: string;
 }
 
-/** The gateway URL: `--url`, else `GATEWAY_URL`, else the `istio-stack` outputs in the outputs file. */
+/**
+ * The gateway URL: `--url`, else `GATEWAY_URL`, else the outputs file: `istio-stack`'s (the chart's
+ * ingress), else `shopfront-stack`'s (the Gateway API ingress).
+ */
 export function resolveUrl({ flag, env, outputsFile, cwd }: UrlInputs): Sourced<URL> {
   if (flag !== undefined) return { value: gatewayUrl("--url", flag), source: "--url" };
-  const fromEnv = env.GATEWAY_URL;
+  const fromEnv = fromEnvironment(env, "GATEWAY_URL");
   // Set but empty is an error, not "unset": `export GATEWAY_URL=$(kubectl ...)` before the load
   // balancer has a hostname leaves it empty, and the user should hear about that variable.
   if (fromEnv !== undefined) return { value: gatewayUrl("GATEWAY_URL", fromEnv), source: "GATEWAY_URL" };
-  const file = path.resolve(cwd, outputsFile);
-  if (!fs.existsSync(file)) {
+  const outputs = readOutputs(cwd, outputsFile);
+  if (outputs === undefined) {
     throw new UsageError(
       `no gateway URL: pass --url, set GATEWAY_URL, or deploy with \`cdktf deploy ${ISTIO_STACK} --outputs-file ${outputsFile}\` (${outputsFile} does not exist)`,
     );
   }
-  let outputs: unknown;
-  try {
-    outputs = JSON.parse(fs.readFileSync(file, "utf8"));
-  } catch (error) {
-    throw new UsageError(`${outputsFile} is not a cdktf outputs file: ${(error as Error).message}`);
-  }
-  const stack = (outputs as Record<string, Record<string, unknown> | undefined> | null)?.[ISTIO_STACK];
-  for (const key of [OUTPUT_KEYS.gatewayUrl, OUTPUT_KEYS.ingressHostname]) {
-    const value = stack?.[key];
-    if (typeof value === "string" && value.trim() !== "") {
-      const setting = `${outputsFile} ${ISTIO_STACK}.${key}`;
-      return { value: gatewayUrl(setting, value), source: `${outputsFile} (${ISTIO_STACK}.${key})` };
+  // The chart's ingress is istio-stack's; with ROUTING_API=gateway-api the Gateway, and its address,
+  // are shopfront-stack's.
+  for (const stackName of [ISTIO_STACK, SHOPFRONT_STACK]) {
+    for (const key of [OUTPUT_KEYS.gatewayUrl, OUTPUT_KEYS.ingressHostname]) {
+      const value = outputs[stackName]?.[key];
+      if (typeof value === "string" && value.trim() !== "") {
+        const setting = `${outputsFile} ${stackName}.${key}`;
+        return { value: gatewayUrl(setting, value), source: `${outputsFile} (${stackName}.${key})` };
+      }
     }
   }
+  // `cdktf deploy --outputs-file` writes the outputs of the stacks it deployed, and only those.
+  const others = Object.keys(outputs);
+  const hint =
+    others.length > 0
+      ? ` (it holds ${others.join(", ")} only: write both with \`npx cdktf output ${ISTIO_STACK} ${SHOPFRONT_STACK} --outputs-file ${outputsFile}\`)`
+      : "";
   throw new UsageError(
-    `no gateway URL: ${outputsFile} has no ${ISTIO_STACK} output ${OUTPUT_KEYS.gatewayUrl} or ${OUTPUT_KEYS.ingressHostname}; pass --url or set GATEWAY_URL`,
+    `no gateway URL: ${outputsFile} has no ${ISTIO_STACK} or ${SHOPFRONT_STACK} output ${OUTPUT_KEYS.gatewayUrl} or ${OUTPUT_KEYS.ingressHostname}${hint}; pass --url or set GATEWAY_URL`,
   );
 }
 
@@ -101,6 +141,8 @@ export interface WeightInputs {
   /** `--expect`, if given. */
   readonly flag?: string;
   readonly env: Env;
+  /** The cdktf outputs file (`--outputs-file`), as given: messages name it so. */
+  readonly outputsFile: string;
   /** The manifest holding the VirtualService (`--manifests`), as given: messages name it so. */
   readonly manifestsFile: string;
   /** What a relative `manifestsFile` is relative to. */
@@ -114,17 +156,35 @@ function parsedWeights(setting: string, text: string): Weights {
   return weights;
 }
 
-/** The expected split: `--expect`, else `SHOPFRONT_WEIGHTS`, else the VirtualService in the manifests. */
-export function resolveExpected({ flag, env, manifestsFile, cwd }: WeightInputs): Sourced<Weights> {
+/**
+ * The expected split: `--expect`, else the weights deployed (`shopfront-stack`'s `route_weights` in
+ * the outputs file), else `SHOPFRONT_WEIGHTS`, else the VirtualService in the manifests.
+ */
+export function resolveExpected({
+  flag,
+  env,
+  outputsFile,
+  manifestsFile,
+  cwd,
+}: WeightInputs): Sourced<Weights> {
   if (flag !== undefined) return { value: parsedWeights("--expect", flag), source: "--expect" };
-  const fromEnv = env.SHOPFRONT_WEIGHTS;
+  const deployed = readOutputs(cwd, outputsFile)?.[SHOPFRONT_STACK]?.[OUTPUT_KEYS.routeWeights];
+  if (typeof deployed === "string") {
+    const source = `${outputsFile} (${SHOPFRONT_STACK}.${OUTPUT_KEYS.routeWeights})`;
+    return {
+      value: parsedWeights(`${outputsFile} ${SHOPFRONT_STACK}.${OUTPUT_KEYS.routeWeights}`, deployed),
+      source,
+    };
+  }
+  const fromEnv = fromEnvironment(env, "SHOPFRONT_WEIGHTS");
   if (fromEnv !== undefined) {
     return { value: parsedWeights("SHOPFRONT_WEIGHTS", fromEnv), source: "SHOPFRONT_WEIGHTS" };
   }
   const file = path.resolve(cwd, manifestsFile);
+  assertManifestFile(file, manifestsFile);
   if (!fs.existsSync(file)) {
     throw new UsageError(
-      `no expected weights: pass --expect v1=50,v2=30,v3=15,v4=5, set SHOPFRONT_WEIGHTS, or keep the VirtualService ${VIRTUAL_SERVICE} in ${manifestsFile} (it does not exist)`,
+      `no expected weights: pass --expect v1=50,v2=30,v3=15,v4=5, set SHOPFRONT_WEIGHTS, or keep the shopfront's route in ${manifestsFile} (it does not exist)`,
     );
   }
   return { value: weightsFromManifest(file, manifestsFile), source: manifestsFile };
@@ -133,28 +193,71 @@ export function resolveExpected({ flag, env, manifestsFile, cwd }: WeightInputs)
 /** Documents that are YAML but not Kubernetes objects are not this tool's concern. */
 const notYaml = (finding: Finding) => finding.message.startsWith("not valid YAML");
 
-/** The weights of the first HTTP route of the shopfront VirtualService in `file` (`name` in messages). */
-export function weightsFromManifest(file: string, name = file): Weights {
-  const parsed = parseManifests(readManifestFiles([file]));
-  const broken = parsed.findings.find(notYaml);
-  if (broken !== undefined) throw new UsageError(`${name} is ${broken.message}`);
-  const weights = routeWeights(parsed.documents);
-  if (weights === undefined) {
+/** `--manifests` names a file: a directory there is a UsageError, not a stack trace. */
+function assertManifestFile(file: string, given: string): void {
+  if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) {
     throw new UsageError(
-      `no expected weights: ${name} has no VirtualService ${VIRTUAL_SERVICE} with spec.http[0].route; pass --expect or set SHOPFRONT_WEIGHTS`,
+      `--manifests=${JSON.stringify(given)} is a directory; it names the YAML file with the shopfront's route, such as ${ROUTE_FILES.istio}`,
     );
   }
-  const text = Object.entries(weights)
-    .map(([subset, weight]) => `${subset}=${weight}`)
+}
+
+/** The manifest file's text; a file that cannot be read is a UsageError naming it and the flag. */
+function readManifestText(file: string, name: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    throw new UsageError(`cannot read ${name} (from --manifests): ${code ?? message}`);
+  }
+}
+
+/**
+ * The weights of the shopfront's route in `file` (`name` in messages): the first HTTP route of the
+ * VirtualService (ROUTING_API=istio), else the HTTPRoute's backends, each version's through the
+ * Service it names (ROUTING_API=gateway-api).
+ */
+export function weightsFromManifest(file: string, name = file): Weights {
+  assertManifestFile(file, name);
+  const parsed = parseManifests([{ path: file, text: readManifestText(file, name) }]);
+  const broken = parsed.findings.find(notYaml);
+  if (broken !== undefined) throw new UsageError(`${name} is ${broken.message}`);
+  const fromVirtualService = routeWeights(parsed.documents);
+  const route =
+    fromVirtualService === undefined
+      ? { resource: `HTTPRoute ${SHOPFRONT_HTTP_ROUTE}`, weights: httpRouteWeights(parsed.documents) }
+      : { resource: VIRTUAL_SERVICE, weights: fromVirtualService };
+  if (route.weights === undefined) {
+    throw new UsageError(
+      `no expected weights: ${name} has no VirtualService ${VIRTUAL_SERVICE} with spec.http[0].route, nor an HTTPRoute ${SHOPFRONT_HTTP_ROUTE} with backendRefs; pass --expect or set SHOPFRONT_WEIGHTS`,
+    );
+  }
+  const text = Object.entries(route.weights)
+    .map(([version, weight]) => `${version}=${weight}`)
     .join(",");
-  return parsedWeights(`${name} ${VIRTUAL_SERVICE}`, text);
+  return parsedWeights(`${name} ${route.resource}`, text);
+}
+
+/** The file of the shopfront's route for ROUTING_API (unset: the walkthrough's VirtualService). */
+export function defaultRouteFile(env: Env): string {
+  const routingApi = fromEnvironment(env, "ROUTING_API");
+  if (routingApi === undefined || routingApi === "istio") return ROUTE_FILES.istio;
+  if (routingApi === "gateway-api") return ROUTE_FILES["gateway-api"];
+  throw new UsageError(
+    `ROUTING_API=${JSON.stringify(routingApi)} is not one of ${Object.keys(ROUTE_FILES).join(", ")}`,
+  );
 }
 
 /**
  * How many pods serve `version`, from the Deployments in the YAML files beside the manifest;
  * undefined when no Deployment of that version is there.
  */
-export function replicasFromManifests(manifestsFile: string, version: string): number | undefined {
+export function replicasFromManifests(
+  manifestsFile: string,
+  version: string,
+  given = manifestsFile,
+): number | undefined {
+  assertManifestFile(manifestsFile, given);
   const directory = path.dirname(manifestsFile);
   if (!fs.existsSync(directory)) return undefined;
   // A routing API's folder (manifests/routing-istio/) holds routes; the Deployments are in the folder above.

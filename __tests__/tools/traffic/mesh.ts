@@ -13,9 +13,9 @@ export interface Pod {
 }
 
 /** Everything a test started, to close in afterAll. */
-const servers: http.Server[] = [];
+const servers: (http.Server | net.Server)[] = [];
 
-async function listen(server: http.Server): Promise<number> {
+async function listen(server: http.Server | net.Server): Promise<number> {
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return (server.address() as AddressInfo).port;
@@ -26,7 +26,7 @@ export async function closeAll(): Promise<void> {
     (server) =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections();
+        if (server instanceof http.Server) server.closeAllConnections();
       }),
   );
   await Promise.all(closing);
@@ -109,6 +109,39 @@ export async function startFixedServer(body: string, status = 200): Promise<stri
 /** A server that accepts requests and never answers. */
 export async function startSilentServer(): Promise<string> {
   const port = await listen(http.createServer(() => {}));
+  return `http://127.0.0.1:${port}/`;
+}
+
+/**
+ * A TCP server that accepts each connection and closes it at once, before any byte: what a
+ * `kubectl port-forward` to a dead pod, or a load balancer with no healthy target, looks like.
+ */
+export async function startClosingServer(): Promise<string> {
+  const port = await listen(net.createServer((socket) => socket.destroy()));
+  return `http://127.0.0.1:${port}/`;
+}
+
+/**
+ * A shopfront pod answering `body` on every connection but its first `dropped`, which it accepts and
+ * closes at once: a healthy mesh whose first connections drop.
+ */
+export async function startDroppingServer(dropped: number, body: string): Promise<string> {
+  let connections = 0;
+  const server = http.createServer((_request, response) => response.end(body));
+  server.prependListener("connection", (socket: net.Socket) => {
+    if (connections++ < dropped) socket.destroy();
+  });
+  const port = await listen(server);
+  return `http://127.0.0.1:${port}/`;
+}
+
+/** A pod answering `body` after `delayMs`: a run against it takes a while, long enough to interrupt. */
+export async function startSlowServer(body: string, delayMs: number): Promise<string> {
+  const port = await listen(
+    http.createServer((_request, response) => {
+      setTimeout(() => response.end(body), delayMs);
+    }),
+  );
   return `http://127.0.0.1:${port}/`;
 }
 

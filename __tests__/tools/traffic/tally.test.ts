@@ -21,6 +21,10 @@ describe("shopfront answers", () => {
     "pod:version1",
     "<h1>It works!</h1>",
     "pod:v1\n\n",
+    // Upper case is not normalized: a pod hostname is lower case, and so is the version label.
+    "POD:V1",
+    "pod:V1",
+    "Shopfront-v1-0:v1",
   ])("%j is not an answer", (body) => {
     expect(parseAnswer(body)).toBeUndefined();
   });
@@ -36,7 +40,7 @@ describe("tally", () => {
     response(200, "hello world");
     response(404, "<h1>Not Found</h1>");
     tally.record({ kind: "failure", cause: "ECONNRESET", latencyMs: 1 });
-    expect(tally).toMatchObject({ total: 5, errors: 4, badBodies: 2 });
+    expect(tally).toMatchObject({ total: 5, errors: 4, badBodies: 2, badBodyExample: "shopfront-v2-0:v2" });
     expect(tally.answers).toBe(1);
     expect(tally.responses).toBe(4);
     expect(Object.fromEntries(tally.versions)).toEqual({ v2: 1 });

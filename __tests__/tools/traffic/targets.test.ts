@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { SHOPFRONT_VERSIONS } from "../../../modules/config";
 import {
+  defaultRouteFile,
   gatewayUrl,
   replicasFromManifests,
   resolveExpected,
@@ -13,6 +14,7 @@ import {
 
 const FIXTURES = path.join(__dirname, "..", "..", "fixtures", "traffic", "manifests");
 const MESH = path.join(FIXTURES, "routing-istio", "shopfront-mesh.yaml");
+const OUTPUTS = "cdktf-outputs.json";
 
 let workdir: string;
 beforeEach(() => {
@@ -105,7 +107,12 @@ describe("gateway URL", () => {
   test("an outputs file without the istio-stack outputs, or not JSON, is named in the error", () => {
     writeOutputs({ "eks-cluster-stack": { cluster_name: "shopfront-eks" } });
     expect(message(() => resolveUrl({ env: {}, cwd: workdir, outputsFile: "cdktf-outputs.json" }))).toMatch(
-      /^no gateway URL: cdktf-outputs\.json has no istio-stack output gateway_url or ingress_hostname/,
+      /^no gateway URL: cdktf-outputs\.json has no istio-stack or shopfront-stack output gateway_url or ingress_hostname/,
+    );
+    // `cdktf deploy shopfront-stack --outputs-file` rewrites the file with that stack's outputs alone.
+    writeOutputs({ "shopfront-stack": { route_weights: "v1=90,v4=10" } });
+    expect(message(() => resolveUrl({ env: {}, cwd: workdir, outputsFile: "cdktf-outputs.json" }))).toBe(
+      "no gateway URL: cdktf-outputs.json has no istio-stack or shopfront-stack output gateway_url or ingress_hostname (it holds shopfront-stack only: write both with `npx cdktf output istio-stack shopfront-stack --outputs-file cdktf-outputs.json`); pass --url or set GATEWAY_URL",
     );
     fs.writeFileSync(path.join(workdir, "broken.json"), "{");
     expect(message(() => resolveUrl({ env: {}, cwd: workdir, outputsFile: "broken.json" }))).toMatch(
@@ -119,6 +126,7 @@ describe("expected weights", () => {
 
   test("--expect wins over SHOPFRONT_WEIGHTS and the manifests", () => {
     const resolved = resolveExpected({
+      outputsFile: OUTPUTS,
       flag: "v1=25,v2=25,v3=25,v4=25",
       env: { SHOPFRONT_WEIGHTS: "v1=100" },
       cwd: workdir,
@@ -129,6 +137,7 @@ describe("expected weights", () => {
 
   test("SHOPFRONT_WEIGHTS wins over the manifests; subsets left out weigh 0", () => {
     const resolved = resolveExpected({
+      outputsFile: OUTPUTS,
       env: { SHOPFRONT_WEIGHTS: "v1=90,v2=10" },
       cwd: workdir,
       manifestsFile: MESH,
@@ -138,11 +147,69 @@ describe("expected weights", () => {
 
   test("else the VirtualService's first HTTP route in the manifests", () => {
     expect(
-      resolveExpected({ env: {}, cwd: FIXTURES, manifestsFile: "routing-istio/shopfront-mesh.yaml" }),
+      resolveExpected({
+        outputsFile: OUTPUTS,
+        env: {},
+        cwd: FIXTURES,
+        manifestsFile: "routing-istio/shopfront-mesh.yaml",
+      }),
     ).toEqual({
       value: { v1: 50, v2: 30, v3: 15, v4: 5 },
       source: "routing-istio/shopfront-mesh.yaml",
     });
+  });
+
+  test("the weights deployed (shopfront-stack's route_weights in the outputs file) win over SHOPFRONT_WEIGHTS and the manifests", () => {
+    writeOutputs({ "shopfront-stack": { namespace: "shopfront", route_weights: "v1=90,v2=0,v3=0,v4=10" } });
+    const resolved = resolveExpected({
+      outputsFile: OUTPUTS,
+      env: { SHOPFRONT_WEIGHTS: "v1=50,v2=50" },
+      cwd: workdir,
+      manifestsFile: MESH,
+    });
+    expect(resolved).toEqual({
+      value: { v1: 90, v2: 0, v3: 0, v4: 10 },
+      source: "cdktf-outputs.json (shopfront-stack.route_weights)",
+    });
+    const flagged = resolveExpected({
+      outputsFile: OUTPUTS,
+      flag: "v1=100",
+      env: {},
+      cwd: workdir,
+      manifestsFile: MESH,
+    });
+    expect(flagged.source).toBe("--expect");
+  });
+
+  test("an outputs file without shopfront-stack (istio-stack only) leaves the choice to SHOPFRONT_WEIGHTS", () => {
+    writeOutputs({ "istio-stack": { gateway_url: "http://gw.example.com" } });
+    const resolved = resolveExpected({
+      outputsFile: OUTPUTS,
+      env: { SHOPFRONT_WEIGHTS: "v1=90,v4=10" },
+      cwd: workdir,
+      manifestsFile: MESH,
+    });
+    expect(resolved.source).toBe("SHOPFRONT_WEIGHTS");
+  });
+
+  test("a malformed route_weights output is refused, naming the file and the output", () => {
+    writeOutputs({ "shopfront-stack": { route_weights: "v1=90,v4=20" } });
+    expect(
+      message(() => resolveExpected({ outputsFile: OUTPUTS, env: {}, cwd: workdir, manifestsFile: MESH })),
+    ).toBe(
+      "cdktf-outputs.json shopfront-stack.route_weights: weights add up to 110, they must add up to 100 (got v1=90,v4=20)",
+    );
+  });
+
+  test("a directory as the manifest is refused, naming --manifests and the path", () => {
+    expect(
+      message(() => resolveExpected({ outputsFile: OUTPUTS, env: {}, cwd: workdir, manifestsFile: "." })),
+    ).toBe(
+      '--manifests="." is a directory; it names the YAML file with the shopfront\'s route, such as manifests/routing-istio/shopfront-mesh.yaml',
+    );
+    expect(message(() => replicasFromManifests(workdir, "v2", "."))).toMatch(
+      /^--manifests="\." is a directory/,
+    );
   });
 
   test("the project's own manifests/routing-istio/shopfront-mesh.yaml gives a weight to each version, adding up to 100", () => {
@@ -155,11 +222,24 @@ describe("expected weights", () => {
 
   test("malformed --expect and SHOPFRONT_WEIGHTS are refused with config's messages", () => {
     expect(
-      message(() => resolveExpected({ flag: "v1=60,v2=50", env: {}, cwd: workdir, manifestsFile: MESH })),
+      message(() =>
+        resolveExpected({
+          outputsFile: OUTPUTS,
+          flag: "v1=60,v2=50",
+          env: {},
+          cwd: workdir,
+          manifestsFile: MESH,
+        }),
+      ),
     ).toBe("--expect: weights add up to 110, they must add up to 100 (got v1=60,v2=50)");
     expect(
       message(() =>
-        resolveExpected({ env: { SHOPFRONT_WEIGHTS: "v9=100" }, cwd: workdir, manifestsFile: MESH }),
+        resolveExpected({
+          outputsFile: OUTPUTS,
+          env: { SHOPFRONT_WEIGHTS: "v9=100" },
+          cwd: workdir,
+          manifestsFile: MESH,
+        }),
       ),
     ).toBe('SHOPFRONT_WEIGHTS="v9=100": subset v9 does not exist (the subsets are v1, v2, v3, v4)');
   });
@@ -167,10 +247,15 @@ describe("expected weights", () => {
   test("with no weights anywhere, the error names the three ways to give them", () => {
     expect(
       message(() =>
-        resolveExpected({ env: {}, cwd: workdir, manifestsFile: "manifests/shopfront-mesh.yaml" }),
+        resolveExpected({
+          outputsFile: OUTPUTS,
+          env: {},
+          cwd: workdir,
+          manifestsFile: "manifests/shopfront-mesh.yaml",
+        }),
       ),
     ).toBe(
-      "no expected weights: pass --expect v1=50,v2=30,v3=15,v4=5, set SHOPFRONT_WEIGHTS, or keep the VirtualService shopfront-virtual-service in manifests/shopfront-mesh.yaml (it does not exist)",
+      "no expected weights: pass --expect v1=50,v2=30,v3=15,v4=5, set SHOPFRONT_WEIGHTS, or keep the shopfront's route in manifests/shopfront-mesh.yaml (it does not exist)",
     );
   });
 
@@ -179,13 +264,19 @@ describe("expected weights", () => {
       path.join(workdir, "mesh.yaml"),
       "apiVersion: v1\nkind: Service\nmetadata:\n  name: shopfront-svc\n",
     );
-    expect(message(() => resolveExpected({ env: {}, cwd: workdir, manifestsFile: "mesh.yaml" }))).toMatch(
+    expect(
+      message(() =>
+        resolveExpected({ outputsFile: OUTPUTS, env: {}, cwd: workdir, manifestsFile: "mesh.yaml" }),
+      ),
+    ).toMatch(
       /^no expected weights: mesh\.yaml has no VirtualService shopfront-virtual-service with spec\.http\[0\]\.route/,
     );
     fs.writeFileSync(path.join(workdir, "broken.yaml"), "kind: [VirtualService\n");
-    expect(message(() => resolveExpected({ env: {}, cwd: workdir, manifestsFile: "broken.yaml" }))).toMatch(
-      /^broken\.yaml is not valid YAML: /,
-    );
+    expect(
+      message(() =>
+        resolveExpected({ outputsFile: OUTPUTS, env: {}, cwd: workdir, manifestsFile: "broken.yaml" }),
+      ),
+    ).toMatch(/^broken\.yaml is not valid YAML: /);
   });
 
   test("a lone destination without a weight gets all the traffic", () => {
@@ -214,5 +305,50 @@ describe("replicas of a version", () => {
   test("unknown when no Deployment of that version is there", () => {
     expect(replicasFromManifests(MESH, "v1")).toBeUndefined();
     expect(replicasFromManifests(path.join(workdir, "none", "shopfront-mesh.yaml"), "v2")).toBeUndefined();
+  });
+});
+
+describe("ROUTING_API=gateway-api", () => {
+  const ROUTES = path.join(FIXTURES, "routing-gateway-api", "shopfront-routes.yaml");
+
+  test("the HTTPRoute's backends give the expected split, each version through the Service it names", () => {
+    expect(weightsFromManifest(ROUTES)).toEqual({ v1: 50, v2: 30, v3: 15, v4: 5 });
+    const own = path.join(
+      __dirname,
+      "..",
+      "..",
+      "..",
+      "manifests",
+      "routing-gateway-api",
+      "shopfront-routes.yaml",
+    );
+    expect(weightsFromManifest(own)).toEqual(weightsFromManifest(MESH));
+  });
+
+  test("the default route file follows ROUTING_API", () => {
+    expect(defaultRouteFile({})).toBe("manifests/routing-istio/shopfront-mesh.yaml");
+    expect(defaultRouteFile({ ROUTING_API: "istio" })).toBe("manifests/routing-istio/shopfront-mesh.yaml");
+    expect(defaultRouteFile({ ROUTING_API: "gateway-api" })).toBe(
+      "manifests/routing-gateway-api/shopfront-routes.yaml",
+    );
+    expect(message(() => defaultRouteFile({ ROUTING_API: "gateway" }))).toBe(
+      'ROUTING_API="gateway" is not one of istio, gateway-api',
+    );
+  });
+
+  test("the gateway URL from shopfront-stack's outputs when istio-stack has none", () => {
+    writeOutputs({ "istio-stack": {}, "shopfront-stack": { gateway_url: "http://gw-api.example.com" } });
+    expect(resolveUrl({ env: {}, outputsFile: OUTPUTS, cwd: workdir })).toEqual({
+      value: new URL("http://gw-api.example.com"),
+      source: "cdktf-outputs.json (shopfront-stack.gateway_url)",
+    });
+  });
+
+  test("a file with neither route names both", () => {
+    const file = path.join(workdir, "nothing.yaml");
+    fs.writeFileSync(file, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n");
+    expect(message(() => weightsFromManifest(file, "nothing.yaml"))).toBe(
+      "no expected weights: nothing.yaml has no VirtualService shopfront-virtual-service with spec.http[0].route, nor an HTTPRoute shopfront with backendRefs; pass --expect or set SHOPFRONT_WEIGHTS",
+    );
   });
 });

@@ -7,8 +7,14 @@ import type { RunResult, StopReason } from "./http";
 import { goodnessOfFit, percentile, sampleSizeForMargin } from "./stats";
 import type { Tally } from "./tally";
 
-/** 0: as expected; 1: a check failed (split, evenness, errors, rate); 2: bad usage or unreachable. */
-export type ExitCode = 0 | 1 | 2;
+/**
+ * 0: as expected; 1: a check failed (split, evenness, errors, rate); 2: bad usage, unreachable, or
+ * the run could not measure; 130: interrupted by Ctrl-C (128 + SIGINT, as shells report it).
+ */
+export type ExitCode = 0 | 1 | 2 | 130;
+
+/** The exit code of a run that Ctrl-C cut short. */
+export const INTERRUPTED = 130;
 
 export interface Latency {
   /** Samples behind the percentiles. */
@@ -37,6 +43,8 @@ interface RunSummary {
   readonly errorRate: number;
   readonly maxErrorRate: number;
   readonly errorCauses: Record<string, number>;
+  /** The first 2xx body that was not an answer (its first 60 characters); null when none. */
+  readonly badBodyExample: string | null;
   /** Version → answers. */
   readonly versions: Record<string, number>;
   /** Version → latency of its answers, in milliseconds. */
@@ -143,7 +151,14 @@ function runSummary(tally: Tally, context: RunContext, errorCauses: Map<string, 
   const errorRate = percent(errors, tally.total);
   const problems: string[] = [];
   let unreachable: string | undefined;
-  if (tally.responses === 0) {
+  if (context.run.stopped === "interrupted") {
+    problems.push(`interrupted by Ctrl-C (SIGINT) after ${tally.total} requests`);
+    if (errorRate > context.maxErrorRate) {
+      problems.push(
+        `errors so far: ${errorRate.toFixed(1)}% of requests, over --max-error-rate ${context.maxErrorRate}%`,
+      );
+    }
+  } else if (tally.responses === 0) {
     unreachable = `cannot reach ${context.url.href}: ${mainCause(tally.failures)} (no answer to ${tally.total} requests)`;
   } else {
     if (context.run.stopped === "max-time") {
@@ -170,6 +185,7 @@ function runSummary(tally: Tally, context: RunContext, errorCauses: Map<string, 
       errorRate,
       maxErrorRate: context.maxErrorRate,
       errorCauses: byKey(errorCauses),
+      badBodyExample: tally.badBodyExample ?? null,
     },
     tail: { latencyMs, elapsedMs: Math.round(context.run.elapsedMs), stopped: context.run.stopped ?? null },
     problems,
@@ -180,7 +196,9 @@ function runSummary(tally: Tally, context: RunContext, errorCauses: Map<string, 
 function exitCodeOf(
   unreachable: string | undefined,
   problems: string[],
+  run: RunResult,
 ): { exitCode: ExitCode; problems: string[] } {
+  if (run.stopped === "interrupted") return { exitCode: INTERRUPTED, problems };
   if (unreachable) return { exitCode: 2, problems: [unreachable] };
   return { exitCode: problems.length > 0 ? 1 : 0, problems };
 }
@@ -193,6 +211,12 @@ export interface CountContext extends RunContext {
   readonly alpha: number;
 }
 
+function noAnswers(tally: Tally): string {
+  const example =
+    tally.badBodyExample === undefined ? "" : `; bodies such as ${JSON.stringify(tally.badBodyExample)}`;
+  return `no shopfront answers (<pod>:<version>, in lower case) to test the split with${example}`;
+}
+
 export function summarizeCount(tally: Tally, context: CountContext): CountSummary {
   const { head, tail, problems, unreachable } = runSummary(tally, context, tally.errorCauses());
   // Versions the weights name come first (with 0 when none answered), then any the gateway added.
@@ -203,7 +227,7 @@ export function summarizeCount(tally: Tally, context: CountContext): CountSummar
   const test = tally.answers > 0 ? fitTest(observed, weights) : null;
   const consistent = test !== null && test.pValue >= context.alpha;
   if (!unreachable) {
-    if (test === null) problems.push("no shopfront answers (<pod>:<version>) to test the split with");
+    if (test === null) problems.push(noAnswers(tally));
     else if (!consistent) {
       problems.push(
         `the split is inconsistent with the expected weights: p = ${formatP(test.pValue)} < --alpha ${context.alpha}`,
@@ -233,7 +257,7 @@ export function summarizeCount(tally: Tally, context: CountContext): CountSummar
       requests: sampleSizeForMargin(smallestWeight / 100, 0.01),
     },
     ...tail,
-    ...exitCodeOf(unreachable, problems),
+    ...exitCodeOf(unreachable, problems, context.run),
   };
 }
 
@@ -292,7 +316,7 @@ export function summarizePods(tally: Tally, context: PodsContext): PodsSummary {
     alpha: context.alpha,
     even,
     ...tail,
-    ...exitCodeOf(unreachable, problems),
+    ...exitCodeOf(unreachable, problems, context.run),
   };
 }
 
@@ -330,7 +354,7 @@ export function summarizeLoad(tally: Tally, context: LoadContext): LoadSummary {
     pods: byKey([...tally.pods].map(([pod, { count }]): [string, number] => [pod, count])),
     responseLatencyMs: latencyOf(tally.responseLatencies),
     ...tail,
-    ...exitCodeOf(unreachable, problems),
+    ...exitCodeOf(unreachable, problems, context.run),
   };
 }
 
