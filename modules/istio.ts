@@ -187,7 +187,12 @@ export interface IstioProps {
  * access logs on), an ingress gateway behind a `LoadBalancer` Service and a `ClusterIP` egress gateway
  * (the `gateway` chart twice).
  *
- * Order is declared, not hoped for: base, then the CNI agent, then istiod, then the gateways. The CNI
+ * In ambient mode (meshMode) istiod and the CNI agent take Istio's ambient profile and ztunnel runs on
+ * every node; with the Gateway API (routingApi) istiod deploys the ingress for the shopfront's Gateway,
+ * so there is no ingress release here.
+ *
+ * Order is declared, not hoped for: the Gateway API CRDs (dependsOn), base, then the CNI agent, then
+ * istiod, then ztunnel (its certificates and configuration come from istiod), then the gateways. The CNI
  * agent is ready on every node before istiod can inject a pod that relies on it. istiod is installed
  * with `wait`, so its injector webhook serves before a gateway pod (whose `image: auto` the injector
  * fills in) is created; the gateways come up on the first apply, with no `kubectl rollout restart`.
