@@ -39,11 +39,10 @@ export function buildTestStacks(env: Env = {}) {
   const key = JSON.stringify(Object.entries(env).sort());
   let stacks = built.get(key);
   if (!stacks) {
-    const app = Testing.app();
-    stacks = buildStacks(app, loadConfig(env));
+    const config = loadConfig(env);
+    const app = testApp();
+    stacks = buildStacks(app, config);
     for (const stack of app.node.findAll().filter(TerraformStack.isStack)) stack.prepareStack();
-    // Testing.app() makes an output folder in the temp folder; Testing.synth never writes to it.
-    rmSync(app.outdir, { recursive: true, force: true });
     built.set(key, stacks);
   }
   return stacks;
