@@ -2,8 +2,10 @@
  * `npm run bench`: in one run on the same code, the project's toolchain beside the `cdktf init`
  * default (ts-node app, ts-jest tests): synthesizing every stack, the whole jest suite, and the
  * traffic tool beside autocannon. Prints times, peak memory (the whole process tree's resident set,
- * sampled from /proc) and the ratios against the targets. `npm run bench -- --synth-only` stops after
- * the synth rows.
+ * sampled from /proc) and the ratios against the targets. By default the quick version (about a
+ * minute): synth cold and warm, three rounds, beside one run of the `cdktf init` default, and the
+ * traffic tool's short rounds. `--long` adds tsx, ts-node on the project's imports, the cdktf CLI, the
+ * jest suite beside ts-jest and the traffic tool's long rounds; `--synth-only` stops after the synth rows.
  */
 import { spawn } from "node:child_process";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -196,18 +198,28 @@ async function interleaved(runs: number, variants: readonly Variant[]): Promise<
  * after a clone or an edit) and warm, beside the `cdktf init` default (ts-node) and tsx, the
  * launcher-free alternative; then the same through the cdktf CLI.
  */
-async function benchSynth(out: () => NodeJS.ProcessEnv, scratch: () => string) {
+async function benchSynth(out: () => NodeJS.ProcessEnv, scratch: () => string, long: boolean) {
   process.stderr.write("synth (the app that cdktf runs), cold and warm...\n");
   const tsx = "node --conditions=import --import tsx main.ts";
   const rootImports = scratch();
   rootImportCopy(rootImports);
-  const [appCold, appWarm, tsxCold, tsxWarm, appDefault, rootDefault] = await interleaved(3, [
+  const ours: Variant[] = [
     { command: "node tools/app.js", env: out(), before: clearAppBuild },
     { command: "node tools/app.js", env: out() },
+  ];
+  const reference: Variant = { command: `cd ${rootImports} && npx ts-node main.ts`, env: out() };
+  if (!long) {
+    // The reference takes about 20 s a run: once, after our rounds, keeps the quick bench near a minute.
+    const [appCold, appWarm] = await interleaved(3, ours);
+    const [rootDefault] = await interleaved(1, [reference]);
+    return synthReport({ appCold, appWarm, rootDefault });
+  }
+  const [appCold, appWarm, tsxCold, tsxWarm, appDefault, rootDefault] = await interleaved(3, [
+    ...ours,
     { command: tsx, env: { ...out(), TSX_DISABLE_CACHE: "1" } },
     { command: tsx, env: out() },
     { command: "npx ts-node main.ts", env: out() },
-    { command: `cd ${rootImports} && npx ts-node main.ts`, env: out() },
+    reference,
   ]);
   process.stderr.write("cdktf synth (CLI included)...\n");
   const cliOurs = await measure("npx cdktf synth --output $CDKTF_OUTDIR", out());
@@ -215,34 +227,53 @@ async function benchSynth(out: () => NodeJS.ProcessEnv, scratch: () => string) {
     'npx cdktf synth --app "npx ts-node main.ts" --output $CDKTF_OUTDIR',
     out(),
   );
+  return synthReport({ appCold, appWarm, rootDefault, tsxCold, tsxWarm, appDefault, cliOurs, cliDefault });
+}
+
+interface SynthMeasures {
+  readonly appCold: Measure;
+  readonly appWarm: Measure;
+  /** The `cdktf init` default: ts-node with the provider packages' root imports. */
+  readonly rootDefault: Measure;
+  readonly tsxCold?: Measure;
+  readonly tsxWarm?: Measure;
+  /** ts-node on the project's own (deep) imports. */
+  readonly appDefault?: Measure;
+  readonly cliOurs?: Measure;
+  readonly cliDefault?: Measure;
+}
+
+function synthReport(m: SynthMeasures) {
   // The bar: at most a tenth of the `cdktf init` default's time (ts-node, root imports), under 400 MB.
-  const ratio = (m: Measure, reference: Measure) => m.seconds / reference.seconds;
-  const cpuRatio = (m: Measure, reference: Measure) =>
-    (m.cpuSeconds ?? Number.NaN) / (reference.cpuSeconds ?? Number.NaN);
-  const bar = (name: string, m: Measure) =>
-    `  ${name} synth at most 1/10 of the default's time and under 400 MB: ${ratio(m, rootDefault).toFixed(2)} (CPU time ${cpuRatio(m, rootDefault).toFixed(2)}), ${mb(m)} ${
-      ratio(m, rootDefault) <= 0.1 && (m.peakMb ?? 0) < 400 ? "met" : "MISSED"
-    }; against ts-node on the project's own imports: ${ratio(m, appDefault).toFixed(2)} (CPU time ${cpuRatio(m, appDefault).toFixed(2)})`;
-  const cpu = (name: string, m: Measure) =>
-    `  ${name.padEnd(28)} ${(m.cpuSeconds ?? Number.NaN).toFixed(2)} s CPU`;
+  const ratio = (a: Measure, reference: Measure) => a.seconds / reference.seconds;
+  const cpuRatio = (a: Measure, reference: Measure) =>
+    (a.cpuSeconds ?? Number.NaN) / (reference.cpuSeconds ?? Number.NaN);
+  const bar = (name: string, a: Measure) =>
+    `  ${name} synth at most 1/10 of the default's time and under 400 MB: ${ratio(a, m.rootDefault).toFixed(2)} (CPU time ${cpuRatio(a, m.rootDefault).toFixed(2)}), ${mb(a)} ${
+      ratio(a, m.rootDefault) <= 0.1 && (a.peakMb ?? 0) < 400 ? "met" : "MISSED"
+    }`;
+  const cpu = (name: string, a: Measure | undefined) =>
+    a ? [`  ${name.padEnd(28)} ${(a.cpuSeconds ?? Number.NaN).toFixed(2)} s CPU`] : [];
+  const optionalRow = (name: string, a: Measure | undefined, reference: Measure | undefined) =>
+    a && reference ? [row(name, a, reference)] : [];
   return {
     rows: [
-      row("synth, all stacks: cold", appCold, rootDefault),
-      row("synth, all stacks: warm", appWarm, rootDefault),
-      row("  tsx instead: cold", tsxCold, rootDefault),
-      row("  tsx instead: warm", tsxWarm, rootDefault),
-      row("  ts-node, project's imports", appDefault, rootDefault),
-      row("cdktf synth (CLI + app)", cliOurs, cliDefault),
+      row("synth, all stacks: cold", m.appCold, m.rootDefault),
+      row("synth, all stacks: warm", m.appWarm, m.rootDefault),
+      ...optionalRow("  tsx instead: cold", m.tsxCold, m.rootDefault),
+      ...optionalRow("  tsx instead: warm", m.tsxWarm, m.rootDefault),
+      ...optionalRow("  ts-node, project's imports", m.appDefault, m.rootDefault),
+      ...optionalRow("cdktf synth (CLI + app)", m.cliOurs, m.cliDefault),
     ],
-    targets: [bar("cold", appCold), bar("warm", appWarm)],
+    targets: [bar("cold", m.appCold), bar("warm", m.appWarm)],
     cpu: [
       "CPU time (user + system) of the synth rows:",
-      cpu("cold", appCold),
-      cpu("warm", appWarm),
-      cpu("tsx cold", tsxCold),
-      cpu("tsx warm", tsxWarm),
-      cpu("ts-node, project's imports", appDefault),
-      cpu("cdktf init default", rootDefault),
+      ...cpu("cold", m.appCold),
+      ...cpu("warm", m.appWarm),
+      ...cpu("tsx cold", m.tsxCold),
+      ...cpu("tsx warm", m.tsxWarm),
+      ...cpu("ts-node, project's imports", m.appDefault),
+      ...cpu("cdktf init default", m.rootDefault),
     ],
   };
 }
@@ -260,20 +291,45 @@ async function main() {
       outdirs.push(dir);
       return dir;
     };
-    const synth = await benchSynth(out, scratch);
+    const long = process.argv.includes("--long");
+    const synth = await benchSynth(out, scratch, long);
     const header = `${"".padEnd(30)} ${"project".padStart(18)}   ${"cdktf init default".padStart(18)}   ratio`;
     if (process.argv.includes("--synth-only")) {
       const lines = ["", header, ...synth.rows, "", ...synth.cpu, "", "targets:", ...synth.targets];
       process.stdout.write(`${lines.join("\n")}\n`);
       return;
     }
-    await benchRest(synth, header);
+    await benchRest(synth, header, long);
   } finally {
     for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function benchRest(synth: { rows: string[]; cpu: string[]; targets: string[] }, header: string) {
+async function benchRest(
+  synth: { rows: string[]; cpu: string[]; targets: string[] },
+  header: string,
+  long: boolean,
+) {
+  if (!long) {
+    process.stderr.write("traffic tool beside autocannon...\n");
+    const traffic = await benchTraffic(QUICK);
+    const lines = [
+      "",
+      header,
+      ...synth.rows,
+      "",
+      ...synth.cpu,
+      ...benchLines(traffic),
+      "",
+      "targets:",
+      ...synth.targets,
+      "",
+      "The quick bench; `npm run bench -- --long` adds tsx, the cdktf CLI, the jest suite beside ts-jest and",
+      "the traffic tool's long rounds.",
+    ];
+    process.stdout.write(`${lines.join("\n")}\n`);
+    return;
+  }
   // The project's jest settings with ts-jest as the transformer: the same suites and workers, so the
   // difference is the transformer's.
   const { jest: projectJest } = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
@@ -287,7 +343,7 @@ async function benchRest(synth: { rows: string[]; cpu: string[]; targets: string
   const jestDefault = await measure(`npx jest --silent --config '${tsJest}'`);
   const npmTest = await measure("npm test --silent");
   process.stderr.write("traffic tool beside autocannon...\n");
-  const traffic = await benchTraffic(process.argv.includes("--long") ? LONG : QUICK);
+  const traffic = await benchTraffic(LONG);
 
   const lines = [
     "",

@@ -493,7 +493,7 @@ const ACCEPTED: readonly AcceptedFinding[] = [
     rule: "CKV_AWS_38",
     address: /^eks-cluster-stack:aws_eks_cluster\./,
     reason:
-      "API endpoint open to 0.0.0.0/0: only when ENDPOINT_PUBLIC_CIDRS names 0.0.0.0/0 explicitly (synth warns)",
+      "API endpoint open to 0.0.0.0/0: only when ENDPOINT_PUBLIC_CIDRS names 0.0.0.0/0 explicitly (npm run preflight flags it)",
     when: (env) => publicEndpointCidrs(env).includes("0.0.0.0/0"),
   },
   {
@@ -561,6 +561,13 @@ describe("accepted AWS findings: exactly what the synthesized plan fails", () =>
     expect(findingsFor({ ENDPOINT_PUBLIC_CIDRS: "0.0.0.0/0" }).map((f) => f.rule)).toEqual(
       expect.arrayContaining(["CKV_AWS_38", "CKV_AWS_39"]),
     );
+  });
+
+  it("the README's Security section names every accepted finding, and no other", () => {
+    const readme = readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("## Security"), readme.indexOf("## Documentation"));
+    const named = [...section.matchAll(/CKV_AWS_\d+/g)].map(([rule]) => rule);
+    expect([...new Set(named)].sort()).toEqual([...new Set(ACCEPTED.map((a) => a.rule))].sort());
   });
 
   it("docs/security.md lists every accepted finding with its rule ID and reason", () => {

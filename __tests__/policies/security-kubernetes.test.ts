@@ -508,6 +508,16 @@ describe("NetworkPolicies of the shopfront's namespace (issue 12)", () => {
   });
 });
 
+describe("README.md's Security section", () => {
+  it("names every accepted Kubernetes finding, and no other", () => {
+    const readme = readFileSync("README.md", "utf8");
+    const section = readme.slice(readme.indexOf("## Security"), readme.indexOf("## Documentation"));
+    const line = section.split("\n").find((l) => l.includes("CKV_K8S_")) ?? "";
+    const numbers = [...line.matchAll(/(?:CKV_K8S_)?(\d+)[,:]/g)].map(([, n]) => `CKV_K8S_${n}`);
+    expect(numbers.sort()).toEqual(Object.keys(SSM_AGENT_INSTALLER_ACCEPTED_FINDINGS).sort());
+  });
+});
+
 describe("docs/security-kubernetes.md", () => {
   const docs = readFileSync("docs/security-kubernetes.md", "utf8");
 

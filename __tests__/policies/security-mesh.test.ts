@@ -3,11 +3,11 @@
  * resources that the Shopfront construct synthesizes from manifests/. Istio has no Checkov checks, so
  * each test is named after its rule. Each fails when its rule is taken out of the manifests.
  */
-import { rmSync } from "node:fs";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { TerraformStack, Testing } from "cdktf";
 import { INGRESS_GATEWAY_NAME, INGRESS_GATEWAY_PRINCIPAL, type ShopfrontConfig } from "../../modules/config";
 import { Shopfront } from "../../modules/shopfront";
+import { testApp } from "../helpers";
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON, read field by field.
 type Json = any;
@@ -28,13 +28,12 @@ interface Synthesized {
 
 /** The Shopfront's kubernetes_manifest resources, synthesized with `config`. */
 function synthesize(config: Partial<ShopfrontConfig> = {}): Synthesized[] {
-  const app = Testing.app();
+  const app = testApp();
   const stack = new TerraformStack(app, "shopfront-stack");
   new KubernetesProvider(stack, "kubernetes", {});
   new Shopfront(stack, "shopfront", { config: { loadGenerator: false, errorGenerator: false, ...config } });
   const resources: Record<string, Omit<Synthesized, "address">> = JSON.parse(Testing.synth(stack)).resource
     .kubernetes_manifest;
-  rmSync(app.outdir, { recursive: true, force: true });
   return Object.entries(resources).map(([name, resource]) => ({
     address: `kubernetes_manifest.${name}`,
     ...resource,

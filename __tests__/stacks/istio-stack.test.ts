@@ -2,11 +2,10 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Testing } from "cdktf";
 import { loadConfig } from "../../modules/config";
 import { buildStacks } from "../../stacks/app";
 import { problemsOf } from "../config-problems";
-import { buildTestStacks, resources, synth, synthJson } from "../helpers";
+import { buildTestStacks, resources, synth, synthJson, testApp } from "../helpers";
 
 const REMOTE_STATE = "data.terraform_remote_state.cross-stack-reference-input-eks-cluster-stack.outputs";
 
@@ -130,11 +129,10 @@ describe("istio-stack", () => {
     });
 
     it("records the stack dependency in cdktf's manifest, which orders `cdktf deploy` and `cdktf destroy`", () => {
-      const app = Testing.app();
+      const app = testApp();
       buildStacks(app, loadConfig({}));
       app.synth();
       const manifest = JSON.parse(readFileSync(path.join(app.outdir, "manifest.json"), "utf8"));
-      rmSync(app.outdir, { recursive: true, force: true });
       expect(manifest.stacks["istio-stack"].dependencies).toEqual(["eks-cluster-stack"]);
       expect(manifest.stacks["eks-cluster-stack"].dependencies).toEqual(["eks-cluster-vpc-stack"]);
     });

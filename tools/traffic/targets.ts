@@ -112,7 +112,7 @@ export function resolveUrl({ flag, env, outputsFile, cwd }: UrlInputs): Sourced<
   const outputs = readOutputs(cwd, outputsFile);
   if (outputs === undefined) {
     throw new UsageError(
-      `no gateway URL: pass --url, set GATEWAY_URL, or deploy with \`cdktf deploy ${ISTIO_STACK} --outputs-file ${outputsFile}\` (${outputsFile} does not exist)`,
+      `no gateway URL: pass --url, set GATEWAY_URL, or write it with \`npm run output -- ${ISTIO_STACK} ${SHOPFRONT_STACK} --outputs-file ${outputsFile}\` (${outputsFile} does not exist)`,
     );
   }
   // The chart's ingress is istio-stack's; with ROUTING_API=gateway-api the Gateway, and its address,
@@ -130,7 +130,7 @@ export function resolveUrl({ flag, env, outputsFile, cwd }: UrlInputs): Sourced<
   const others = Object.keys(outputs);
   const hint =
     others.length > 0
-      ? ` (it holds ${others.join(", ")} only: write both with \`npx cdktf output ${ISTIO_STACK} ${SHOPFRONT_STACK} --outputs-file ${outputsFile}\`)`
+      ? ` (it holds ${others.join(", ")} only: write both with \`npm run output -- ${ISTIO_STACK} ${SHOPFRONT_STACK} --outputs-file ${outputsFile}\`)`
       : "";
   throw new UsageError(
     `no gateway URL: ${outputsFile} has no ${ISTIO_STACK} or ${SHOPFRONT_STACK} output ${OUTPUT_KEYS.gatewayUrl} or ${OUTPUT_KEYS.ingressHostname}${hint}; pass --url or set GATEWAY_URL`,

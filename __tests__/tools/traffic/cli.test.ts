@@ -464,7 +464,7 @@ describe("bad usage exits 2 with one line naming the flag, the value and the acc
     const { code, stderr } = await traffic(["count", "--expect", EXPECT]);
     expect(code).toBe(2);
     expect(stderr).toMatch(
-      /^error: no gateway URL: pass --url, set GATEWAY_URL, or deploy with `cdktf deploy istio-stack --outputs-file cdktf-outputs.json`/,
+      /^error: no gateway URL: pass --url, set GATEWAY_URL, or write it with `npm run output -- istio-stack shopfront-stack --outputs-file cdktf-outputs.json`/,
     );
   });
 

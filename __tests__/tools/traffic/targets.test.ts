@@ -100,7 +100,7 @@ describe("gateway URL", () => {
 
   test("with no URL anywhere, the error names the three ways to give one", () => {
     expect(message(() => resolveUrl({ env: {}, cwd: workdir, outputsFile: "cdktf-outputs.json" }))).toBe(
-      "no gateway URL: pass --url, set GATEWAY_URL, or deploy with `cdktf deploy istio-stack --outputs-file cdktf-outputs.json` (cdktf-outputs.json does not exist)",
+      "no gateway URL: pass --url, set GATEWAY_URL, or write it with `npm run output -- istio-stack shopfront-stack --outputs-file cdktf-outputs.json` (cdktf-outputs.json does not exist)",
     );
   });
 
@@ -112,7 +112,7 @@ describe("gateway URL", () => {
     // `cdktf deploy shopfront-stack --outputs-file` rewrites the file with that stack's outputs alone.
     writeOutputs({ "shopfront-stack": { route_weights: "v1=90,v4=10" } });
     expect(message(() => resolveUrl({ env: {}, cwd: workdir, outputsFile: "cdktf-outputs.json" }))).toBe(
-      "no gateway URL: cdktf-outputs.json has no istio-stack or shopfront-stack output gateway_url or ingress_hostname (it holds shopfront-stack only: write both with `npx cdktf output istio-stack shopfront-stack --outputs-file cdktf-outputs.json`); pass --url or set GATEWAY_URL",
+      "no gateway URL: cdktf-outputs.json has no istio-stack or shopfront-stack output gateway_url or ingress_hostname (it holds shopfront-stack only: write both with `npm run output -- istio-stack shopfront-stack --outputs-file cdktf-outputs.json`); pass --url or set GATEWAY_URL",
     );
     fs.writeFileSync(path.join(workdir, "broken.json"), "{");
     expect(message(() => resolveUrl({ env: {}, cwd: workdir, outputsFile: "broken.json" }))).toMatch(
