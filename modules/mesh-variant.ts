@@ -21,19 +21,15 @@ export const MESH_VARIANTS: readonly MeshVariant[] = MESH_MODES.flatMap((meshMod
   ROUTING_APIS.map((routingApi) => ({ meshMode, routingApi })),
 );
 
-/** The labels that enrol a namespace (or pod) in the mesh and point it at a waypoint. */
+/** The labels that enrol a namespace (or pod) in ambient mode and point it at a waypoint. */
 export const MESH_LABELS = {
-  sidecarInjection: "istio-injection",
   dataplaneMode: "istio.io/dataplane-mode",
   useWaypoint: "istio.io/use-waypoint",
-  waypointFor: "istio.io/waypoint-for",
+  useWaypointNamespace: "istio.io/use-waypoint-namespace",
 } as const;
 
 /** The Gateway API classes that istiod implements: an ingress or egress proxy, and a waypoint. */
 export const GATEWAY_CLASSES = { ingress: "istio", waypoint: "istio-waypoint" } as const;
-
-/** The shopfront namespace's waypoint (manifests/ambient/waypoint.yaml), Istio's default name. */
-export const WAYPOINT_NAME = "waypoint";
 
 /** The HTTPRoute whose weights SHOPFRONT_WEIGHTS sets with ROUTING_API=gateway-api. */
 export const SHOPFRONT_HTTP_ROUTE = "shopfront";

@@ -4,6 +4,7 @@
  * select, the resilience and security the routes must keep, and the waypoints that ambient mode's
  * labels and L7 policies need.
  */
+import { GATEWAY_CLASSES, MESH_LABELS } from "../mesh-variant";
 import { type Finding, fieldPath } from "./finding";
 import { type KubeObject, type ManifestDocument, resourceName } from "./model";
 
@@ -404,7 +405,7 @@ export function checkMeshVariants(
       (gateway) =>
         gateway.namespace === namespace &&
         gateway.name === name &&
-        (gateway.spec as GatewaySpec).gatewayClassName === "istio-waypoint",
+        (gateway.spec as GatewaySpec).gatewayClassName === GATEWAY_CLASSES.waypoint,
     );
   }
 
@@ -412,24 +413,24 @@ export function checkMeshVariants(
     const findings: Finding[] = [];
     for (const item of [...inventory.namespaces, ...inventory.services]) {
       const labels = item.object.metadata.labels ?? {};
-      const name = labels["istio.io/use-waypoint"];
+      const name = labels[MESH_LABELS.useWaypoint];
       if (name === undefined || name === "none") continue;
-      const namespace = labels["istio.io/use-waypoint-namespace"] ?? item.namespace;
+      const namespace = labels[MESH_LABELS.useWaypointNamespace] ?? item.namespace;
       if (waypointNamed(inventory, namespace, name) === undefined && !leftOut(inventory.gateways)) {
         findings.push(
           finding(
             item.document,
-            ["metadata", "labels", "istio.io/use-waypoint"],
+            ["metadata", "labels", MESH_LABELS.useWaypoint],
             `names waypoint ${name}, but no Gateway of class istio-waypoint named ${name} is defined in namespace ${namespace}: L7 policy would not apply`,
           ),
         );
       }
     }
     const ambientNamespaces = inventory.namespaces.filter(
-      (namespace) => namespace.object.metadata.labels?.["istio.io/dataplane-mode"] === "ambient",
+      (namespace) => namespace.object.metadata.labels?.[MESH_LABELS.dataplaneMode] === "ambient",
     );
     for (const namespace of ambientNamespaces) {
-      const usesWaypoint = namespace.object.metadata.labels?.["istio.io/use-waypoint"] !== undefined;
+      const usesWaypoint = namespace.object.metadata.labels?.[MESH_LABELS.useWaypoint] !== undefined;
       for (const policy of inventory.authorizationPolicies.filter(
         (item) => item.namespace === namespace.name,
       )) {
@@ -470,7 +471,7 @@ export function checkMeshVariants(
           inventory.services.some(
             (service) =>
               service.name === host.split(".")[0] &&
-              service.object.metadata.labels?.["istio.io/use-waypoint"] !== undefined,
+              service.object.metadata.labels?.[MESH_LABELS.useWaypoint] !== undefined,
           ),
         );
         if (!usesWaypoint && !served) {
