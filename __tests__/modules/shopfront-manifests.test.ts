@@ -360,3 +360,26 @@ describe("checks of the Gateway API and ambient mode", () => {
     ]);
   });
 });
+
+describe("the data planes' namespaces", () => {
+  const namespaceOf = (meshMode: "sidecar" | "ambient") => {
+    const [document] = documentsOf({ meshMode, routingApi: "istio" });
+    expect(document.object.kind).toBe("Namespace");
+    return document.object.metadata;
+  };
+
+  it("are the same namespace with the same Pod Security labels, and differ only in the enrolment labels", () => {
+    const sidecar = namespaceOf("sidecar");
+    const ambient = namespaceOf("ambient");
+    expect(ambient.name).toBe(sidecar.name);
+    const { "istio-injection": injection, ...shared } = sidecar.labels ?? {};
+    const {
+      "istio.io/dataplane-mode": dataplaneMode,
+      "istio.io/use-waypoint": waypoint,
+      ...ambientShared
+    } = ambient.labels ?? {};
+    expect([injection, dataplaneMode, waypoint]).toEqual(["enabled", "ambient", "waypoint"]);
+    expect(ambientShared).toEqual(shared);
+    expect(Object.keys(shared)).toContain("pod-security.kubernetes.io/enforce");
+  });
+});
