@@ -291,3 +291,25 @@ export function withHighlyAvailableGateways(documents: readonly ManifestDocument
     return { ...document, object: { ...object, data } };
   });
 }
+
+/** The ConfigMap that tells the generators which in-cluster Service is the ingress. */
+export const INGRESS_HOST_CONFIG_MAP = { name: "shopfront-ingress", key: "host" } as const;
+
+/**
+ * With TLS at the load balancer the chart ingress's Service listens on 443 only (plain HTTP to the
+ * gateway pods behind it; TLS ends at the NLB), so the generators, which call that Service from inside
+ * the cluster, are pointed at port 443.
+ */
+export function withTlsIngressHost(documents: readonly ManifestDocument[]): ManifestDocument[] {
+  return documents.map((document) => {
+    const { object } = document;
+    if (object.kind !== "ConfigMap" || object.metadata.name !== INGRESS_HOST_CONFIG_MAP.name) return document;
+    const data = (object.data ?? {}) as Record<string, string>;
+    const host = data[INGRESS_HOST_CONFIG_MAP.key];
+    if (host === undefined || /:\d+$/.test(host)) return document;
+    return {
+      ...document,
+      object: { ...object, data: { ...data, [INGRESS_HOST_CONFIG_MAP.key]: `${host}:443` } },
+    };
+  });
+}

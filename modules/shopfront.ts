@@ -24,6 +24,7 @@ import {
   withGatewayApiIngress,
   withHighlyAvailableGateways,
   withShopfrontWeights,
+  withTlsIngressHost,
 } from "./shopfront-manifests";
 
 export interface ShopfrontProps {
@@ -157,9 +158,13 @@ export class Shopfront extends Construct {
         ? selected
         : withShopfrontWeights(selected, props.config.weights, routingApi);
     const ingressSet =
-      props.ingress === undefined || routingApi !== "gateway-api"
+      props.ingress === undefined
         ? weighted
-        : withGatewayApiIngress(weighted, props.ingress);
+        : routingApi === "gateway-api"
+          ? withGatewayApiIngress(weighted, props.ingress)
+          : props.ingress.certificateArn !== undefined
+            ? withTlsIngressHost(weighted)
+            : weighted;
     const documents = props.highlyAvailable ? withHighlyAvailableGateways(ingressSet) : ingressSet;
 
     const certificateArn = props.ingress?.certificateArn;

@@ -23,6 +23,24 @@ describe("shopfront-stack", () => {
     expect(stacks.shopfront.dependencies).toContain(stacks.cluster);
   });
 
+  it("points the generators at the ingress Service's port 443 when TLS is on at the load balancer", () => {
+    type Manifest = { manifest: { kind: string; metadata: { name: string }; data?: Record<string, string> } };
+    const ingressHost = (env: Record<string, string>) =>
+      (
+        Object.values(synthJson(buildTestStacks(env).shopfront).resource.kubernetes_manifest) as Manifest[]
+      ).find(
+        ({ manifest }) => manifest.kind === "ConfigMap" && manifest.metadata.name === "shopfront-ingress",
+      )?.manifest.data?.host;
+    expect(ingressHost({})).toBe("istio-ingressgateway.istio-system.svc.cluster.local");
+    expect(
+      ingressHost({
+        INGRESS_SOURCE_CIDRS: "203.0.113.0/24",
+        INGRESS_CERTIFICATE_ARN:
+          "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b",
+      }),
+    ).toBe("istio-ingressgateway.istio-system.svc.cluster.local:443");
+  });
+
   it("applies the manifests through kubernetes_manifest", () => {
     const manifests = Object.values(stack.resource.kubernetes_manifest) as { manifest: { kind: string } }[];
     expect(manifests.map((m) => m.manifest.kind)).toEqual(
