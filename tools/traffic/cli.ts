@@ -35,6 +35,7 @@ export interface Io {
  */
 const LOAD_MAX_SOCKETS = 256;
 
+/** Commander's options: each flag as typed (a switch as true), or its default. */
 type Given = Readonly<Record<string, string | boolean | undefined>>;
 
 function urlOf(flags: { url?: string; outputsFile: string }, io: Io) {
@@ -44,22 +45,23 @@ function urlOf(flags: { url?: string; outputsFile: string }, io: Io) {
 /** Sends the requests of `count` and `pods`, with a progress bar on a terminal. */
 async function sample(
   url: URL,
-  settings: { requests: number; concurrency: number; timeout: number; maxTime: number },
+  /** `timeout` and `maxTime` in milliseconds. */
+  flags: { requests: number; concurrency: number; timeout: number; maxTime: number },
   io: Io,
 ): Promise<{ tally: Tally; run: RunResult }> {
   const tally = new Tally();
-  const client = new HttpClient(url, { maxSockets: settings.concurrency, timeoutMs: settings.timeout });
+  const client = new HttpClient(url, { maxSockets: flags.concurrency, timeoutMs: flags.timeout });
   const progress = io.stderrIsTTY ? new ProgressLine(io.stderr) : undefined;
   const onOutcome = (outcome: Outcome) => {
     tally.record(outcome);
-    progress?.show(progressBar(tally.total, settings.requests, tally.errors));
+    progress?.show(progressBar(tally.total, flags.requests, tally.errors));
   };
   try {
     const run = await runBatch(client, {
-      requests: settings.requests,
-      concurrency: settings.concurrency,
-      maxTimeMs: settings.maxTime,
-      unreachableAfter: Math.min(settings.requests, settings.concurrency),
+      requests: flags.requests,
+      concurrency: flags.concurrency,
+      maxTimeMs: flags.maxTime,
+      unreachableAfter: Math.min(flags.requests, flags.concurrency),
       onOutcome,
       interrupt: io.interrupt,
     });

@@ -130,7 +130,7 @@ const FILE: SettingKind<string> = {
   malformed: [],
 };
 
-/** Present or not; commander gives a switch that is present as `true`. */
+/** Present or not: commander sets a switch that is given to true, which readFlags reads as "true". */
 const SWITCH: SettingKind<boolean> = {
   schema: () => z.literal("true").transform(() => true),
   accepted: "no value",

@@ -74,8 +74,10 @@ describe("the flags table", () => {
   it("has a valid value in VALID for every required flag and every flag an environment variable stands for", () => {
     const needing = declared.filter(([, flag]) => flag.required || flag.env).map(([name]) => name);
     expect(needing.filter((name) => VALID[name] === undefined)).toEqual([]);
-    for (const [name, text] of Object.entries(VALID)) {
-      expect({ name, read: readValue(longFlag(name), FLAGS[name as FlagName], text) }).toEqual({
+    for (const [name, flag] of declared) {
+      const text = VALID[name];
+      if (text === undefined) continue;
+      expect({ name, read: readValue(longFlag(name), flag, text) }).toEqual({
         name,
         read: { value: expect.anything() },
       });
