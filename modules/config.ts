@@ -390,7 +390,7 @@ export const MALFORMED_FOR_EVERY_SETTING = [
  * A refusal with a message of its own (a parser that explains what is wrong inside the value). Other
  * refusals read `NAME="value" is not <accepted>`, with `params.accepted` overriding the setting's form.
  */
-function refuse(ctx: z.core.$RefinementCtx, message: string): void {
+export function refuse(ctx: z.core.$RefinementCtx, message: string): void {
   ctx.addIssue({ code: "custom", message, params: { complete: true } });
 }
 
@@ -464,7 +464,7 @@ function wholeNumber(min: number, max: number): SettingKind<number> {
   };
 }
 
-function oneOf<const T extends string>(values: readonly [T, ...T[]]): SettingKind<T> {
+export function oneOf<const T extends string>(values: readonly [T, ...T[]]): SettingKind<T> {
   const [first] = values;
   const otherCase = [first.toUpperCase(), first.toLowerCase()].filter((text) => text !== first);
   return {
@@ -925,6 +925,25 @@ export function withSources(env: Env, sources: Readonly<Record<string, string>>)
   return env;
 }
 
+/**
+ * `text` read as a value of `kind`, or the problems found, each naming `name` (a setting, or a
+ * command-line flag), the text and the accepted form: `NAME="text" is not <accepted form>`.
+ */
+export function readValue<T>(
+  name: string,
+  kind: SettingKind<T>,
+  text: string,
+): { value: T } | { problems: string[] } {
+  const result = kind.schema(name).safeParse(text);
+  if (result.success) return { value: result.data };
+  const { issues } = result.error;
+  const complete = issues.filter((issue) => paramsOf(issue).complete);
+  // A parser's own messages say more than the generic one; otherwise the first refusal is enough.
+  if (complete.length > 0) return { problems: complete.map((issue) => issue.message) };
+  const accepted = paramsOf(issues[0]).accepted ?? kind.accepted;
+  return { problems: [`${name}=${JSON.stringify(text)} is not ${accepted}`] };
+}
+
 /** One setting's value (its text parsed, else its default), checked, or the problems found. */
 function readSetting(
   name: string,
@@ -941,16 +960,9 @@ function readSetting(
       problems: [`${name}=${JSON.stringify(text)} is not a non-empty value (unset it to get the default)`],
     };
   } else {
-    const result = declaration.schema(name).safeParse(text);
-    if (!result.success) {
-      const { issues } = result.error;
-      const complete = issues.filter((issue) => paramsOf(issue).complete);
-      // A parser's own messages say more than the generic one; otherwise the first refusal is enough.
-      if (complete.length > 0) return { problems: complete.map((issue) => issue.message) };
-      const accepted = paramsOf(issues[0]).accepted ?? declaration.accepted;
-      return { problems: [`${name}=${JSON.stringify(text)} is not ${accepted}`] };
-    }
-    value = result.data;
+    const read = readValue(name, declaration, text);
+    if ("problems" in read) return read;
+    value = read.value;
   }
   // Defaults are checked too: a default may clash with a setting given above it.
   const refusal = declaration.check?.(value, earlier);

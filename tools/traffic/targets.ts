@@ -5,7 +5,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { type Env, parseWeights, SHOPFRONT_VERSIONS, STACK_NAMES, type Weights } from "../../modules/config";
+import { type Env, readValue, SETTINGS, STACK_NAMES, type Weights } from "../../modules/config";
 import type { Finding } from "../../modules/manifests/finding";
 import {
   loadManifests,
@@ -76,18 +76,21 @@ const ROUTE_FILES = {
  */
 export function gatewayUrl(setting: string, text: string): URL {
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`;
-  const accepted = "an http:// or https:// URL or a host name such as a1b2c3.us-east-1.elb.amazonaws.com";
   let url: URL;
   try {
     url = new URL(withScheme);
   } catch {
-    throw new UsageError(`${setting}=${JSON.stringify(text)} is not ${accepted}`);
+    throw new UsageError(`${setting}=${JSON.stringify(text)} is not ${GATEWAY_URL_FORM}`);
   }
   if ((url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") {
-    throw new UsageError(`${setting}=${JSON.stringify(text)} is not ${accepted}`);
+    throw new UsageError(`${setting}=${JSON.stringify(text)} is not ${GATEWAY_URL_FORM}`);
   }
   return url;
 }
+
+/** What `gatewayUrl` accepts, as its messages and the flags reference say it. */
+export const GATEWAY_URL_FORM =
+  "an http:// or https:// URL or a host name such as a1b2c3.us-east-1.elb.amazonaws.com";
 
 export interface UrlInputs {
   /** `--url`, if given. */
@@ -149,11 +152,13 @@ export interface WeightInputs {
   readonly cwd: string;
 }
 
+/** Weights from any source, read as the project's SHOPFRONT_WEIGHTS setting is declared. */
 function parsedWeights(setting: string, text: string): Weights {
-  const { weights, problems } = parseWeights(setting, text, SHOPFRONT_VERSIONS);
+  const read = readValue(setting, SETTINGS.SHOPFRONT_WEIGHTS, text);
   // One line per error, as scripts read it: the first problem is enough to act on.
-  if (problems.length > 0) throw new UsageError(problems[0]);
-  return weights;
+  if ("problems" in read) throw new UsageError(read.problems[0]);
+  // Undefined is the setting's value when unset; a text always reads as weights.
+  return read.value as Weights;
 }
 
 /**
@@ -240,12 +245,12 @@ export function weightsFromManifest(file: string, name = file): Weights {
 
 /** The file of the shopfront's route for ROUTING_API (unset: the walkthrough's VirtualService). */
 export function defaultRouteFile(env: Env): string {
-  const routingApi = fromEnvironment(env, "ROUTING_API");
-  if (routingApi === undefined || routingApi === "istio") return ROUTE_FILES.istio;
-  if (routingApi === "gateway-api") return ROUTE_FILES["gateway-api"];
-  throw new UsageError(
-    `ROUTING_API=${JSON.stringify(routingApi)} is not one of ${Object.keys(ROUTE_FILES).join(", ")}`,
-  );
+  const text = fromEnvironment(env, "ROUTING_API");
+  if (text === undefined) return ROUTE_FILES.istio;
+  // Read as the project's ROUTING_API setting is declared, so the tool accepts and refuses what synth does.
+  const read = readValue("ROUTING_API", SETTINGS.ROUTING_API, text);
+  if ("problems" in read) throw new UsageError(read.problems[0]);
+  return ROUTE_FILES[read.value as keyof typeof ROUTE_FILES];
 }
 
 /**
