@@ -80,3 +80,30 @@ export function helmRelease(stack: TerraformStack, name: string) {
     values: parse((config.values as string[])[0]) as Record<string, any>,
   };
 }
+
+type Blocks = Record<string, Record<string, { depends_on?: string[] }>>;
+
+/** Every address that `address` depends on, directly or through others, by the `depends_on` lists. */
+export function dependenciesOf(json: { resource?: Blocks; data?: Blocks }, address: string): Set<string> {
+  const edges = new Map<string, string[]>();
+  for (const [prefix, blocks] of [
+    ["", json.resource ?? {}],
+    ["data.", json.data ?? {}],
+  ] as const) {
+    for (const [type, byName] of Object.entries(blocks)) {
+      for (const [name, block] of Object.entries(byName))
+        edges.set(`${prefix}${type}.${name}`, block.depends_on ?? []);
+    }
+  }
+  const found = new Set<string>();
+  const visit = (from: string) => {
+    for (const next of edges.get(from) ?? []) {
+      if (!found.has(next)) {
+        found.add(next);
+        visit(next);
+      }
+    }
+  };
+  visit(address);
+  return found;
+}

@@ -5,36 +5,9 @@ import path from "node:path";
 import { loadConfig } from "../../modules/config";
 import { buildStacks } from "../../stacks/app";
 import { problemsOf } from "../config-problems";
-import { buildTestStacks, resources, synth, synthJson, testApp } from "../helpers";
+import { buildTestStacks, dependenciesOf, resources, synth, synthJson, testApp } from "../helpers";
 
 const REMOTE_STATE = "data.terraform_remote_state.cross-stack-reference-input-eks-cluster-stack.outputs";
-
-type Blocks = Record<string, Record<string, { depends_on?: string[] }>>;
-
-/** Every address that `address` depends on, directly or through others, by the `depends_on` lists. */
-function dependenciesOf(json: { resource?: Blocks; data?: Blocks }, address: string): Set<string> {
-  const edges = new Map<string, string[]>();
-  for (const [prefix, blocks] of [
-    ["", json.resource ?? {}],
-    ["data.", json.data ?? {}],
-  ] as const) {
-    for (const [type, byName] of Object.entries(blocks)) {
-      for (const [name, block] of Object.entries(byName))
-        edges.set(`${prefix}${type}.${name}`, block.depends_on ?? []);
-    }
-  }
-  const found = new Set<string>();
-  const visit = (from: string) => {
-    for (const next of edges.get(from) ?? []) {
-      if (!found.has(next)) {
-        found.add(next);
-        visit(next);
-      }
-    }
-  };
-  visit(address);
-  return found;
-}
 
 describe("istio-stack", () => {
   const stacks = buildTestStacks();

@@ -8,7 +8,7 @@ import { INGRESS_GATEWAY_PRINCIPAL, loadConfig, VERSIONS } from "../../modules/c
 import { DEFAULT_HTTP_RETRY_POLICY } from "../../modules/istio";
 import { MESH_VARIANTS, type MeshVariant } from "../../modules/mesh-variant";
 import { Shopfront } from "../../modules/shopfront";
-import { buildTestStacks, helmRelease, resources, synthJson } from "../helpers";
+import { buildTestStacks, dependenciesOf, helmRelease, resources, synthJson } from "../helpers";
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON, read field by field.
 type Json = any;
@@ -26,33 +26,6 @@ const settingsOf = ({ meshMode, routingApi }: MeshVariant) => ({
   MESH_MODE: meshMode,
   ROUTING_API: routingApi,
 });
-
-type Blocks = Record<string, Record<string, { depends_on?: string[] }>>;
-
-/** Every address that `address` depends on, directly or through others, by the `depends_on` lists. */
-function dependenciesOf(json: { resource?: Blocks; data?: Blocks }, address: string): Set<string> {
-  const edges = new Map<string, string[]>();
-  for (const [prefix, blocks] of [
-    ["", json.resource ?? {}],
-    ["data.", json.data ?? {}],
-  ] as const) {
-    for (const [type, byName] of Object.entries(blocks)) {
-      for (const [name, block] of Object.entries(byName))
-        edges.set(`${prefix}${type}.${name}`, block.depends_on ?? []);
-    }
-  }
-  const found = new Set<string>();
-  const visit = (from: string) => {
-    for (const next of edges.get(from) ?? []) {
-      if (!found.has(next)) {
-        found.add(next);
-        visit(next);
-      }
-    }
-  };
-  visit(address);
-  return found;
-}
 
 /** The shopfront-stack's kubernetes_manifests, by `Kind/name` (`Kind/namespace/name` outside the shopfront's). */
 function manifestsOf(stack: TerraformStack) {

@@ -5,7 +5,7 @@
  * TLS, authorization, timeouts, retries, circuit breakers, disruption budgets). Needs no cluster.
  */
 import { INGRESS_GATEWAY_LABELS, INGRESS_GATEWAY_PRINCIPAL } from "../config";
-import { type Finding, fieldPath } from "./finding";
+import { type Finding, finding } from "./finding";
 import { checkMeshVariants } from "./mesh-variants";
 import { type ManifestDocument, resourceName } from "./model";
 import { checkSchema } from "./schemas";
@@ -129,21 +129,6 @@ export function checkManifests(
     ...checkDisruptionBudgets(inventory),
     ...checkMeshVariants(documents, ingressGatewayPrincipal, options.partial ?? false),
   ];
-}
-
-function finding(
-  document: ManifestDocument,
-  field: readonly (string | number)[],
-  message: string,
-  severity: Finding["severity"] = "error",
-): Finding {
-  return {
-    severity,
-    file: document.file,
-    resource: resourceName(document.object),
-    field: fieldPath(field),
-    message,
-  };
 }
 
 // The API server's name rules, which the schemas leave out: DNS labels for namespaces and Services

@@ -1,3 +1,5 @@
+import { type ManifestDocument, resourceName } from "./model";
+
 /** One problem the manifest checks found, located as precisely as a user needs to fix it. */
 export interface Finding {
   /** Errors make `npm run analyze` exit non-zero and synth refuse to write; warnings are only reported. */
@@ -26,4 +28,20 @@ export function fieldPath(segments: readonly (string | number)[]): string {
       return `[${JSON.stringify(segment)}]`;
     })
     .join("");
+}
+
+/** A finding on `document`, at the field whose path segments are `field`. */
+export function finding(
+  document: ManifestDocument,
+  field: readonly (string | number)[],
+  message: string,
+  severity: Finding["severity"] = "error",
+): Finding {
+  return {
+    severity,
+    file: document.file,
+    resource: resourceName(document.object),
+    field: fieldPath(field),
+    message,
+  };
 }

@@ -5,8 +5,8 @@
  * labels and L7 policies need.
  */
 import { GATEWAY_CLASSES, MESH_LABELS } from "../mesh-variant";
-import { type Finding, fieldPath } from "./finding";
-import { type KubeObject, type ManifestDocument, resourceName } from "./model";
+import { type Finding, finding } from "./finding";
+import type { KubeObject, ManifestDocument } from "./model";
 
 type Labels = Readonly<Record<string, string>>;
 
@@ -75,21 +75,6 @@ interface Item {
   readonly namespace: string;
   // biome-ignore lint/suspicious/noExplicitAny: the schema was checked; rules read what they need.
   readonly spec: any;
-}
-
-function finding(
-  document: ManifestDocument,
-  field: readonly (string | number)[],
-  message: string,
-  severity: Finding["severity"] = "error",
-): Finding {
-  return {
-    severity,
-    file: document.file,
-    resource: resourceName(document.object),
-    field: fieldPath(field),
-    message,
-  };
 }
 
 function groupOf(object: KubeObject): string {
