@@ -115,7 +115,7 @@ const clearAppBuild = () => rmSync(path.join(root, ".build"), { recursive: true,
 
 /**
  * A copy of the app as `cdktf init` would have it written: every provider class imported from its
- * package's root (`import { vpc } from "@cdktf/provider-aws"`), which loads and type-checks the whole
+ * package's root (the `vpc` namespace of the `@cdktf/provider-aws` package), which loads and type-checks the whole
  * provider, where the project imports each class from its own module.
  */
 function rootImportCopy(dir: string): void {
