@@ -118,7 +118,7 @@ export function goodnessOfFit(observed: readonly number[], weights: readonly num
 }
 
 /** Nearest-rank percentile (p in 0..100) of ascending `sorted` values; undefined for none. */
-export function percentile(sorted: readonly number[], p: number): number | undefined {
+export function percentile(sorted: ArrayLike<number>, p: number): number | undefined {
   if (sorted.length === 0) return undefined;
   const rank = Math.ceil((p / 100) * sorted.length);
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];

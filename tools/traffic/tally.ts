@@ -15,6 +15,9 @@ const ANSWER = /^([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?):(v\d+)(?:\r?\n)?$/;
 /** How much of a bad body the report shows. */
 const EXAMPLE_CHARS = 60;
 
+/** Distinct answers kept parsed: a mesh has a few pods, each answering the same line every time. */
+const KNOWN_ANSWERS = 1024;
+
 /** The answer in `body` (one line, a trailing newline allowed), or undefined when it is not one. */
 export function parseAnswer(body: string): ShopfrontAnswer | undefined {
   const match = ANSWER.exec(body);
@@ -45,6 +48,8 @@ export class Tally {
   readonly latencies = new Map<string, number[]>();
   /** Latency of every HTTP response, whatever its status or body. */
   readonly responseLatencies: number[] = [];
+  /** Answers already parsed, by body: most runs see each body thousands of times. */
+  private readonly known = new Map<string, ShopfrontAnswer>();
 
   record(outcome: Outcome): void {
     this.total++;
@@ -60,7 +65,7 @@ export class Tally {
       return;
     }
     // A body over the size cap was cut short: whatever its first bytes say, it is not an answer.
-    const answer = outcome.oversized ? undefined : parseAnswer(outcome.body);
+    const answer = outcome.oversized ? undefined : this.answerIn(outcome.body);
     if (!answer) {
       this.errors++;
       this.badBodies++;
@@ -74,6 +79,15 @@ export class Tally {
     const latencies = this.latencies.get(answer.version);
     if (latencies) latencies.push(outcome.latencyMs);
     else this.latencies.set(answer.version, [outcome.latencyMs]);
+  }
+
+  private answerIn(body: string): ShopfrontAnswer | undefined {
+    let answer = this.known.get(body);
+    if (answer === undefined) {
+      answer = parseAnswer(body);
+      if (answer && this.known.size < KNOWN_ANSWERS) this.known.set(body, answer);
+    }
+    return answer;
   }
 
   /** HTTP responses of any status. */

@@ -114,7 +114,9 @@ export interface LoadSummary extends RunSummary {
 
 function latencyOf(samples: readonly number[]): Latency | null {
   if (samples.length === 0) return null;
-  const sorted = [...samples].sort((a, b) => a - b);
+  // A typed array sorts numbers in place without a comparator call per pair: 100000 latencies sort
+  // in a few milliseconds.
+  const sorted = Float64Array.from(samples).sort();
   const at = (p: number) => Math.round((percentile(sorted, p) ?? 0) * 100) / 100;
   return { n: sorted.length, p50: at(50), p95: at(95), p99: at(99) };
 }

@@ -81,6 +81,22 @@ describe("request engine", () => {
     expect(server.connections()).toBe(4);
   });
 
+  test("requests beyond the connections wait their turn, first come first served, however many", async () => {
+    const server = await rawServer((socket) => {
+      let requests = 0;
+      socket.on("data", () => socket.write(answer(`pod-${requests++}:v1`)));
+    });
+    const client = new HttpClient(server.url, { maxSockets: 2, timeoutMs: 10_000 });
+    const outcomes = await Promise.all(Array.from({ length: 3000 }, () => client.get()));
+    await client.close();
+    await server.close();
+    // Two connections take the requests in turn: each answers its own count, in order of the calls.
+    const bodies = outcomes.map((o) => (o.kind === "response" ? o.body : o.cause));
+    expect(bodies.slice(0, 4)).toEqual(["pod-0:v1", "pod-0:v1", "pod-1:v1", "pod-1:v1"]);
+    expect(bodies.at(-1)).toBe("pod-1499:v1");
+    expect(server.connections()).toBe(2);
+  });
+
   test("a request the server drops on a reused connection, unanswered, goes once more on a fresh one", async () => {
     // Each connection answers its first request and closes at its second: a keep-alive race.
     const server = await rawServer((socket) => {
