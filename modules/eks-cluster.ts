@@ -1,4 +1,3 @@
-import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsIamSessionContext } from "@cdktf/provider-aws/lib/data-aws-iam-session-context";
 import { EksAccessEntry } from "@cdktf/provider-aws/lib/eks-access-entry";
@@ -9,7 +8,7 @@ import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-con
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Construct } from "constructs";
 import { ServiceRole } from "./iam";
-import { encryptionKey } from "./kms";
+import { encryptedLogGroup, encryptionKey } from "./kms";
 
 /** Control-plane log types; all five, so that audits and authentication failures are on record. */
 export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
@@ -76,17 +75,14 @@ export class EksCluster extends Construct {
     });
 
     // EKS writes to this group by name; created first, it gets our retention and key, not EKS's defaults.
-    const logGroupName = `/aws/eks/${props.name}/cluster`;
-    const logsKey = encryptionKey(this, "logs-key", {
+    const { logGroup } = encryptedLogGroup(this, {
+      keyId: "logs-key",
+      logGroupId: "control-plane-logs",
+      name: `/aws/eks/${props.name}/cluster`,
+      retentionInDays: props.logRetentionDays ?? CONTROL_PLANE_LOG_RETENTION_DAYS,
       alias: `${props.name}-control-plane-logs`,
       description: `Control-plane logs of EKS cluster ${props.name}`,
       region: props.region,
-      logGroupNames: [logGroupName],
-    });
-    const logGroup = new CloudwatchLogGroup(this, "control-plane-logs", {
-      name: logGroupName,
-      retentionInDays: props.logRetentionDays ?? CONTROL_PLANE_LOG_RETENTION_DAYS,
-      kmsKeyId: logsKey.key.arn,
     });
 
     const publicEndpoint = props.endpointPublicAccessCidrs.length > 0;

@@ -1,3 +1,4 @@
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
@@ -74,4 +75,32 @@ export function encryptionKey(scope: Construct, id: string, props: EncryptionKey
   });
   const alias = new KmsAlias(scope, `${id}-alias`, { name: `alias/${props.alias}`, targetKeyId: key.keyId });
   return { key, alias };
+}
+
+export interface EncryptedLogGroupProps {
+  /** Construct ids of the key (its alias is `<keyId>-alias`) and the log group, kept stable for Terraform. */
+  readonly keyId: string;
+  readonly logGroupId: string;
+  readonly name: string;
+  readonly retentionInDays: number;
+  /** The key's alias (without `alias/`) and description. */
+  readonly alias: string;
+  readonly description: string;
+  readonly region: string;
+}
+
+/** A CloudWatch log group encrypted with a key of its own that may serve it alone (CKV_AWS_158). */
+export function encryptedLogGroup(scope: Construct, props: EncryptedLogGroupProps) {
+  const key = encryptionKey(scope, props.keyId, {
+    alias: props.alias,
+    description: props.description,
+    region: props.region,
+    logGroupNames: [props.name],
+  });
+  const logGroup = new CloudwatchLogGroup(scope, props.logGroupId, {
+    name: props.name,
+    retentionInDays: props.retentionInDays,
+    kmsKeyId: key.key.arn,
+  });
+  return { key, logGroup };
 }

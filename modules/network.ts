@@ -1,4 +1,3 @@
-import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { Eip } from "@cdktf/provider-aws/lib/eip";
@@ -14,7 +13,7 @@ import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { ServiceRole } from "./iam";
-import { encryptionKey } from "./kms";
+import { encryptedLogGroup } from "./kms";
 
 /** Days of VPC flow logs kept: one year, as CKV_AWS_338 asks of every log group. */
 export const FLOW_LOG_RETENTION_DAYS = 365;
@@ -157,17 +156,14 @@ export class Network extends Construct {
 
   /** VPC flow logs (CKV2_AWS_11), to a log group encrypted with its own key (CKV_AWS_158, CKV_AWS_338). */
   private logFlows(props: NetworkProps): FlowLog {
-    const logGroupName = `/aws/vpc/${props.clusterName}/flow-logs`;
-    const key = encryptionKey(this, "flow-logs-key", {
+    const { logGroup } = encryptedLogGroup(this, {
+      keyId: "flow-logs-key",
+      logGroupId: "flow-logs",
+      name: `/aws/vpc/${props.clusterName}/flow-logs`,
+      retentionInDays: props.flowLogRetentionDays ?? FLOW_LOG_RETENTION_DAYS,
       alias: `${props.clusterName}-flow-logs`,
       description: `VPC flow logs of EKS cluster ${props.clusterName}`,
       region: props.region,
-      logGroupNames: [logGroupName],
-    });
-    const logGroup = new CloudwatchLogGroup(this, "flow-logs", {
-      name: logGroupName,
-      retentionInDays: props.flowLogRetentionDays ?? FLOW_LOG_RETENTION_DAYS,
-      kmsKeyId: key.key.arn,
     });
     const account = new DataAwsCallerIdentity(this, "flow-logs-account");
     const role = new ServiceRole(this, "flow-logs-role", {
