@@ -17,6 +17,12 @@ export const LOAD_BALANCER_ANNOTATIONS = {
   tlsPolicy: "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy",
 } as const;
 
+/** Port of the ingress gateway pods' plain HTTP listener, and of the load balancer without TLS. */
+export const GATEWAY_HTTP_PORT = 80;
+
+/** Where the ingress load balancer listens for HTTPS when it terminates TLS (INGRESS_CERTIFICATE_ARN). */
+export const INGRESS_TLS_PORT = 443;
+
 /** TLS 1.3 and 1.2 only; an NLB listener created through the API otherwise gets ELBSecurityPolicy-2016-08 (TLS 1.0). */
 export const INGRESS_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
@@ -43,7 +49,7 @@ export function ingressLoadBalancer(props: IngressLoadBalancerProps): {
   annotations[LOAD_BALANCER_ANNOTATIONS.scheme] = internetFacing ? "internet-facing" : "internal";
   if (props.certificateArn !== undefined) {
     annotations[LOAD_BALANCER_ANNOTATIONS.certificate] = props.certificateArn;
-    annotations[LOAD_BALANCER_ANNOTATIONS.tlsPorts] = "443";
+    annotations[LOAD_BALANCER_ANNOTATIONS.tlsPorts] = String(INGRESS_TLS_PORT);
     annotations[LOAD_BALANCER_ANNOTATIONS.tlsPolicy] = INGRESS_TLS_POLICY;
   }
   return { annotations, ...(internetFacing ? { loadBalancerSourceRanges: [...props.sourceCidrs] } : {}) };

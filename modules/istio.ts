@@ -10,7 +10,7 @@ import {
   type MeshProfile,
 } from "./config";
 import { addHelmChart } from "./helm-chart";
-import { ingressLoadBalancer } from "./ingress-load-balancer";
+import { GATEWAY_HTTP_PORT, INGRESS_TLS_PORT, ingressLoadBalancer } from "./ingress-load-balancer";
 import type { MeshMode, RoutingApi } from "./mesh-variant";
 
 /** The egress gateway's release name, hence its Service's, as the demo profile names it. */
@@ -60,10 +60,7 @@ export const ISTIO_SYSTEM_POD_SECURITY = {
  */
 export const EKS_CNI_PATHS = { cniBinDir: "/opt/cni/bin", cniConfDir: "/etc/cni/net.d" } as const;
 
-export { INGRESS_TLS_POLICY, LOAD_BALANCER_ANNOTATIONS } from "./ingress-load-balancer";
-
-/** Port of the ingress gateway pods' plain HTTP listener: the shopfront Gateway's server port. */
-export const GATEWAY_HTTP_PORT = 80;
+export { GATEWAY_HTTP_PORT, INGRESS_TLS_POLICY, LOAD_BALANCER_ANNOTATIONS } from "./ingress-load-balancer";
 
 /** The gateway chart's readiness port, kept on the Service as the chart has it. */
 const STATUS_PORT = { name: "status-port", port: 15021, protocol: "TCP", targetPort: 15021 };
@@ -365,7 +362,10 @@ function ingressService(type: IngressServiceType, props: IstioProps): object {
     }),
     ...(certificate !== undefined
       ? {
-          ports: [STATUS_PORT, { name: "https", port: 443, protocol: "TCP", targetPort: GATEWAY_HTTP_PORT }],
+          ports: [
+            STATUS_PORT,
+            { name: "https", port: INGRESS_TLS_PORT, protocol: "TCP", targetPort: GATEWAY_HTTP_PORT },
+          ],
         }
       : {}),
   };

@@ -13,7 +13,12 @@ import {
   withRouteWeights,
 } from "../modules/manifests/model";
 import { INGRESS_GATEWAY_PRINCIPAL, type IngressServiceType, type Weights } from "./config";
-import { type IngressLoadBalancerProps, ingressLoadBalancer } from "./ingress-load-balancer";
+import {
+  GATEWAY_HTTP_PORT,
+  INGRESS_TLS_PORT,
+  type IngressLoadBalancerProps,
+  ingressLoadBalancer,
+} from "./ingress-load-balancer";
 import {
   GATEWAY_API_INGRESS,
   GATEWAY_CLASSES,
@@ -179,6 +184,9 @@ export interface IngressSettings extends IngressLoadBalancerProps {
   readonly serviceType: IngressServiceType;
 }
 
+/** The label that istiod puts on the pods it deploys for a Gateway API Gateway, with the Gateway's name. */
+export const GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name";
+
 /** Istio's Gateway annotation that chooses the type of the Service it deploys (LoadBalancer by default). */
 const SERVICE_TYPE_ANNOTATION = "networking.istio.io/service-type";
 
@@ -186,8 +194,10 @@ const SERVICE_TYPE_ANNOTATION = "networking.istio.io/service-type";
  * Returns the documents with the Gateway API ingress (the Gateway of class istio, and the ConfigMap
  * its parametersRef names) following the ingress settings, as the chart's ingress does: the load
  * balancer's annotations on the Gateway's `infrastructure`, its source ranges in the ConfigMap's
- * `service` patch, another Service type through Istio's annotation. Documents without such a Gateway
- * come back unchanged.
+ * `service` patch, another Service type through Istio's annotation. With a certificate the NLB ends
+ * TLS on 443 and port 80 is closed: istiod gives the Service one port per listener port, so the HTTP
+ * listener moves from 80 to 443 (still plain HTTP: TLS ends at the NLB), and NetworkPolicy egress to
+ * the gateway's pods on 80 follows it. Documents without such a Gateway come back unchanged.
  */
 export function withGatewayApiIngress(
   documents: readonly ManifestDocument[],
@@ -202,6 +212,7 @@ export function withGatewayApiIngress(
   );
   if (gateway === undefined) return [...documents];
   const spec = (gateway.object.spec ?? {}) as {
+    listeners?: Listener[];
     infrastructure?: {
       annotations?: Record<string, string>;
       parametersRef?: { kind?: string; name?: string };
@@ -212,8 +223,19 @@ export function withGatewayApiIngress(
       ? ingressLoadBalancer(settings)
       : { annotations: { ...(settings.annotations ?? {}) }, loadBalancerSourceRanges: undefined };
   const parameters = spec.infrastructure?.parametersRef;
+  const tls = settings.serviceType === "LoadBalancer" && settings.certificateArn !== undefined;
+  const gatewayName = gateway.object.metadata.name;
+  const gatewayNamespace = gateway.object.metadata.namespace;
   return documents.map((document) => {
     const { object } = document;
+    if (tls && object.kind === "NetworkPolicy") {
+      return withEgressPortMoved(
+        document,
+        { gatewayName, gatewayNamespace },
+        GATEWAY_HTTP_PORT,
+        INGRESS_TLS_PORT,
+      );
+    }
     if (document === gateway) {
       const annotations = { ...(object.metadata as { annotations?: Record<string, string> }).annotations };
       if (settings.serviceType === "LoadBalancer") delete annotations[SERVICE_TYPE_ANNOTATION];
@@ -229,6 +251,9 @@ export function withGatewayApiIngress(
           spec: {
             ...spec,
             infrastructure: { ...spec.infrastructure, annotations: loadBalancer.annotations },
+            ...(tls
+              ? { listeners: listenersMoved(spec.listeners, GATEWAY_HTTP_PORT, INGRESS_TLS_PORT) }
+              : {}),
           },
         },
       };
@@ -245,6 +270,55 @@ export function withGatewayApiIngress(
       data.service = stringify({ spec: { loadBalancerSourceRanges: loadBalancer.loadBalancerSourceRanges } });
     return { ...document, object: { ...object, data } };
   });
+}
+
+interface Listener {
+  readonly port?: number;
+  readonly protocol?: string;
+}
+
+/** The Gateway's plain HTTP listeners on port `from` moved to port `to`; the others as they are. */
+function listenersMoved(listeners: readonly Listener[] | undefined, from: number, to: number): Listener[] {
+  return (listeners ?? []).map((listener) =>
+    listener.protocol === "HTTP" && listener.port === from ? { ...listener, port: to } : listener,
+  );
+}
+
+interface NetworkPolicyPeer {
+  readonly namespaceSelector?: { readonly matchLabels?: Record<string, string> };
+  readonly podSelector?: { readonly matchLabels?: Record<string, string> };
+}
+
+interface NetworkPolicyPort {
+  readonly port?: number | string;
+  readonly protocol?: string;
+}
+
+/**
+ * A NetworkPolicy with its egress to the pods of Gateway `gatewayName` (selected by the label istiod
+ * gives them, in the Gateway's namespace) moved from port `from` to `to`; other rules as they are.
+ */
+function withEgressPortMoved(
+  document: ManifestDocument,
+  gateway: { readonly gatewayName: string; readonly gatewayNamespace?: string },
+  from: number,
+  to: number,
+): ManifestDocument {
+  const spec = (document.object.spec ?? {}) as {
+    egress?: { to?: NetworkPolicyPeer[]; ports?: NetworkPolicyPort[] }[];
+  };
+  const toGateway = (peer: NetworkPolicyPeer) =>
+    peer.podSelector?.matchLabels?.[GATEWAY_NAME_LABEL] === gateway.gatewayName &&
+    (peer.namespaceSelector === undefined
+      ? document.object.metadata.namespace === gateway.gatewayNamespace
+      : peer.namespaceSelector.matchLabels?.["kubernetes.io/metadata.name"] === gateway.gatewayNamespace);
+  if (!(spec.egress ?? []).some((rule) => (rule.to ?? []).some(toGateway))) return document;
+  const egress = (spec.egress ?? []).map((rule) =>
+    (rule.to ?? []).some(toGateway)
+      ? { ...rule, ports: (rule.ports ?? []).map((p) => (p.port === from ? { ...p, port: to } : p)) }
+      : rule,
+  );
+  return { ...document, object: { ...document.object, spec: { ...spec, egress } } };
 }
 
 /**
@@ -276,7 +350,7 @@ export function withHighlyAvailableGateways(documents: readonly ManifestDocument
                 maxSkew: 1,
                 topologyKey: "topology.kubernetes.io/zone",
                 whenUnsatisfiable: "ScheduleAnyway",
-                labelSelector: { matchLabels: { "gateway.networking.k8s.io/gateway-name": gateway } },
+                labelSelector: { matchLabels: { [GATEWAY_NAME_LABEL]: gateway } },
               },
             ],
           },
@@ -296,9 +370,9 @@ export function withHighlyAvailableGateways(documents: readonly ManifestDocument
 export const INGRESS_HOST_CONFIG_MAP = { name: "shopfront-ingress", key: "host" } as const;
 
 /**
- * With TLS at the load balancer the chart ingress's Service listens on 443 only (plain HTTP to the
- * gateway pods behind it; TLS ends at the NLB), so the generators, which call that Service from inside
- * the cluster, are pointed at port 443.
+ * With TLS at the load balancer the ingress Service listens on 443 only, plain HTTP behind the NLB (the
+ * chart's maps 443 to the pods' 80, istiod's to the listener moved to 443), so the generators, which
+ * call that Service from inside the cluster, are pointed at port 443.
  */
 export function withTlsIngressHost(documents: readonly ManifestDocument[]): ManifestDocument[] {
   return documents.map((document) => {
@@ -309,7 +383,7 @@ export function withTlsIngressHost(documents: readonly ManifestDocument[]): Mani
     if (host === undefined || /:\d+$/.test(host)) return document;
     return {
       ...document,
-      object: { ...object, data: { ...data, [INGRESS_HOST_CONFIG_MAP.key]: `${host}:443` } },
+      object: { ...object, data: { ...data, [INGRESS_HOST_CONFIG_MAP.key]: `${host}:${INGRESS_TLS_PORT}` } },
     };
   });
 }

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { Manifest } from "@cdktf/provider-kubernetes/lib/manifest";
 import type { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
-import { Annotations } from "cdktf";
+import { Annotations, type ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import type { ShopfrontConfig, Weights } from "./config";
 import { checkManifests } from "./manifests/checks";
@@ -52,6 +52,11 @@ export interface ShopfrontProps {
    * disruption budget, as MESH_PROFILE=production gives the chart's ingress. @default false
    */
   readonly highlyAvailable?: boolean;
+  /**
+   * What the Gateway API ingress Gateway is created after and destroyed before, beside the objects of
+   * the tiers beneath it: a wait for the load balancer that istiod made for it. @default []
+   */
+  readonly ingressGatewayDependsOn?: ITerraformDependable[];
 }
 
 /** The generator Deployments, by the ShopfrontConfig toggle that deploys each, wherever they are defined. */
@@ -158,16 +163,12 @@ export class Shopfront extends Construct {
         ? selected
         : withShopfrontWeights(selected, props.config.weights, routingApi);
     const ingressSet =
-      props.ingress === undefined
-        ? weighted
-        : routingApi === "gateway-api"
-          ? withGatewayApiIngress(weighted, props.ingress)
-          : props.ingress.certificateArn !== undefined
-            ? withTlsIngressHost(weighted)
-            : weighted;
-    const documents = props.highlyAvailable ? withHighlyAvailableGateways(ingressSet) : ingressSet;
+      props.ingress !== undefined && routingApi === "gateway-api"
+        ? withGatewayApiIngress(weighted, props.ingress)
+        : weighted;
+    const tlsSet = props.ingress?.certificateArn !== undefined ? withTlsIngressHost(ingressSet) : ingressSet;
+    const documents = props.highlyAvailable ? withHighlyAvailableGateways(tlsSet) : tlsSet;
 
-    const certificateArn = props.ingress?.certificateArn;
     let findings: Finding[] | undefined;
     const checked = () => {
       if (findings === undefined) {
@@ -182,16 +183,10 @@ export class Shopfront extends Construct {
       return findings;
     };
     this.node.addValidation({
-      validate: () => [
-        ...checked()
+      validate: () =>
+        checked()
           .filter((f) => f.severity === "error")
           .map(formatFinding),
-        ...(routingApi === "gateway-api" && certificateArn !== undefined
-          ? [
-              `INGRESS_CERTIFICATE_ARN=${certificateArn}: TLS at the load balancer is not supported with ROUTING_API=gateway-api (the Service that istiod deploys for the Gateway has no port 443): use ROUTING_API=istio, or unset INGRESS_CERTIFICATE_ARN`,
-            ]
-          : []),
-      ],
     });
 
     const namespaces = documents.filter((document) => document.object.kind === "Namespace");
@@ -227,10 +222,14 @@ export class Shopfront extends Construct {
       before = once.map((document) => {
         const { kind, spec } = document.object as { kind: string; spec?: { gatewayClassName?: string } };
         const gatewayApiGateway = kind === "Gateway" && spec?.gatewayClassName !== undefined;
+        const after = [
+          ...dependsOn,
+          ...(isIngressGateway(document) ? (props.ingressGatewayDependsOn ?? []) : []),
+        ];
         const manifest = new Manifest(this, constructId(document, this.namespaceName), {
           provider: props.provider,
           manifest: terraformLiteral(document.object) as Record<string, unknown>,
-          dependsOn: dependsOn.length > 0 ? [...dependsOn] : undefined,
+          dependsOn: after.length > 0 ? after : undefined,
           // Terraform owns these objects: a field changed with `kubectl edit` must not block the next apply.
           fieldManager: { name: defaultProps.fieldManager, forceConflicts: true },
           // A deploy succeeds only once every pod of a Deployment is ready (sidecar included), and once
@@ -249,14 +248,18 @@ export class Shopfront extends Construct {
     this.namespace = created.get(namespaces[0]) as Manifest;
     this.manifests = documents.flatMap((document) => created.get(document) ?? []);
     this.route = created.get(shopfrontRoute) as Manifest;
-    const ingress = documents.find(
-      ({ object }) =>
-        object.kind === "Gateway" &&
-        (object.spec as { gatewayClassName?: string } | undefined)?.gatewayClassName ===
-          GATEWAY_CLASSES.ingress,
-    );
+    const ingress = documents.find(isIngressGateway);
     this.ingressGateway = ingress === undefined ? undefined : created.get(ingress);
   }
+}
+
+/** A Gateway API Gateway of the ingress class (istiod deploys its proxy and Service). */
+function isIngressGateway(document: ManifestDocument): boolean {
+  const { object } = document;
+  return (
+    object.kind === "Gateway" &&
+    (object.spec as { gatewayClassName?: string } | undefined)?.gatewayClassName === GATEWAY_CLASSES.ingress
+  );
 }
 
 function generatorToggle(document: ManifestDocument): keyof typeof GENERATOR_DEPLOYMENTS | undefined {

@@ -38,6 +38,28 @@ export function clusterEndpoint(cluster: ClusterConnection) {
   return { host: cluster.endpoint, clusterCaCertificate: Fn.base64decode(cluster.certificateAuthorityData) };
 }
 
+/**
+ * A kubeconfig (JSON, which kubectl reads as YAML) for `cluster`, authenticated as the providers are:
+ * for what runs kubectl itself, such as a destroy-time wait. Holds no secret.
+ */
+export function kubeconfigJson(cluster: ClusterConnection): string {
+  return Fn.jsonencode({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [
+      {
+        name: cluster.name,
+        cluster: { server: cluster.endpoint, "certificate-authority-data": cluster.certificateAuthorityData },
+      },
+    ],
+    users: [
+      { name: cluster.name, user: { exec: { ...execCredentials(cluster), interactiveMode: "Never" } } },
+    ],
+    contexts: [{ name: cluster.name, context: { cluster: cluster.name, user: cluster.name } }],
+    "current-context": cluster.name,
+  });
+}
+
 /** The kubernetes provider for `cluster`, authenticated with `aws eks get-token`. */
 export function kubernetesProvider(scope: Construct, cluster: ClusterConnection): KubernetesProvider {
   return new KubernetesProvider(scope, "kubernetes", {

@@ -3,9 +3,10 @@ import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import { type Config, STACK_NAMES } from "../modules/config";
 import { GATEWAY_API_INGRESS } from "../modules/mesh-variant";
+import { ServiceDeletionWait } from "../modules/service-deletion-wait";
 import { Shopfront } from "../modules/shopfront";
 import { shopfrontRouteName } from "../modules/shopfront-manifests";
-import { type ClusterConnection, kubernetesProvider } from "./cluster-connection";
+import { type ClusterConnection, kubeconfigJson, kubernetesProvider } from "./cluster-connection";
 import { INGRESS_FORWARD_PORT } from "./istio-stack";
 import { ProjectStack } from "./project-stack";
 
@@ -19,10 +20,22 @@ export class ShopfrontStack extends ProjectStack {
   readonly shopfront: Shopfront;
   /** The Service istiod deployed for the Gateway API ingress, as the cluster reports it; gateway-api only. */
   readonly ingressService?: DataKubernetesServiceV1;
+  /** On destroy, waits for the Gateway API ingress's load balancer to be released; gateway-api with a LoadBalancer only. */
+  readonly ingressRelease?: ServiceDeletionWait;
 
   constructor(scope: Construct, config: Config, cluster: ClusterConnection) {
     super(scope, STACK_NAMES.shopfront, config);
     const provider = kubernetesProvider(this, cluster);
+    const { routingApi, ingressServiceType, ingressCertificateArn } = config.istio;
+    // istiod, not Terraform, creates the Gateway API ingress's LoadBalancer Service: on destroy, wait
+    // for it (and so its NLB) to be gone after the Gateway, before the stacks beneath are destroyed.
+    if (routingApi === "gateway-api" && ingressServiceType === "LoadBalancer") {
+      this.ingressRelease = new ServiceDeletionWait(this, "ingress-load-balancer-release", {
+        namespace: GATEWAY_API_INGRESS.namespace,
+        service: GATEWAY_API_INGRESS.serviceName,
+        kubeconfig: kubeconfigJson(cluster),
+      });
+    }
     this.shopfront = new Shopfront(this, "shopfront", {
       provider,
       config: config.shopfront,
@@ -36,6 +49,7 @@ export class ShopfrontStack extends ProjectStack {
         certificateArn: config.istio.ingressCertificateArn,
       },
       highlyAvailable: config.istio.profile === "production",
+      ingressGatewayDependsOn: this.ingressRelease ? [this.ingressRelease.resource] : [],
     });
     new TerraformOutput(this, "namespace", { value: this.shopfront.namespaceName });
     new TerraformOutput(this, "route_weights", {
@@ -48,7 +62,7 @@ export class ShopfrontStack extends ProjectStack {
     const ingressGateway = this.shopfront.ingressGateway;
     if (ingressGateway === undefined) return;
     const service = GATEWAY_API_INGRESS.serviceName;
-    if (config.istio.ingressServiceType !== "LoadBalancer") {
+    if (ingressServiceType !== "LoadBalancer") {
       new TerraformOutput(this, "ingress_port_forward", {
         description: "The Gateway API ingress has no load balancer: forward a local port to it first",
         value: `kubectl -n ${GATEWAY_API_INGRESS.namespace} port-forward svc/${service} ${INGRESS_FORWARD_PORT}:80`,
@@ -72,7 +86,7 @@ export class ShopfrontStack extends ProjectStack {
     });
     new TerraformOutput(this, "gateway_url", {
       description: "Where the mesh is reached: export GATEWAY_URL=$(this output)",
-      value: `http://${hostname}`,
+      value: `${ingressCertificateArn === undefined ? "http" : "https"}://${hostname}`,
     });
   }
 }

@@ -9,7 +9,7 @@
  * 2 bad usage.
  */
 import { spawn } from "node:child_process";
-import { type Config, ConfigError, type Env, loadConfig } from "../modules/config";
+import { type Config, ConfigError, type Env, loadConfig, VERSIONS } from "../modules/config";
 
 /** Oldest versions this project works with; docs/versions.md explains each. */
 export const MINIMUM_VERSIONS = {
@@ -23,12 +23,19 @@ export const MINIMUM_VERSIONS = {
    */
   awsCliV1: "1.24.0",
   awsCliV2: "2.7.0",
+  /**
+   * kubectl within one minor version of the cluster (Kubernetes' version skew policy): the README's
+   * checks use it, and with ROUTING_API=gateway-api `cdktf destroy` waits for the ingress's load
+   * balancer with it.
+   */
+  kubectl: `${VERSIONS.kubernetes.split(".")[0]}.${Number(VERSIONS.kubernetes.split(".")[1]) - 1}.0`,
 } as const;
 
 const INSTALL = {
   terraform: "https://developer.hashicorp.com/terraform/install",
   awsCli: "https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html",
   jq: "https://jqlang.org/download/",
+  kubectl: "https://kubernetes.io/docs/tasks/tools/",
   node: "https://nodejs.org/en/download",
 } as const;
 
@@ -247,6 +254,18 @@ export async function preflight(env: Env, run: Probe, timeoutSeconds: number): P
       (out) => /jq-(\d+(\.\d+){0,2})/.exec(out)?.[1],
       undefined,
       INSTALL.jq,
+      timeoutSeconds,
+    ),
+  );
+  lines.push(
+    await toolVersion(
+      run,
+      "kubectl",
+      "kubectl",
+      ["version", "--client", "--output=json"],
+      (out) => /"gitVersion"\s*:\s*"v(\d+\.\d+\.\d+)/.exec(out)?.[1],
+      () => MINIMUM_VERSIONS.kubectl,
+      INSTALL.kubectl,
       timeoutSeconds,
     ),
   );

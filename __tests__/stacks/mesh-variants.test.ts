@@ -2,12 +2,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
-import { TerraformStack, Testing } from "cdktf";
+import { type App, TerraformStack, Testing } from "cdktf";
 import { parse } from "yaml";
 import { INGRESS_GATEWAY_PRINCIPAL, loadConfig, VERSIONS } from "../../modules/config";
 import { DEFAULT_HTTP_RETRY_POLICY } from "../../modules/istio";
 import { MESH_VARIANTS, type MeshVariant } from "../../modules/mesh-variant";
 import { Shopfront } from "../../modules/shopfront";
+import { validationErrors } from "../../stacks/app";
 import { buildTestStacks, dependenciesOf, helmRelease, resources, synthJson } from "../helpers";
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON, read field by field.
@@ -232,6 +233,37 @@ describe.each(MESH_VARIANTS)("mesh variant %#", (variant) => {
       expect(manifests.has("NetworkPolicy/waypoint-to-istiod")).toBe(ambient);
     });
 
+    it("waits on destroy until istiod's LoadBalancer Service, and so its NLB, is gone (gateway-api only)", () => {
+      const waits = Object.entries(shopfrontJson.resource.terraform_data ?? {}) as [string, Json][];
+      if (!gatewayApi) {
+        // The chart's ingress is a Helm release, whose uninstall already waits for its Service.
+        expect(waits).toEqual([]);
+        return;
+      }
+      expect(waits).toHaveLength(1);
+      const [[id, wait]] = waits;
+      expect(wait.input).toMatchObject({
+        namespace: "istio-system",
+        service: "shopfront-gateway-istio",
+        timeout: "15m",
+      });
+      expect(wait.provisioner).toEqual([
+        {
+          "local-exec": expect.objectContaining({
+            when: "destroy",
+            interpreter: ["/bin/sh", "-c"],
+            command: expect.stringContaining('wait --for=delete "service/$SERVICE"'),
+          }),
+        },
+      ]);
+      // Destroyed after the Gateway: the Gateway depends on it, so Terraform deletes the Gateway first.
+      const gateway = manifests.get("Gateway/istio-system/shopfront-gateway") as Json;
+      expect(dependenciesOf(shopfrontJson, gateway.address)).toContain(`terraform_data.${id}`);
+      for (const { address } of manifests.values()) {
+        expect(dependenciesOf(shopfrontJson, `terraform_data.${id}`)).not.toContain(address);
+      }
+    });
+
     it("publishes ingress_hostname and gateway_url from the stack that owns the ingress in use", () => {
       const [owner, other] = gatewayApi ? [shopfrontJson, istioJson] : [istioJson, shopfrontJson];
       expect(owner.output.ingress_hostname.value).toMatch(
@@ -333,34 +365,70 @@ describe("the Gateway API ingress follows the ingress settings, as the chart's d
     );
     expect(json.output.gateway_url.value).toBe("http://localhost:8080");
     expect(json.data?.kubernetes_service_v1).toBeUndefined();
+    // No load balancer to wait for on destroy.
+    expect(json.resource.terraform_data).toBeUndefined();
   });
 
-  it("refuses a certificate, which its Service has no 443 port for, through CDKTF's validation", () => {
-    const app = Testing.app({ outdir: scratch });
-    const stack = new TerraformStack(app, "s");
-    const shopfront = new Shopfront(stack, "shopfront", {
-      config: loadConfig({}).shopfront,
-      ...variant,
-      ingress: {
-        serviceType: "LoadBalancer",
-        sourceCidrs: [],
-        certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/0f2a3b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b",
-      },
+  describe("with INGRESS_CERTIFICATE_ARN: TLS ends at the NLB on 443 and port 80 is closed, as with the chart's ingress", () => {
+    const certificate = "arn:aws:acm:us-east-1:123456789012:certificate/0f2a3b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b";
+    const tls = buildTestStacks({
+      ...settingsOf(variant),
+      INGRESS_SOURCE_CIDRS: "203.0.113.0/24",
+      INGRESS_CERTIFICATE_ARN: certificate,
     });
-    expect(shopfront.node.validate()).toEqual([
-      expect.stringMatching(
-        /^INGRESS_CERTIFICATE_ARN=arn:aws:acm:.*: TLS at the load balancer is not supported with ROUTING_API=gateway-api \(the Service that istiod deploys for the Gateway has no port 443\)/,
-      ),
-    ]);
-    const istioRouting = new Shopfront(stack, "istio-routing", {
-      config: loadConfig({}).shopfront,
-      ingress: {
-        serviceType: "LoadBalancer",
-        sourceCidrs: [],
-        certificateArn: "arn:aws:acm:us-east-1:1:certificate/x",
-      },
+    const manifests = manifestsOf(tls.shopfront);
+    const gateway = (manifests.get("Gateway/istio-system/shopfront-gateway") as Json).manifest;
+
+    it("synthesizes, with no validation error", () => {
+      expect(validationErrors(tls.shopfront.node.root as App)).toEqual([]);
     });
-    expect(istioRouting.node.validate()).toEqual([]);
+
+    it("puts the certificate, port 443 and a TLS 1.2+ policy on the NLB through the Gateway's infrastructure", () => {
+      expect(gateway.spec.infrastructure.annotations).toEqual({
+        "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+        "service.beta.kubernetes.io/aws-load-balancer-internal": "false",
+        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+        "service.beta.kubernetes.io/aws-load-balancer-ssl-cert": certificate,
+        "service.beta.kubernetes.io/aws-load-balancer-ssl-ports": "443",
+        "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy":
+          "ELBSecurityPolicy-TLS13-1-2-2021-06",
+      });
+    });
+
+    it("moves the HTTP listener to 443, so that istiod's Service has port 443 and no port 80", () => {
+      // istiod gives the Service one port per listener port (and 15021): 443 only, plain HTTP behind the NLB.
+      expect(gateway.spec.listeners).toEqual([
+        expect.objectContaining({ name: "http", port: 443, protocol: "HTTP" }),
+      ]);
+      const route = (manifests.get("HTTPRoute/shopfront") as Json).manifest;
+      expect(route.spec.parentRefs[0].sectionName).toBe("http");
+    });
+
+    it("points the generators at the Service's port 443, and lets them reach the gateway pods there", () => {
+      expect((manifests.get("ConfigMap/shopfront-ingress") as Json).manifest.data.host).toBe(
+        "shopfront-gateway-istio.istio-system.svc.cluster.local:443",
+      );
+      const egress = (manifests.get("NetworkPolicy/generators-to-ingress-gateway") as Json).manifest.spec.egress;
+      const toGateway = egress.filter((rule: Json) =>
+        (rule.to ?? []).some(
+          (peer: Json) =>
+            peer.podSelector?.matchLabels?.["gateway.networking.k8s.io/gateway-name"] === "shopfront-gateway",
+        ),
+      );
+      expect(toGateway.flatMap((rule: Json) => rule.ports)).toEqual([{ protocol: "TCP", port: 443 }]);
+    });
+
+    it("publishes an https:// gateway_url", () => {
+      expect(synthJson(tls.shopfront).output.gateway_url.value).toMatch(
+        /^https:\/\/\$\{data\.kubernetes_service_v1\./,
+      );
+    });
+
+    it("keeps the listener on 80 without a certificate", () => {
+      const plain = manifestsOf(buildTestStacks(settingsOf(variant)).shopfront);
+      const listeners = (plain.get("Gateway/istio-system/shopfront-gateway") as Json).manifest.spec.listeners;
+      expect(listeners).toEqual([expect.objectContaining({ name: "http", port: 80, protocol: "HTTP" })]);
+    });
   });
 
   it("makes the load balancer internal without source ranges", () => {

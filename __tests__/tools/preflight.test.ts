@@ -34,6 +34,11 @@ function stub(name: string, body: string) {
 const terraformStub = (version = "1.11.4") =>
   stub("terraform", `echo '{"terraform_version":"${version}","platform":"linux_amd64"}'`);
 const jqStub = () => stub("jq", "echo jq-1.7.1");
+const kubectlStub = (version = "v1.35.1") =>
+  stub(
+    "kubectl",
+    `echo '{"clientVersion":{"major":"1","gitVersion":"${version}"},"kustomizeVersion":"v5.7.1"}'`,
+  );
 /** An AWS CLI v2 whose `sts get-caller-identity` does what `sts` says. */
 const awsStub = (sts: string, s3api = "exit 0") =>
   stub(
@@ -82,6 +87,7 @@ describe("npm run preflight", () => {
   it("passes a good setup, one ok line per check", async () => {
     terraformStub();
     jqStub();
+    kubectlStub();
     awsStub(identity);
     const run = preflightCli(goodSettings);
     expect(run.stderr).toBe("");
@@ -89,6 +95,7 @@ describe("npm run preflight", () => {
     expect(run.line("terraform")).toMatch(/^ok\s+terraform\s+terraform 1\.11\.4$/);
     expect(run.line("aws cli")).toMatch(/^ok\s+aws cli\s+aws 2\.17\.0$/);
     expect(run.line("jq")).toMatch(/^ok\s+jq\s+jq 1\.7\.1$/);
+    expect(run.line("kubectl")).toMatch(/^ok\s+kubectl\s+kubectl 1\.35\.1$/);
     expect(run.line("credentials")).toMatch(
       /^ok\s+credentials\s+account 123456789012 as arn:aws:iam::123456789012:user\/dev$/,
     );
@@ -106,6 +113,7 @@ describe("npm run preflight", () => {
   it("says a missing bucket will be created by the bootstrap step, and flags 0.0.0.0/0 loudly", async () => {
     terraformStub();
     jqStub();
+    kubectlStub();
     awsStub(
       identity,
       `echo "An error occurred (404) when calling the HeadBucket operation: Not Found" >&2; exit 254`,
@@ -124,6 +132,7 @@ describe("npm run preflight", () => {
   it("without the AWS CLI: names the problem with its install link and cannot check what needs AWS", async () => {
     terraformStub();
     jqStub();
+    kubectlStub();
     const run = await preflight(goodSettings);
     expect(run.line("aws cli")).toMatch(
       /^problem\s+aws cli\s+aws not found on PATH: install it \(https:\/\/docs\.aws\.amazon\.com\/cli\/\S+\)$/,
@@ -139,6 +148,7 @@ describe("npm run preflight", () => {
   it("with the AWS CLI but no credentials: says so, with what to do", async () => {
     terraformStub();
     jqStub();
+    kubectlStub();
     awsStub(
       `echo 'Unable to locate credentials. You can configure credentials by running "aws configure".' >&2; exit 253`,
     );
@@ -152,6 +162,7 @@ describe("npm run preflight", () => {
   it("offline: cannot check what needs AWS, and that alone does not fail", async () => {
     terraformStub();
     jqStub();
+    kubectlStub();
     awsStub(
       `echo 'Could not connect to the endpoint URL: "https://sts.us-east-1.amazonaws.com/"' >&2; exit 255`,
     );
@@ -163,6 +174,7 @@ describe("npm run preflight", () => {
   it("kills an AWS CLI that hangs, with what it started, after the timeout", async () => {
     terraformStub();
     jqStub();
+    kubectlStub();
     const pids = path.join(work, "pids");
     // The stub starts a child that holds stdout open, as a wrapper script would.
     awsStub(`echo $$ > ${pids}; /bin/sleep 60 & echo $! >> ${pids}; wait`);
@@ -183,6 +195,7 @@ describe("npm run preflight", () => {
   it("names a bad setting and an old terraform, and exits 1", async () => {
     terraformStub("1.5.7");
     jqStub();
+    kubectlStub();
     awsStub(identity);
     const run = preflightCli({ ...goodSettings, AWS_REGION: "moon-base-9!" });
     expect(run.line("settings")).toMatch(
@@ -196,6 +209,26 @@ describe("npm run preflight", () => {
       /^problem\s+terraform\s+terraform 1\.5\.7 is older than 1\.10\.0: upgrade it/,
     );
     expect(run.status).toBe(1);
+  });
+
+  it("wants kubectl within one minor version of the cluster, and names it when missing", async () => {
+    terraformStub();
+    jqStub();
+    awsStub(identity);
+    const missing = await preflight(goodSettings);
+    expect(missing.line("kubectl")).toMatch(
+      /^problem\s+kubectl\s+kubectl not found on PATH: install it \(https:\/\/kubernetes\.io\/docs\/tasks\/tools\/\)$/,
+    );
+    expect(missing.status).toBe(1);
+    kubectlStub("v1.33.2");
+    const old = await preflight(goodSettings);
+    expect(old.line("kubectl")).toMatch(
+      /^problem\s+kubectl\s+kubectl 1\.33\.2 is older than 1\.34\.0: upgrade it/,
+    );
+    kubectlStub("v1.34.0-eks-1a2b3c");
+    const skewed = await preflight(goodSettings);
+    expect(skewed.line("kubectl")).toMatch(/^ok\s+kubectl\s+kubectl 1\.34\.0$/);
+    expect(skewed.status).toBe(0);
   });
 
   it("refuses a bad --timeout with usage, exit 2", () => {

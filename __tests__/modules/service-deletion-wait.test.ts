@@ -1,0 +1,304 @@
+/**
+ * The destroy-time wait for a Service that Terraform does not manage, run by real Terraform (its
+ * built-in terraform_data needs no provider) with stand-ins for kubectl and aws on PATH that record
+ * how they are called. Without terraform these tests show as skipped; under CI=true they run and fail
+ * instead.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { TerraformStack } from "cdktf";
+import { ServiceDeletionWait } from "../../modules/service-deletion-wait";
+import { validationErrors } from "../../stacks/app";
+import { kubeconfigJson } from "../../stacks/cluster-connection";
+import { synthScope, testApp } from "../helpers";
+
+// biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON, read field by field.
+type Json = any;
+
+const KUBECONFIG = JSON.stringify({
+  apiVersion: "v1",
+  kind: "Config",
+  clusters: [
+    { name: "c", cluster: { server: "https://example.invalid", "certificate-authority-data": "Q0E=" } },
+  ],
+  users: [{ name: "c", user: { exec: { command: "aws", args: ["eks", "get-token"] } } }],
+  contexts: [{ name: "c", context: { cluster: "c", user: "c" } }],
+  "current-context": "c",
+});
+
+function synthesized(kubeconfig = KUBECONFIG) {
+  const json = JSON.parse(
+    synthScope((stack) => {
+      new ServiceDeletionWait(stack, "release", {
+        namespace: "istio-system",
+        service: "shopfront-gateway-istio",
+        kubeconfig,
+      });
+    }),
+  );
+  return json.resource.terraform_data as Record<string, Json>;
+}
+
+describe("ServiceDeletionWait, synthesized", () => {
+  it("is a terraform_data whose only action is a destroy-time local-exec, its inputs in the state", () => {
+    const [resource] = Object.values(synthesized());
+    expect(resource.input).toEqual({
+      namespace: "istio-system",
+      service: "shopfront-gateway-istio",
+      timeout: "15m",
+      kubeconfig: KUBECONFIG,
+    });
+    expect(resource.provisioner).toHaveLength(1);
+    expect(resource.provisioner[0]["local-exec"]).toMatchObject({
+      when: "destroy",
+      interpreter: ["/bin/sh", "-c"],
+      environment: {
+        NAMESPACE: "${self.input.namespace}",
+        SERVICE: "${self.input.service}",
+        TIMEOUT: "${self.input.timeout}",
+        KUBECONFIG_JSON: "${self.input.kubeconfig}",
+      },
+    });
+    // Terraform would read `${` or `%{` in the script as a template.
+    expect(resource.provisioner[0]["local-exec"].command).not.toMatch(/[$%]\{/);
+  });
+
+  it("refuses a timeout that kubectl would not take", () => {
+    const app = testApp();
+    const stack = new TerraformStack(app, "stack");
+    new ServiceDeletionWait(stack, "release", {
+      namespace: "istio-system",
+      service: "s",
+      kubeconfig: KUBECONFIG,
+      timeout: "15 minutes",
+    });
+    expect(validationErrors(app)).toEqual([
+      expect.stringContaining(
+        "timeout=15 minutes: not a kubectl duration; use a whole number of s, m or h, such as 15m",
+      ),
+    ]);
+  });
+});
+
+/** terraform's absolute path: one test runs it with a PATH that holds only a stand-in for aws. */
+const terraform = spawnSync("/bin/sh", ["-c", "command -v terraform"], { encoding: "utf8" }).stdout.trim();
+const hasTerraform =
+  terraform !== "" && spawnSync(terraform, ["version"], { stdio: "ignore", timeout: 20_000 }).status === 0;
+/** The real kubectl, found before any test puts its stand-in first on PATH. */
+const realKubectl = spawnSync("/bin/sh", ["-c", "command -v kubectl"], { encoding: "utf8" }).stdout.trim();
+const hasKubectl = realKubectl !== "";
+const describeWithTerraform = hasTerraform || process.env.CI ? describe : describe.skip;
+
+describeWithTerraform("ServiceDeletionWait, run by terraform destroy", () => {
+  let scratch: string;
+  let stubs: string;
+  let log: string;
+
+  /** A stand-in that records each call (arguments, and the kubeconfig it was given) and answers as told. */
+  const kubectlStub = `#!/bin/sh
+printf '%s\\n' "$*" >> "$STUB_LOG"
+while [ $# -gt 0 ]; do
+  if [ "$1" = "--kubeconfig" ]; then
+    printf '%s\\n' "$2" >> "$STUB_LOG.paths"
+    cat "$2" > "$STUB_LOG.kubeconfig"
+  fi
+  if [ "$1" = "get" ]; then printf '%s' "$STUB_GET"; exit "$STUB_GET_EXIT"; fi
+  if [ "$1" = "wait" ]; then exit "$STUB_WAIT_EXIT"; fi
+  shift
+done
+`;
+
+  beforeAll(() => {
+    if (!hasTerraform) throw new Error("CI must run real Terraform checks: no terraform on PATH");
+    scratch = mkdtempSync(path.join(tmpdir(), "shopfront-deletion-wait-test-"));
+    stubs = path.join(scratch, "bin");
+    mkdirSync(stubs);
+    writeFileSync(path.join(stubs, "kubectl"), kubectlStub);
+    writeFileSync(path.join(stubs, "aws"), "#!/bin/sh\nexit 0\n");
+    chmodSync(path.join(stubs, "kubectl"), 0o755);
+    chmodSync(path.join(stubs, "aws"), 0o755);
+    log = path.join(scratch, "kubectl.log");
+  });
+
+  afterAll(() => {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  /** A Terraform working folder holding the synthesized terraform_data, applied (which runs nothing). */
+  function applied(name: string, kubeconfig?: string): string {
+    const dir = path.join(scratch, name);
+    mkdirSync(dir);
+    writeFileSync(
+      path.join(dir, "main.tf.json"),
+      JSON.stringify({ resource: { terraform_data: synthesized(kubeconfig) } }),
+    );
+    for (const args of [
+      ["init", "-input=false"],
+      ["apply", "-auto-approve", "-input=false"],
+    ]) {
+      execFileSync(terraform, args, { cwd: dir, env: terraformEnv({}), stdio: "pipe", timeout: 120_000 });
+    }
+    return dir;
+  }
+
+  function terraformEnv(stub: Record<string, string>, pathDirs = `${stubs}:${process.env.PATH}`) {
+    const cliConfig = path.join(scratch, "terraformrc");
+    writeFileSync(cliConfig, "");
+    return {
+      HOME: scratch,
+      PATH: pathDirs,
+      TF_CLI_CONFIG_FILE: cliConfig,
+      TF_IN_AUTOMATION: "1",
+      CHECKPOINT_DISABLE: "1",
+      TMPDIR: scratch,
+      STUB_LOG: log,
+      STUB_GET: "service/shopfront-gateway-istio",
+      STUB_GET_EXIT: "0",
+      STUB_WAIT_EXIT: "0",
+      ...stub,
+    };
+  }
+
+  function destroy(dir: string, stub: Record<string, string>, pathDirs?: string) {
+    for (const file of [log, `${log}.paths`, `${log}.kubeconfig`]) rmSync(file, { force: true });
+    const result = spawnSync(terraform, ["destroy", "-auto-approve", "-input=false", "-no-color"], {
+      cwd: dir,
+      env: terraformEnv(stub, pathDirs),
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    const calls = existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : [];
+    const state = execFileSync(terraform, ["state", "list"], {
+      cwd: dir,
+      env: terraformEnv({}),
+      encoding: "utf8",
+    }).trim();
+    return { status: result.status, output: `${result.stdout}${result.stderr}`, calls, state };
+  }
+
+  it("does nothing on apply", () => {
+    rmSync(log, { force: true });
+    applied("apply");
+    expect(existsSync(log)).toBe(false);
+  });
+
+  it("waits for the Service's deletion with kubectl, through the given kubeconfig, then removes it", () => {
+    const result = destroy(applied("waits"), {});
+    expect(result.status).toBe(0);
+    expect(result.calls).toEqual([
+      expect.stringMatching(
+        /^--kubeconfig \S+ --namespace istio-system get service\/shopfront-gateway-istio --ignore-not-found --output name$/,
+      ),
+      expect.stringMatching(
+        /^--kubeconfig \S+ --namespace istio-system wait --for=delete service\/shopfront-gateway-istio --timeout=15m$/,
+      ),
+    ]);
+    expect(result.output).toContain(
+      "destroy: waiting up to 15m for Service istio-system/shopfront-gateway-istio to be deleted, its load balancer with it",
+    );
+    expect(JSON.parse(readFileSync(`${log}.kubeconfig`, "utf8"))).toEqual(JSON.parse(KUBECONFIG));
+    // The kubeconfig was written to a temporary file, removed when the script ended.
+    const paths = readFileSync(`${log}.paths`, "utf8").trim().split("\n");
+    expect(paths.every((file) => file.startsWith(scratch) && !existsSync(file))).toBe(true);
+    expect(result.state).toBe("");
+  });
+
+  (hasKubectl || process.env.CI ? it : it.skip)(
+    "hands kubectl the stacks' kubeconfig, rendered by Terraform, which kubectl reads: the cluster, and aws eks get-token",
+    () => {
+      const cluster = {
+        name: "shopfront",
+        endpoint: "https://0123456789ABCDEF.gr7.us-east-1.eks.amazonaws.com",
+        certificateAuthorityData: Buffer.from("not a real CA").toString("base64"),
+        region: "us-east-1",
+      };
+      const result = destroy(applied("kubeconfig", kubeconfigJson(cluster)), {});
+      expect(result.status).toBe(0);
+      const rendered = path.join(scratch, "rendered-kubeconfig");
+      writeFileSync(rendered, readFileSync(`${log}.kubeconfig`));
+      // The real kubectl, not the stand-in: the file is a kubeconfig it understands.
+      const viewed = JSON.parse(
+        execFileSync(realKubectl, ["config", "view", "--raw", "--kubeconfig", rendered, "--output", "json"], {
+          encoding: "utf8",
+        }),
+      );
+      expect(viewed["current-context"]).toBe("shopfront");
+      expect(viewed.clusters[0].cluster).toEqual({
+        server: cluster.endpoint,
+        "certificate-authority-data": cluster.certificateAuthorityData,
+      });
+      expect(viewed.users[0].user.exec).toMatchObject({
+        apiVersion: "client.authentication.k8s.io/v1beta1",
+        command: "aws",
+        args: [
+          "eks",
+          "get-token",
+          "--cluster-name",
+          "shopfront",
+          "--region",
+          "us-east-1",
+          "--output",
+          "json",
+        ],
+        interactiveMode: "Never",
+      });
+    },
+  );
+
+  it("returns at once when the Service is already gone", () => {
+    const result = destroy(applied("gone"), { STUB_GET: "" });
+    expect(result.status).toBe(0);
+    expect(result.calls).toHaveLength(1);
+    expect(result.output).toContain(
+      "destroy: Service istio-system/shopfront-gateway-istio is already deleted",
+    );
+  });
+
+  it("fails the destroy when the wait times out, keeps itself in the state, and waits again on the next destroy", () => {
+    const dir = applied("timeout");
+    const failed = destroy(dir, { STUB_WAIT_EXIT: "1" });
+    expect(failed.status).not.toBe(0);
+    expect(failed.output).toContain(
+      "destroy: Service istio-system/shopfront-gateway-istio still exists after 15m: its load balancer is not released yet.",
+    );
+    expect(failed.state).toMatch(/^terraform_data\.release_wait_\w+$/);
+    const again = destroy(dir, {});
+    expect(again.status).toBe(0);
+    expect(again.calls).toHaveLength(2);
+    expect(again.state).toBe("");
+  });
+
+  it("fails the destroy with what to do when the cluster cannot be read", () => {
+    const result = destroy(applied("unreachable"), { STUB_GET_EXIT: "1" });
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain(
+      "destroy: cannot read Service istio-system/shopfront-gateway-istio from the cluster (kubectl's error above)",
+    );
+    expect(result.calls).toHaveLength(1);
+  });
+
+  it("fails the destroy with what to do when kubectl is not on PATH", () => {
+    // Only what the script needs besides kubectl: the shell is run by its absolute path.
+    const bare = path.join(scratch, "bare");
+    mkdirSync(bare);
+    symlinkSync(path.join(stubs, "aws"), path.join(bare, "aws"));
+    const result = destroy(applied("no-kubectl"), {}, bare);
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain(
+      "destroy: waiting for Service istio-system/shopfront-gateway-istio (and its load balancer) to be deleted needs kubectl on PATH",
+    );
+    expect(result.calls).toEqual([]);
+    expect(result.state).toMatch(/^terraform_data\./);
+  });
+});
