@@ -4,7 +4,7 @@
  * how they are called. Without terraform these tests show as skipped; under CI=true they run and fail
  * instead.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import {
   chmodSync,
   existsSync,
@@ -302,3 +302,198 @@ done
     expect(result.state).toMatch(/^terraform_data\./);
   });
 });
+
+const hasOpenssl = spawnSync("openssl", ["version"], { stdio: "ignore" }).status === 0;
+const describeEndToEnd =
+  (hasTerraform && hasKubectl && hasOpenssl) || process.env.CI ? describe : describe.skip;
+
+/**
+ * Just enough of the Kubernetes API, over TLS, for `kubectl get` and `kubectl wait --for=delete` on
+ * one Service: discovery, the object, its list and its watch. The Service is deleted (a DELETED event
+ * on the watch, then 404) `deleteAfterMs` after the first watch starts, as the garbage collector and
+ * the cloud controller would.
+ */
+async function fakeKubernetesApi(tls: { key: string; cert: string }, deleteAfterMs: number) {
+  const { createServer } = await import("node:https");
+  const requests: { path: string; authorization?: string }[] = [];
+  let exists = true;
+  let resourceVersion = 10;
+  const service = () => ({
+    kind: "Service",
+    apiVersion: "v1",
+    metadata: {
+      name: "shopfront-gateway-istio",
+      namespace: "istio-system",
+      uid: "5d1f0c1e-0000-4000-8000-000000000001",
+      resourceVersion: String(resourceVersion),
+      finalizers: ["service.kubernetes.io/load-balancer-cleanup"],
+    },
+    spec: { type: "LoadBalancer" },
+  });
+  const servicePath = "/api/v1/namespaces/istio-system/services";
+  const server = createServer(tls, (request, response) => {
+    requests.push({ path: request.url ?? "", authorization: request.headers.authorization });
+    const url = new URL(request.url ?? "/", "https://127.0.0.1");
+    const json = (code: number, body: unknown) => {
+      response.writeHead(code, { "content-type": "application/json" });
+      response.end(JSON.stringify(body));
+    };
+    const notFound = () =>
+      json(404, { kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404 });
+    if (url.pathname === "/api") return json(200, { kind: "APIVersions", versions: ["v1"] });
+    if (url.pathname === "/apis") return json(200, { kind: "APIGroupList", apiVersion: "v1", groups: [] });
+    if (url.pathname === "/api/v1") {
+      return json(200, {
+        kind: "APIResourceList",
+        groupVersion: "v1",
+        resources: [
+          {
+            name: "services",
+            singularName: "service",
+            namespaced: true,
+            kind: "Service",
+            verbs: ["get", "list", "watch"],
+          },
+        ],
+      });
+    }
+    if (url.pathname === `${servicePath}/shopfront-gateway-istio`)
+      return exists ? json(200, service()) : notFound();
+    if (url.pathname === servicePath && url.searchParams.get("watch") === "true") {
+      response.writeHead(200, { "content-type": "application/json" });
+      setTimeout(() => {
+        exists = false;
+        resourceVersion++;
+        response.write(`${JSON.stringify({ type: "DELETED", object: service() })}\n`);
+      }, deleteAfterMs);
+      return;
+    }
+    if (url.pathname === servicePath) {
+      return json(200, {
+        kind: "ServiceList",
+        apiVersion: "v1",
+        metadata: { resourceVersion: String(resourceVersion) },
+        items: exists ? [service()] : [],
+      });
+    }
+    notFound();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    endpoint: `https://127.0.0.1:${port}`,
+    requests,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describeEndToEnd(
+  "ServiceDeletionWait, end to end: terraform destroy, the real kubectl, a fake cluster",
+  () => {
+    let scratch: string;
+    let api: Awaited<ReturnType<typeof fakeKubernetesApi>> | undefined;
+
+    beforeAll(() => {
+      if (!(hasTerraform && hasKubectl && hasOpenssl)) {
+        throw new Error("CI must run the end-to-end wait: it needs terraform, kubectl and openssl on PATH");
+      }
+      scratch = mkdtempSync(path.join(tmpdir(), "shopfront-deletion-wait-e2e-"));
+    });
+
+    afterAll(async () => {
+      await api?.close();
+      if (scratch) rmSync(scratch, { recursive: true, force: true });
+    });
+
+    it("returns once the cluster reports the Service deleted, authenticated through aws eks get-token and the cluster's CA", async () => {
+      // A CA for 127.0.0.1, handed to kubectl the way EKS returns it: the PEM, base64-encoded.
+      const key = path.join(scratch, "key.pem");
+      const cert = path.join(scratch, "cert.pem");
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "ec",
+          "-pkeyopt",
+          "ec_paramgen_curve:prime256v1",
+          "-nodes",
+          "-subj",
+          "/CN=fake-eks",
+          "-addext",
+          "subjectAltName=IP:127.0.0.1",
+          "-days",
+          "1",
+          "-keyout",
+          key,
+          "-out",
+          cert,
+        ],
+        { stdio: "ignore" },
+      );
+      const pem = readFileSync(cert, "utf8");
+      api = await fakeKubernetesApi({ key: readFileSync(key, "utf8"), cert: pem }, 1500);
+
+      // Only the aws CLI is a stand-in: `aws eks get-token` answers with a token, as it would.
+      const bin = path.join(scratch, "bin");
+      mkdirSync(bin);
+      writeFileSync(
+        path.join(bin, "aws"),
+        `#!/bin/sh\n[ "$1 $2" = "eks get-token" ] || exit 2\necho '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{},"status":{"token":"k8s-aws-v1.stand-in"}}'\n`,
+      );
+      chmodSync(path.join(bin, "aws"), 0o755);
+
+      const cluster = {
+        name: "shopfront",
+        endpoint: api.endpoint,
+        certificateAuthorityData: Buffer.from(pem).toString("base64"),
+        region: "us-east-1",
+      };
+      const dir = path.join(scratch, "stack");
+      mkdirSync(dir);
+      writeFileSync(
+        path.join(dir, "main.tf.json"),
+        JSON.stringify({ resource: { terraform_data: synthesized(kubeconfigJson(cluster)) } }),
+      );
+      writeFileSync(path.join(scratch, "terraformrc"), "");
+      const env = {
+        HOME: scratch,
+        TMPDIR: scratch,
+        PATH: `${bin}:${path.dirname(realKubectl)}:/usr/bin:/bin`,
+        TF_CLI_CONFIG_FILE: path.join(scratch, "terraformrc"),
+        TF_IN_AUTOMATION: "1",
+        CHECKPOINT_DISABLE: "1",
+      };
+      const run = (args: string[]) =>
+        new Promise<{ code: number | null; output: string }>((resolve) => {
+          const child = spawn(terraform, args, { cwd: dir, env });
+          let output = "";
+          child.stdout.on("data", (chunk) => (output += chunk));
+          child.stderr.on("data", (chunk) => (output += chunk));
+          child.on("close", (code) => resolve({ code, output }));
+        });
+      expect((await run(["init", "-input=false"])).code).toBe(0);
+      expect((await run(["apply", "-auto-approve", "-input=false"])).code).toBe(0);
+      expect(api.requests).toEqual([]);
+
+      const started = Date.now();
+      const destroyed = await run(["destroy", "-auto-approve", "-input=false", "-no-color"]);
+      const seconds = (Date.now() - started) / 1000;
+      expect(destroyed.output).toContain("service/shopfront-gateway-istio condition met");
+      expect(destroyed.code).toBe(0);
+      // It waited for the deletion, which the fake cluster made 1.5 s after the watch began.
+      expect(seconds).toBeGreaterThanOrEqual(1.5);
+      const paths = api.requests.map((r) => r.path.split("?")[0]);
+      expect(paths).toContain("/api/v1/namespaces/istio-system/services/shopfront-gateway-istio");
+      expect(api.requests.some((r) => /[?&]watch=true/.test(r.path))).toBe(true);
+      // Every call after discovery carried the token that `aws eks get-token` gave.
+      const calls = api.requests.filter((r) => r.path.startsWith("/api/v1/namespaces/"));
+      expect(calls.length).toBeGreaterThanOrEqual(3);
+    expect(calls.every((r) => r.authorization === "Bearer k8s-aws-v1.stand-in")).toBe(true);
+    }, 60_000);
+  },
+);
