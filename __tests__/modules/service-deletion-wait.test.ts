@@ -493,7 +493,7 @@ describeEndToEnd(
       // Every call after discovery carried the token that `aws eks get-token` gave.
       const calls = api.requests.filter((r) => r.path.startsWith("/api/v1/namespaces/"));
       expect(calls.length).toBeGreaterThanOrEqual(3);
-    expect(calls.every((r) => r.authorization === "Bearer k8s-aws-v1.stand-in")).toBe(true);
+      expect(calls.every((r) => r.authorization === "Bearer k8s-aws-v1.stand-in")).toBe(true);
     }, 60_000);
   },
 );

@@ -408,7 +408,8 @@ describe("the Gateway API ingress follows the ingress settings, as the chart's d
       expect((manifests.get("ConfigMap/shopfront-ingress") as Json).manifest.data.host).toBe(
         "shopfront-gateway-istio.istio-system.svc.cluster.local:443",
       );
-      const egress = (manifests.get("NetworkPolicy/generators-to-ingress-gateway") as Json).manifest.spec.egress;
+      const egress = (manifests.get("NetworkPolicy/generators-to-ingress-gateway") as Json).manifest.spec
+        .egress;
       const toGateway = egress.filter((rule: Json) =>
         (rule.to ?? []).some(
           (peer: Json) =>

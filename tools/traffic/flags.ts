@@ -147,7 +147,7 @@ export const FLAGS = {
     commands: COMMANDS,
     argument: "url",
     description: "the gateway",
-    otherwise: "GATEWAY_URL, else the istio-stack outputs in --outputs-file",
+    otherwise: "GATEWAY_URL, else gateway_url in --outputs-file (istio-stack's, else shopfront-stack's)",
     env: "GATEWAY_URL",
   }),
   outputsFile: flag(FILE, {
