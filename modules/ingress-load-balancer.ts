@@ -26,6 +26,11 @@ export const INGRESS_TLS_PORT = 443;
 /** TLS 1.3 and 1.2 only; an NLB listener created through the API otherwise gets ELBSecurityPolicy-2016-08 (TLS 1.0). */
 export const INGRESS_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
+/** How clients reach the ingress load balancer: `https` when it terminates TLS with the certificate. */
+export function ingressProtocol(certificateArn: string | undefined): "http" | "https" {
+  return certificateArn === undefined ? "http" : "https";
+}
+
 /** Who may reach the ingress load balancer, and whether it terminates TLS: the ingress settings. */
 export interface IngressLoadBalancerProps {
   /** Annotations asked for; the scheme and TLS ones below win over the same keys. */

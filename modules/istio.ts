@@ -10,7 +10,13 @@ import {
   type MeshProfile,
 } from "./config";
 import { addHelmChart } from "./helm-chart";
-import { GATEWAY_HTTP_PORT, INGRESS_TLS_PORT, ingressLoadBalancer } from "./ingress-load-balancer";
+import { KEEP_ONE_AVAILABLE, replicasFor, zoneSpread } from "./high-availability";
+import {
+  GATEWAY_HTTP_PORT,
+  INGRESS_TLS_PORT,
+  ingressLoadBalancer,
+  ingressProtocol,
+} from "./ingress-load-balancer";
 import type { MeshMode, RoutingApi } from "./mesh-variant";
 
 /** The egress gateway's release name, hence its Service's, as the demo profile names it. */
@@ -114,18 +120,6 @@ const SIDECAR_DATA_PLANE = {
  */
 const AMBIENT_PROFILE = { profile: "ambient" } as const;
 
-/** Spread a workload's pods over the availability zones, without ever leaving one unscheduled. */
-function zoneSpread(matchLabels: Readonly<Record<string, string>>) {
-  return [
-    {
-      maxSkew: 1,
-      topologyKey: "topology.kubernetes.io/zone",
-      whenUnsatisfiable: "ScheduleAnyway",
-      labelSelector: { matchLabels },
-    },
-  ];
-}
-
 export interface IstioProps {
   /** Istio release; the base, cni, istiod and gateway charts are versioned with it. */
   readonly version: string;
@@ -220,9 +214,8 @@ export class Istio extends Construct {
     const profile = PROFILES[props.profile ?? "demo"];
     const ambient = (props.meshMode ?? "sidecar") === "ambient";
     const routingApi = props.routingApi ?? "istio";
-    const replicas = profile.highlyAvailable ? 2 : 1;
     const serviceType = props.ingressServiceType ?? "LoadBalancer";
-    this.ingressProtocol = props.ingressCertificateArn === undefined ? "http" : "https";
+    this.ingressProtocol = ingressProtocol(props.ingressCertificateArn);
 
     this.node.addValidation({
       validate: () =>
@@ -267,7 +260,7 @@ export class Istio extends Construct {
         ...(ambient ? AMBIENT_PROFILE : {}),
         ...SIDECAR_DATA_PLANE.istiod,
         autoscaleEnabled: false,
-        replicaCount: replicas,
+        replicaCount: replicasFor(profile.highlyAvailable),
         resources: { requests: { cpu: "100m", memory: "256Mi" } },
         topologySpreadConstraints: profile.highlyAvailable ? zoneSpread({ app: "istiod" }) : [],
         meshConfig: {
@@ -323,8 +316,8 @@ export class Istio extends Construct {
           labels,
           service,
           autoscaling: { enabled: false },
-          replicaCount: highlyAvailable ? 2 : 1,
-          podDisruptionBudget: highlyAvailable ? { minAvailable: 1 } : {},
+          replicaCount: replicasFor(highlyAvailable),
+          podDisruptionBudget: highlyAvailable ? KEEP_ONE_AVAILABLE : {},
           topologySpreadConstraints: highlyAvailable ? zoneSpread({ istio: labels.istio }) : [],
           resources: { requests: PROXY_REQUESTS },
         },

@@ -6,19 +6,21 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import {
-  type ManifestDocument,
-  manifestPathsIn,
-  SHOPFRONT_VIRTUAL_SERVICE,
-  withRouteWeights,
-} from "../modules/manifests/model";
 import { INGRESS_GATEWAY_PRINCIPAL, type IngressServiceType, type Weights } from "./config";
+import { KEEP_ONE_AVAILABLE, replicasFor, zoneSpread } from "./high-availability";
 import {
   GATEWAY_HTTP_PORT,
   INGRESS_TLS_PORT,
   type IngressLoadBalancerProps,
   ingressLoadBalancer,
 } from "./ingress-load-balancer";
+import {
+  type ManifestDocument,
+  manifestPathsIn,
+  routeWeights,
+  SHOPFRONT_VIRTUAL_SERVICE,
+  withRouteWeights,
+} from "./manifests/model";
 import {
   GATEWAY_API_INGRESS,
   GATEWAY_CLASSES,
@@ -159,24 +161,7 @@ export function shopfrontRouteWeights(
   documents: readonly ManifestDocument[],
   routingApi: RoutingApi,
 ): Weights | undefined {
-  if (routingApi === "gateway-api") return httpRouteWeights(documents);
-  const document = documents.find(
-    ({ object }) =>
-      object.kind === "VirtualService" &&
-      object.apiVersion.startsWith("networking.istio.io/") &&
-      object.metadata.name === SHOPFRONT_VIRTUAL_SERVICE,
-  );
-  if (document === undefined) return undefined;
-  const route =
-    (
-      document.object.spec as {
-        http?: { route?: { destination?: { subset?: string }; weight?: number }[] }[];
-      }
-    ).http?.[0]?.route ?? [];
-  if (route.length === 0) return undefined;
-  return Object.fromEntries(
-    route.map((entry) => [entry.destination?.subset ?? "", entry.weight ?? (route.length === 1 ? 100 : 0)]),
-  );
+  return routingApi === "gateway-api" ? httpRouteWeights(documents) : routeWeights(documents);
 }
 
 /** The ingress settings, as istio-stack gives them to the gateway chart's ingress. */
@@ -342,25 +327,14 @@ export function withHighlyAvailableGateways(documents: readonly ManifestDocument
     if (object.kind !== "ConfigMap" || gateway === undefined) return document;
     const deployment = {
       spec: {
-        replicas: 2,
-        template: {
-          spec: {
-            topologySpreadConstraints: [
-              {
-                maxSkew: 1,
-                topologyKey: "topology.kubernetes.io/zone",
-                whenUnsatisfiable: "ScheduleAnyway",
-                labelSelector: { matchLabels: { [GATEWAY_NAME_LABEL]: gateway } },
-              },
-            ],
-          },
-        },
+        replicas: replicasFor(true),
+        template: { spec: { topologySpreadConstraints: zoneSpread({ [GATEWAY_NAME_LABEL]: gateway }) } },
       },
     };
     const data = {
       ...((object.data ?? {}) as Record<string, string>),
       deployment: stringify(deployment),
-      podDisruptionBudget: stringify({ spec: { minAvailable: 1 } }),
+      podDisruptionBudget: stringify({ spec: KEEP_ONE_AVAILABLE }),
     };
     return { ...document, object: { ...object, data } };
   });

@@ -1,7 +1,6 @@
 import { HelmProvider } from "@cdktf/provider-helm/lib/provider";
 import { HttpProvider } from "@cdktf/provider-http/lib/provider";
-import { DataKubernetesServiceV1 } from "@cdktf/provider-kubernetes/lib/data-kubernetes-service-v1";
-import { TerraformOutput } from "cdktf";
+import type { DataKubernetesServiceV1 } from "@cdktf/provider-kubernetes/lib/data-kubernetes-service-v1";
 import type { Construct } from "constructs";
 import { type Config, INGRESS_GATEWAY_NAME, STACK_NAMES } from "../modules/config";
 import { GatewayApiCrds } from "../modules/gateway-api-crds";
@@ -13,10 +12,8 @@ import {
   execCredentials,
   kubernetesProvider,
 } from "./cluster-connection";
+import { publishIngress } from "./ingress-outputs";
 import { ProjectStack } from "./project-stack";
-
-/** Local port of the ingress gateway when its Service has no load balancer. */
-export const INGRESS_FORWARD_PORT = 8080;
 
 /**
  * istio-stack: Istio (CRDs, CNI node agent, istiod, ingress and egress gateways) and the observability
@@ -70,30 +67,17 @@ export class IstioStack extends ProjectStack {
     // With the Gateway API, the ingress is the shopfront's Gateway: shopfront-stack publishes its address.
     const ingressGateway = this.istio.ingressGateway;
     if (ingressGateway === undefined) return;
-    if (settings.ingressServiceType === "LoadBalancer") {
-      // Read after the release, which waits until the Service has its load balancer's address.
-      this.ingressService = new DataKubernetesServiceV1(this, "ingress-gateway-service", {
-        metadata: { name: INGRESS_GATEWAY_NAME, namespace: this.istio.namespace.metadata.name },
-        dependsOn: [ingressGateway],
-      });
-      const hostname = this.ingressService.status.get(0).loadBalancer.get(0).ingress.get(0).hostname;
-      new TerraformOutput(this, "ingress_hostname", {
-        description: "DNS name of the ingress gateway's load balancer",
-        value: hostname,
-      });
-      new TerraformOutput(this, "gateway_url", {
-        description: "Where the mesh is reached: export GATEWAY_URL=$(this output)",
-        value: `${this.istio.ingressProtocol}://${hostname}`,
-      });
-    } else {
-      new TerraformOutput(this, "ingress_port_forward", {
-        description: "The ingress gateway has no load balancer: forward a local port to it first",
-        value: `kubectl -n istio-system port-forward svc/${INGRESS_GATEWAY_NAME} ${INGRESS_FORWARD_PORT}:80`,
-      });
-      new TerraformOutput(this, "gateway_url", {
-        description: "Where the mesh is reached while ingress_port_forward runs",
-        value: `http://localhost:${INGRESS_FORWARD_PORT}`,
-      });
-    }
+    // Read after the release, which waits until the Service has its load balancer's address.
+    this.ingressService = publishIngress(this, {
+      service: { name: INGRESS_GATEWAY_NAME, namespace: "istio-system" },
+      namespaceReference: this.istio.namespace.metadata.name,
+      serviceType: settings.ingressServiceType,
+      certificateArn: settings.ingressCertificateArn,
+      readAfter: ingressGateway,
+      descriptions: {
+        hostname: "DNS name of the ingress gateway's load balancer",
+        portForward: "The ingress gateway has no load balancer: forward a local port to it first",
+      },
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { DataKubernetesServiceV1 } from "@cdktf/provider-kubernetes/lib/data-kubernetes-service-v1";
+import type { DataKubernetesServiceV1 } from "@cdktf/provider-kubernetes/lib/data-kubernetes-service-v1";
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import { type Config, STACK_NAMES } from "../modules/config";
@@ -7,7 +7,7 @@ import { ServiceDeletionWait } from "../modules/service-deletion-wait";
 import { Shopfront } from "../modules/shopfront";
 import { shopfrontRouteName } from "../modules/shopfront-manifests";
 import { type ClusterConnection, kubeconfigJson, kubernetesProvider } from "./cluster-connection";
-import { INGRESS_FORWARD_PORT } from "./istio-stack";
+import { publishIngress } from "./ingress-outputs";
 import { ProjectStack } from "./project-stack";
 
 /**
@@ -61,32 +61,17 @@ export class ShopfrontStack extends ProjectStack {
 
     const ingressGateway = this.shopfront.ingressGateway;
     if (ingressGateway === undefined) return;
-    const service = GATEWAY_API_INGRESS.serviceName;
-    if (ingressServiceType !== "LoadBalancer") {
-      new TerraformOutput(this, "ingress_port_forward", {
-        description: "The Gateway API ingress has no load balancer: forward a local port to it first",
-        value: `kubectl -n ${GATEWAY_API_INGRESS.namespace} port-forward svc/${service} ${INGRESS_FORWARD_PORT}:80`,
-      });
-      new TerraformOutput(this, "gateway_url", {
-        description: "Where the mesh is reached while ingress_port_forward runs",
-        value: `http://localhost:${INGRESS_FORWARD_PORT}`,
-      });
-      return;
-    }
     // Read once the Gateway is Programmed: istiod has deployed its proxy and the Service has its address.
-    this.ingressService = new DataKubernetesServiceV1(this, "ingress-gateway-service", {
+    this.ingressService = publishIngress(this, {
       provider,
-      metadata: { name: service, namespace: GATEWAY_API_INGRESS.namespace },
-      dependsOn: [ingressGateway],
-    });
-    const hostname = this.ingressService.status.get(0).loadBalancer.get(0).ingress.get(0).hostname;
-    new TerraformOutput(this, "ingress_hostname", {
-      description: "DNS name of the load balancer of the Gateway API ingress (shopfront-gateway)",
-      value: hostname,
-    });
-    new TerraformOutput(this, "gateway_url", {
-      description: "Where the mesh is reached: export GATEWAY_URL=$(this output)",
-      value: `${ingressCertificateArn === undefined ? "http" : "https"}://${hostname}`,
+      service: { name: GATEWAY_API_INGRESS.serviceName, namespace: GATEWAY_API_INGRESS.namespace },
+      serviceType: ingressServiceType,
+      certificateArn: ingressCertificateArn,
+      readAfter: ingressGateway,
+      descriptions: {
+        hostname: "DNS name of the load balancer of the Gateway API ingress (shopfront-gateway)",
+        portForward: "The Gateway API ingress has no load balancer: forward a local port to it first",
+      },
     });
   }
 }
