@@ -11,7 +11,7 @@ import { Command, CommanderError } from "commander";
 import { ConfigError, type Env } from "../../modules/config";
 import { readSettings } from "../../modules/settings-file";
 import { addFlags, type FlagValues, MAX_REQUESTS, readFlags } from "./flags";
-import { HttpClient, type Outcome, type RunResult, runAtRate, runBatch } from "./http";
+import { HttpClient, type Outcome, plannedRequests, type RunResult, runAtRate, runBatch } from "./http";
 import { countText, loadText, ProgressLine, podsText, progressBar } from "./report";
 import { Tally } from "./tally";
 import { defaultRouteFile, replicasFromManifests, resolveExpected, resolveUrl, UsageError } from "./targets";
@@ -145,7 +145,7 @@ function fromManifests(count: number | undefined, directory: string) {
 /** `given` holds the flags as typed, for the message that quotes them. */
 async function load(flags: FlagValues<"load">, given: Given, io: Io): Promise<ExitCode> {
   const { rate, duration: durationMs, timeout: timeoutMs } = flags;
-  const planned = Math.max(1, Math.round((rate * durationMs) / 1000));
+  const planned = plannedRequests(rate, durationMs);
   // The run keeps every latency for its percentiles: bounded like --requests, so memory is too.
   if (planned > MAX_REQUESTS) {
     throw new UsageError(

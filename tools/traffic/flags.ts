@@ -14,7 +14,7 @@ import {
   type SettingKind,
   SHOPFRONT_VERSIONS,
 } from "../../modules/config";
-import { GATEWAY_URL_FORM, gatewayUrl, UsageError } from "./targets";
+import { GATEWAY_URL_FORM, gatewayUrl, ROUTE_FILES, UsageError } from "./targets";
 
 export const COMMANDS = ["count", "pods", "load"] as const;
 export type CommandName = (typeof COMMANDS)[number];
@@ -211,8 +211,7 @@ export const FLAGS = {
     commands: SAMPLING,
     argument: "file",
     description: "the manifest with the shopfront's route",
-    otherwise:
-      "ROUTING_API's: manifests/routing-istio/shopfront-mesh.yaml, or manifests/routing-gateway-api/shopfront-routes.yaml",
+    otherwise: `ROUTING_API's: ${ROUTE_FILES.istio}, or ${ROUTE_FILES["gateway-api"]}`,
   }),
   expect: flag(asGiven(SETTINGS.SHOPFRONT_WEIGHTS), {
     commands: ["count"],

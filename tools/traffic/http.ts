@@ -476,6 +476,11 @@ export interface RateOptions extends RunBounds {
   readonly onTick?: (elapsedMs: number) => void;
 }
 
+/** How many requests a run at `rate` per second for `durationMs` sends: at least one. */
+export function plannedRequests(rate: number, durationMs: number): number {
+  return Math.max(1, Math.round((rate * durationMs) / 1000));
+}
+
 /**
  * Sends requests on a fixed schedule (request i at i/rate seconds, to within SCHEDULE_TICK_MS),
  * whether or not earlier ones have answered, as the walkthrough's `while sleep 0.5; do wget ...`
@@ -483,7 +488,7 @@ export interface RateOptions extends RunBounds {
  */
 export function runAtRate(client: HttpClient, options: RateOptions): Promise<RunResult> {
   const started = performance.now();
-  const total = Math.max(1, Math.round((options.rate * options.durationMs) / 1000));
+  const total = plannedRequests(options.rate, options.durationMs);
   const intervalMs = 1000 / options.rate;
   const tickMs = Math.min(SCHEDULE_TICK_MS, options.durationMs / SCHEDULE_TICKS_PER_RUN);
   let sent = 0;

@@ -40,14 +40,6 @@ const OUTPUT_KEYS = {
   routeWeights: "route_weights",
 } as const;
 
-/** The settings the tool reads from the environment. */
-export type EnvSetting = "GATEWAY_URL" | "SHOPFRONT_WEIGHTS" | "ROUTING_API";
-
-/** A setting from the environment: the one place the tool reads it, so that a settings file can join in. */
-export function fromEnvironment(env: Env, name: EnvSetting): string | undefined {
-  return env[name];
-}
-
 type Outputs = Record<string, Record<string, unknown> | undefined>;
 
 /** The cdktf outputs file (`outputsFile` as given, for messages), or undefined when there is none. */
@@ -65,7 +57,7 @@ function readOutputs(cwd: string, outputsFile: string): Outputs | undefined {
 const VIRTUAL_SERVICE = SHOPFRONT_VIRTUAL_SERVICE;
 
 /** Where each routing API's route is, relative to the project: `--manifests`'s default. */
-const ROUTE_FILES = {
+export const ROUTE_FILES = {
   istio: "manifests/routing-istio/shopfront-mesh.yaml",
   "gateway-api": "manifests/routing-gateway-api/shopfront-routes.yaml",
 } as const;
@@ -108,7 +100,7 @@ export interface UrlInputs {
  */
 export function resolveUrl({ flag, env, outputsFile, cwd }: UrlInputs): Sourced<URL> {
   if (flag !== undefined) return { value: gatewayUrl("--url", flag), source: "--url" };
-  const fromEnv = fromEnvironment(env, "GATEWAY_URL");
+  const fromEnv = env.GATEWAY_URL;
   // Set but empty is an error, not "unset": `export GATEWAY_URL=$(kubectl ...)` before the load
   // balancer has a hostname leaves it empty, and the user should hear about that variable.
   if (fromEnv !== undefined) return { value: gatewayUrl("GATEWAY_URL", fromEnv), source: "GATEWAY_URL" };
@@ -181,12 +173,11 @@ export function resolveExpected({
       source,
     };
   }
-  const fromEnv = fromEnvironment(env, "SHOPFRONT_WEIGHTS");
+  const fromEnv = env.SHOPFRONT_WEIGHTS;
   if (fromEnv !== undefined) {
     return { value: parsedWeights("SHOPFRONT_WEIGHTS", fromEnv), source: "SHOPFRONT_WEIGHTS" };
   }
   const file = path.resolve(cwd, manifestsFile);
-  assertManifestFile(file, manifestsFile);
   if (!fs.existsSync(file)) {
     throw new UsageError(
       `no expected weights: pass --expect v1=50,v2=30,v3=15,v4=5, set SHOPFRONT_WEIGHTS, or keep the shopfront's route in ${manifestsFile} (it does not exist)`,
@@ -245,7 +236,7 @@ export function weightsFromManifest(file: string, name = file): Weights {
 
 /** The file of the shopfront's route for ROUTING_API (unset: the walkthrough's VirtualService). */
 export function defaultRouteFile(env: Env): string {
-  const text = fromEnvironment(env, "ROUTING_API");
+  const text = env.ROUTING_API;
   if (text === undefined) return ROUTE_FILES.istio;
   // Read as the project's ROUTING_API setting is declared, so the tool accepts and refuses what synth does.
   const read = readValue("ROUTING_API", SETTINGS.ROUTING_API, text);
