@@ -166,10 +166,15 @@ export const INGRESS_GATEWAY_NAME = "istio-ingressgateway";
 export const INGRESS_GATEWAY_LABELS = { app: INGRESS_GATEWAY_NAME, istio: "ingressgateway" } as const;
 
 /**
- * Identity of that gateway, as AuthorizationPolicy principals name it
- * (`<trust domain>/ns/<namespace>/sa/<ServiceAccount>`): Istio's default trust domain, istio-system.
+ * An identity as AuthorizationPolicy principals name it (`<trust domain>/ns/<namespace>/sa/<ServiceAccount>`),
+ * in Istio's default trust domain.
  */
-export const INGRESS_GATEWAY_PRINCIPAL = `cluster.local/ns/istio-system/sa/${INGRESS_GATEWAY_NAME}`;
+export function meshPrincipal(namespace: string, serviceAccount: string): string {
+  return `cluster.local/ns/${namespace}/sa/${serviceAccount}`;
+}
+
+/** Identity of that gateway, in istio-system. */
+export const INGRESS_GATEWAY_PRINCIPAL = meshPrincipal("istio-system", INGRESS_GATEWAY_NAME);
 
 /** The observability addons istio-stack can install. */
 export const ISTIO_ADDONS = ["prometheus", "grafana", "kiali"] as const;

@@ -2,7 +2,7 @@ import { DataHttp } from "@cdktf/provider-http/lib/data-http";
 import { Manifest } from "@cdktf/provider-kubernetes/lib/manifest";
 import { Fn, type ITerraformDependable, Token } from "cdktf";
 import { Construct } from "constructs";
-import { VERSIONS } from "./config";
+import { STACK_NAMES, VERSIONS } from "./config";
 
 /** A pinned release of the Gateway API's standard-channel CRDs: tag, commit, and each file's sha256. */
 export interface GatewayApiRelease {
@@ -73,7 +73,7 @@ export class GatewayApiCrds extends Construct {
         manifests.push(
           new Manifest(this, document === undefined ? name : `${name}-${document}`, {
             manifest: Token.asAnyMap(Fn.yamldecode(text)),
-            fieldManager: { name: "istio-stack", forceConflicts: true },
+            fieldManager: { name: STACK_NAMES.istio, forceConflicts: true },
             dependsOn: props.dependsOn,
           }),
         );

@@ -43,10 +43,10 @@ export function versionServiceName(version: string): string {
  * The Gateway API ingress (manifests/routing-gateway-api/shopfront-gateway.yaml): istiod names the
  * Deployment, Service and ServiceAccount it deploys for a Gateway `<name>-<class>`.
  */
+const GATEWAY_API_INGRESS_NAME = "shopfront-gateway";
 export const GATEWAY_API_INGRESS = {
-  name: "shopfront-gateway",
   namespace: "istio-system",
-  serviceName: `shopfront-gateway-${GATEWAY_CLASSES.ingress}`,
+  serviceName: `${GATEWAY_API_INGRESS_NAME}-${GATEWAY_CLASSES.ingress}`,
 } as const;
 
 /** Where manifests/ keeps what one data plane or one routing API needs, beside the shared files. */

@@ -11,7 +11,7 @@ import { Construct } from "constructs";
  *
  * Written without `${` or `%{`, which Terraform would read as templates.
  */
-export const SERVICE_DELETION_WAIT_SCRIPT = `set -eu
+const SERVICE_DELETION_WAIT_SCRIPT = `set -eu
 for tool in kubectl aws; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     echo "destroy: waiting for Service $NAMESPACE/$SERVICE (and its load balancer) to be deleted needs $tool on PATH: install it (README, Prerequisites) and run the destroy again" >&2

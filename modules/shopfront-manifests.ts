@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { INGRESS_GATEWAY_PRINCIPAL, type IngressServiceType, type Weights } from "./config";
+import { INGRESS_GATEWAY_PRINCIPAL, type IngressServiceType, meshPrincipal, type Weights } from "./config";
 import { KEEP_ONE_AVAILABLE, replicasFor, zoneSpread } from "./high-availability";
 import {
   GATEWAY_HTTP_PORT,
@@ -47,7 +47,7 @@ export function shopfrontManifestPaths(manifestsDir: string, variant: MeshVarian
 export function ingressPrincipal(routingApi: RoutingApi): string {
   return routingApi === "istio"
     ? INGRESS_GATEWAY_PRINCIPAL
-    : `cluster.local/ns/${GATEWAY_API_INGRESS.namespace}/sa/${GATEWAY_API_INGRESS.serviceName}`;
+    : meshPrincipal(GATEWAY_API_INGRESS.namespace, GATEWAY_API_INGRESS.serviceName);
 }
 
 interface BackendRef {
@@ -170,7 +170,7 @@ export interface IngressSettings extends IngressLoadBalancerProps {
 }
 
 /** The label that istiod puts on the pods it deploys for a Gateway API Gateway, with the Gateway's name. */
-export const GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name";
+const GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name";
 
 /** Istio's Gateway annotation that chooses the type of the Service it deploys (LoadBalancer by default). */
 const SERVICE_TYPE_ANNOTATION = "networking.istio.io/service-type";
@@ -341,7 +341,7 @@ export function withHighlyAvailableGateways(documents: readonly ManifestDocument
 }
 
 /** The ConfigMap that tells the generators which in-cluster Service is the ingress. */
-export const INGRESS_HOST_CONFIG_MAP = { name: "shopfront-ingress", key: "host" } as const;
+const INGRESS_HOST_CONFIG_MAP = { name: "shopfront-ingress", key: "host" } as const;
 
 /**
  * With TLS at the load balancer the ingress Service listens on 443 only, plain HTTP behind the NLB (the

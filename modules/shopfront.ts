@@ -4,7 +4,7 @@ import { Manifest } from "@cdktf/provider-kubernetes/lib/manifest";
 import type { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { Annotations, type ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
-import type { ShopfrontConfig, Weights } from "./config";
+import { type ShopfrontConfig, STACK_NAMES, type Weights } from "./config";
 import { checkManifests } from "./manifests/checks";
 import { type Finding, formatFinding } from "./manifests/finding";
 import { type ManifestDocument, parseManifests, readManifestFiles, resourceName } from "./manifests/model";
@@ -60,7 +60,7 @@ export interface ShopfrontProps {
 }
 
 /** The generator Deployments, by the ShopfrontConfig toggle that deploys each, wherever they are defined. */
-export const GENERATOR_DEPLOYMENTS = {
+const GENERATOR_DEPLOYMENTS = {
   loadGenerator: "load-generator",
   errorGenerator: "error-generator",
 } as const;
@@ -77,7 +77,7 @@ const defaultProps = {
   /** From this file's folder, wherever it runs (modules/, or the compiled app in .build/). */
   manifestsDir: join(projectRoot(__dirname), "manifests"),
   /** Named, so that `kubectl get -o yaml --show-managed-fields` tells who owns a field. */
-  fieldManager: "shopfront-stack",
+  fieldManager: STACK_NAMES.shopfront,
 };
 
 /** The manifests cannot be made into a shopfront (no namespace, no route to weigh): synth stops. */

@@ -7,9 +7,8 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { type Finding, fieldPath } from "./finding";
+import { type Finding, finding } from "./finding";
 import type { ManifestDocument } from "./model";
-import { resourceName } from "./model";
 
 /**
  * The schema packages, searched in this order. Each lays out one model per kind as
@@ -169,16 +168,6 @@ function readTracker(object: object): { proxy: unknown; unknownFields: () => (st
           .map((key) => [...node.path, key]),
       );
   return { proxy, unknownFields };
-}
-
-function finding(document: ManifestDocument, field: readonly (string | number)[], message: string): Finding {
-  return {
-    severity: "error",
-    file: document.file,
-    resource: resourceName(document.object),
-    field: fieldPath(field),
-    message,
-  };
 }
 
 function schemaFinding(document: ManifestDocument, error: SchemaError): Finding {

@@ -8,7 +8,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import { type Env, parseWeights } from "../../modules/config";
+import { type Env, parseWeights, readValue, SETTINGS, type SettingKind } from "../../modules/config";
 import { checkManifests } from "../../modules/manifests/checks";
 import { formatFinding } from "../../modules/manifests/finding";
 import {
@@ -20,7 +20,6 @@ import {
 import {
   DEFAULT_MESH_VARIANT,
   MESH_MODES,
-  type MeshMode,
   type MeshVariant,
   ROUTING_APIS,
   type RoutingApi,
@@ -121,24 +120,23 @@ function expandPath(path: string): string[] {
   return statSync(path).isDirectory() ? manifestPathsIn(path) : [path];
 }
 
-/** The mesh variant from a flag or a setting, each as [where it came from, its value]. */
+/**
+ * The mesh variant from a flag or a setting, each as [where it came from, its value], read as the
+ * project's MESH_MODE and ROUTING_API are declared, so the analyzer accepts and refuses what synth does.
+ */
 function variantOf(
   [meshModeFrom, meshMode]: [string, string | undefined],
   [routingApiFrom, routingApi]: [string, string | undefined],
 ): MeshVariant {
-  if (meshMode !== undefined && !(MESH_MODES as readonly string[]).includes(meshMode)) {
-    throw new UsageError(
-      `${meshModeFrom}=${JSON.stringify(meshMode)} is not one of ${MESH_MODES.join(", ")}`,
-    );
-  }
-  if (routingApi !== undefined && !(ROUTING_APIS as readonly string[]).includes(routingApi)) {
-    throw new UsageError(
-      `${routingApiFrom}=${JSON.stringify(routingApi)} is not one of ${ROUTING_APIS.join(", ")}`,
-    );
-  }
+  const read = <T>(from: string, kind: SettingKind<T>, text: string | undefined, otherwise: T): T => {
+    if (text === undefined) return otherwise;
+    const value = readValue(from, kind, text);
+    if ("problems" in value) throw new UsageError(value.problems[0]);
+    return value.value;
+  };
   return {
-    meshMode: (meshMode as MeshMode | undefined) ?? DEFAULT_MESH_VARIANT.meshMode,
-    routingApi: (routingApi as RoutingApi | undefined) ?? DEFAULT_MESH_VARIANT.routingApi,
+    meshMode: read(meshModeFrom, SETTINGS.MESH_MODE, meshMode, DEFAULT_MESH_VARIANT.meshMode),
+    routingApi: read(routingApiFrom, SETTINGS.ROUTING_API, routingApi, DEFAULT_MESH_VARIANT.routingApi),
   };
 }
 
