@@ -81,6 +81,49 @@ export function helmRelease(stack: TerraformStack, name: string) {
   };
 }
 
+/** The shopfront's namespace (manifests/sidecar/namespace.yaml and ambient/namespace.yaml). */
+const SHOPFRONT_NAMESPACE = "miztiik-automation-ns";
+
+/** A synthesized kubernetes_manifest: its Terraform address and its resource block. */
+export interface KubernetesManifest {
+  readonly address: string;
+  // biome-ignore lint/suspicious/noExplicitAny: a Kubernetes object; tests walk it freely.
+  readonly manifest: Record<string, any>;
+  readonly depends_on?: readonly string[];
+  readonly wait?: Record<string, unknown>;
+  readonly field_manager?: Record<string, unknown>;
+}
+
+/**
+ * The kubernetes_manifest resources of synthesized Terraform JSON, in their order, by `Kind/name`
+ * (`Kind/namespace/name` outside the shopfront's namespace).
+ */
+export function kubernetesManifests(json: {
+  resource?: { kubernetes_manifest?: Record<string, Omit<KubernetesManifest, "address">> };
+}): Map<string, KubernetesManifest> {
+  const byName = new Map<string, KubernetesManifest>();
+  for (const [id, resource] of Object.entries(json.resource?.kubernetes_manifest ?? {})) {
+    const { kind, metadata } = resource.manifest;
+    const key =
+      metadata.namespace === undefined || metadata.namespace === SHOPFRONT_NAMESPACE
+        ? `${kind}/${metadata.name}`
+        : `${kind}/${metadata.namespace}/${metadata.name}`;
+    if (byName.has(key)) throw new Error(`two kubernetes_manifest resources for ${key}`);
+    byName.set(key, { address: `kubernetes_manifest.${id}`, ...resource });
+  }
+  return byName;
+}
+
+/** The kubernetes_manifest named `key` (`Kind/name`, as in kubernetesManifests); fails when there is none. */
+export function manifestNamed(
+  manifests: ReadonlyMap<string, KubernetesManifest>,
+  key: string,
+): KubernetesManifest {
+  const found = manifests.get(key);
+  if (found === undefined) throw new Error(`no kubernetes_manifest for ${key}`);
+  return found;
+}
+
 type Blocks = Record<string, Record<string, { depends_on?: string[] }>>;
 
 /** Every address that `address` depends on, directly or through others, by the `depends_on` lists. */

@@ -1,47 +1,18 @@
 import { spawnSync } from "node:child_process";
-import {
-  cpSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { copyProject, ROOT } from "./project-copy";
 
-const ROOT = resolve(__dirname, "..");
 const WEIGHTS_110 = join(ROOT, "__tests__", "fixtures", "analyzer", "shopfront-mesh-weights-110.yaml");
 const BROKEN_ROUTE =
   "shopfront-stack/shopfront: manifests/routing-istio/shopfront-mesh.yaml: VirtualService/shopfront-virtual-service: spec.http[0].route: weights add up to 110, they must add up to 100 (got v1=50, v2=30, v3=15, v4=15)";
 
-const made: string[] = [];
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
-
 /** A copy of the project in the OS temp folder, its manifests/routing-istio/shopfront-mesh.yaml weighing 110. */
 function brokenProject(edit: (project: string) => void = () => {}): string {
-  const dir = mkdtempSync(join(tmpdir(), "synth-gate-"));
-  made.push(dir);
-  for (const entry of [
-    "main.ts",
-    "stacks",
-    "modules",
-    "manifests",
-    "tools",
-    "cdktf.json",
-    "package.json",
-    "tsconfig.json",
-  ]) {
-    cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
-  }
-  cpSync(WEIGHTS_110, join(dir, "manifests", "routing-istio", "shopfront-mesh.yaml"));
-  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
-  edit(dir);
-  return dir;
+  return copyProject((dir) => {
+    cpSync(WEIGHTS_110, join(dir, "manifests", "routing-istio", "shopfront-mesh.yaml"));
+    edit(dir);
+  });
 }
 
 describe("the synth gate, as cdktf runs it", () => {

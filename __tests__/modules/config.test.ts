@@ -1,25 +1,5 @@
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { loadConfig, VERSIONS } from "../../modules/config";
-import { problemsOf } from "../config-problems";
-
-/** main.ts as cdktf runs it (tools/app.js: main.ts, compiled), in an empty folder: no settings file. */
-function runMain(env: Record<string, string>) {
-  const cwd = mkdtempSync(path.join(tmpdir(), "shopfront-config-"));
-  const outdir = path.join(cwd, "cdktf.out");
-  try {
-    const result = spawnSync(process.execPath, [path.resolve("tools/app.js")], {
-      cwd,
-      env: { ...process.env, ...env, CDKTF_OUTDIR: outdir },
-      encoding: "utf8",
-    });
-    return { ...result, wroteOutput: existsSync(outdir) };
-  } finally {
-    rmSync(cwd, { recursive: true, force: true });
-  }
-}
+import { problemsOf, runMain } from "../config-problems";
 
 describe("config", () => {
   it("defaults to the walkthrough's values", () => {

@@ -1,21 +1,16 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { TerraformStack, Testing } from "cdktf";
 import { VERSIONS } from "../../modules/config";
 import { GatewayApiCrds, type GatewayApiRelease, gatewayApiFileUrl } from "../../modules/gateway-api-crds";
+import { synthScope } from "../helpers";
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON, read field by field.
 type Json = any;
 
-const scratch = mkdtempSync(path.join(tmpdir(), "shopfront-gateway-api-crds-test-"));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
 function synthesize(release: GatewayApiRelease = VERSIONS.gatewayApi): Json {
-  const app = Testing.app({ outdir: scratch });
-  const stack = new TerraformStack(app, "crds");
-  new GatewayApiCrds(stack, "crds", { release });
-  return JSON.parse(Testing.synth(stack));
+  return JSON.parse(
+    synthScope((stack) => {
+      new GatewayApiCrds(stack, "crds", { release });
+    }),
+  );
 }
 
 describe("GatewayApiCrds", () => {

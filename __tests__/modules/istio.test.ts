@@ -1,17 +1,10 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { HelmProvider } from "@cdktf/provider-helm/lib/provider";
 import { Release } from "@cdktf/provider-helm/lib/release";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { TerraformStack, Testing } from "cdktf";
 import { INGRESS_GATEWAY_LABELS, NLB_ANNOTATIONS, VERSIONS } from "../../modules/config";
 import { EGRESS_GATEWAY_LABELS, Istio, type IstioProps } from "../../modules/istio";
-import { buildTestStacks, helmRelease, resources, synth } from "../helpers";
-
-/** Output folder of the apps this file builds; they synthesize in memory, and the folder goes afterwards. */
-const scratch = mkdtempSync(path.join(tmpdir(), "shopfront-istio-test-"));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+import { buildTestStacks, helmRelease, resources, synth, testApp } from "../helpers";
 
 type Json = Record<string, unknown>;
 
@@ -214,7 +207,7 @@ describe("Istio (istio-stack)", () => {
 
 /** The Istio construct alone in a stack, with `props` over the least it needs. */
 function istioAlone(props: Partial<IstioProps> = {}) {
-  const stack = new TerraformStack(Testing.app({ outdir: scratch }), "istio-alone");
+  const stack = new TerraformStack(testApp(), "istio-alone");
   new HelmProvider(stack, "helm", {});
   new KubernetesProvider(stack, "kubernetes", {});
   const istio = new Istio(stack, "istio", { version: VERSIONS.istio, ingressSourceCidrs: [], ...props });

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { HelmProvider } from "@cdktf/provider-helm/lib/provider";
 import { Release } from "@cdktf/provider-helm/lib/release";
 import { TerraformStack, Testing } from "cdktf";
@@ -10,11 +7,7 @@ import { ANNOTATED_PODS_JOB } from "../../modules/addons/prometheus";
 import { CHART_REPOSITORIES, ISTIO_ADDONS, VERSIONS } from "../../modules/config";
 import { Observability } from "../../modules/observability";
 import { problemsOf } from "../config-problems";
-import { buildTestStacks, helmRelease, resources, synth } from "../helpers";
-
-/** Output folder of the apps this file builds; they synthesize in memory, and the folder goes afterwards. */
-const scratch = mkdtempSync(path.join(tmpdir(), "shopfront-observability-test-"));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+import { buildTestStacks, helmRelease, resources, synth, testApp } from "../helpers";
 
 type Json = Record<string, unknown>;
 type IstioStack = ReturnType<typeof buildTestStacks>["istio"];
@@ -261,7 +254,7 @@ describe("the add-on registry (modules/addons)", () => {
 
 describe("Observability construct", () => {
   it("refuses an add-on without the add-ons it needs, through CDKTF's validation", () => {
-    const stack = new TerraformStack(Testing.app({ outdir: scratch }), "observability-alone");
+    const stack = new TerraformStack(testApp(), "observability-alone");
     new HelmProvider(stack, "helm", {});
     new Observability(stack, "observability", { addons: ["grafana", "kiali"], istioVersion: VERSIONS.istio });
     expect(() => Testing.synth(stack, true)).toThrow("add-on grafana needs prometheus, its data source");
@@ -271,7 +264,7 @@ describe("Observability construct", () => {
   });
 
   it("installs exactly the add-ons named, from their declarations", () => {
-    const stack = new TerraformStack(Testing.app({ outdir: scratch }), "observability-alone");
+    const stack = new TerraformStack(testApp(), "observability-alone");
     new HelmProvider(stack, "helm", {});
     const observability = new Observability(stack, "observability", {
       addons: ["prometheus", "kiali"],

@@ -50,6 +50,36 @@ function synthesized(kubeconfig = KUBECONFIG) {
   return json.resource.terraform_data as Record<string, Json>;
 }
 
+/** Writes an executable shell script: the stand-ins for kubectl and aws. */
+function writeScript(file: string, text: string): void {
+  writeFileSync(file, text);
+  chmodSync(file, 0o755);
+}
+
+/** A Terraform working folder `dir` holding the synthesized terraform_data, not yet initialized. */
+function terraformFolder(dir: string, kubeconfig?: string): string {
+  mkdirSync(dir);
+  writeFileSync(
+    path.join(dir, "main.tf.json"),
+    JSON.stringify({ resource: { terraform_data: synthesized(kubeconfig) } }),
+  );
+  return dir;
+}
+
+/** Terraform's environment: `home` as its home and temp folder, an empty CLI configuration, no checkpoint calls. */
+function terraformEnv(home: string, pathDirs: string): Record<string, string> {
+  const cliConfig = path.join(home, "terraformrc");
+  writeFileSync(cliConfig, "");
+  return {
+    HOME: home,
+    TMPDIR: home,
+    PATH: pathDirs,
+    TF_CLI_CONFIG_FILE: cliConfig,
+    TF_IN_AUTOMATION: "1",
+    CHECKPOINT_DISABLE: "1",
+  };
+}
+
 describe("ServiceDeletionWait, synthesized", () => {
   it("is a terraform_data whose only action is a destroy-time local-exec, its inputs in the state", () => {
     const [resource] = Object.values(synthesized());
@@ -124,10 +154,8 @@ done
     scratch = mkdtempSync(path.join(tmpdir(), "shopfront-deletion-wait-test-"));
     stubs = path.join(scratch, "bin");
     mkdirSync(stubs);
-    writeFileSync(path.join(stubs, "kubectl"), kubectlStub);
-    writeFileSync(path.join(stubs, "aws"), "#!/bin/sh\nexit 0\n");
-    chmodSync(path.join(stubs, "kubectl"), 0o755);
-    chmodSync(path.join(stubs, "aws"), 0o755);
+    writeScript(path.join(stubs, "kubectl"), kubectlStub);
+    writeScript(path.join(stubs, "aws"), "#!/bin/sh\nexit 0\n");
     log = path.join(scratch, "kubectl.log");
   });
 
@@ -137,31 +165,20 @@ done
 
   /** A Terraform working folder holding the synthesized terraform_data, applied (which runs nothing). */
   function applied(name: string, kubeconfig?: string): string {
-    const dir = path.join(scratch, name);
-    mkdirSync(dir);
-    writeFileSync(
-      path.join(dir, "main.tf.json"),
-      JSON.stringify({ resource: { terraform_data: synthesized(kubeconfig) } }),
-    );
+    const dir = terraformFolder(path.join(scratch, name), kubeconfig);
     for (const args of [
       ["init", "-input=false"],
       ["apply", "-auto-approve", "-input=false"],
     ]) {
-      execFileSync(terraform, args, { cwd: dir, env: terraformEnv({}), stdio: "pipe", timeout: 120_000 });
+      execFileSync(terraform, args, { cwd: dir, env: stubbedEnv({}), stdio: "pipe", timeout: 120_000 });
     }
     return dir;
   }
 
-  function terraformEnv(stub: Record<string, string>, pathDirs = `${stubs}:${process.env.PATH}`) {
-    const cliConfig = path.join(scratch, "terraformrc");
-    writeFileSync(cliConfig, "");
+  /** Terraform's environment, with the stand-ins first on PATH and told how to answer by `stub`. */
+  function stubbedEnv(stub: Record<string, string>, pathDirs = `${stubs}:${process.env.PATH}`) {
     return {
-      HOME: scratch,
-      PATH: pathDirs,
-      TF_CLI_CONFIG_FILE: cliConfig,
-      TF_IN_AUTOMATION: "1",
-      CHECKPOINT_DISABLE: "1",
-      TMPDIR: scratch,
+      ...terraformEnv(scratch, pathDirs),
       STUB_LOG: log,
       STUB_GET: "service/shopfront-gateway-istio",
       STUB_GET_EXIT: "0",
@@ -174,14 +191,14 @@ done
     for (const file of [log, `${log}.paths`, `${log}.kubeconfig`]) rmSync(file, { force: true });
     const result = spawnSync(terraform, ["destroy", "-auto-approve", "-input=false", "-no-color"], {
       cwd: dir,
-      env: terraformEnv(stub, pathDirs),
+      env: stubbedEnv(stub, pathDirs),
       encoding: "utf8",
       timeout: 120_000,
     });
     const calls = existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : [];
     const state = execFileSync(terraform, ["state", "list"], {
       cwd: dir,
-      env: terraformEnv({}),
+      env: stubbedEnv({}),
       encoding: "utf8",
     }).trim();
     return { status: result.status, output: `${result.stdout}${result.stderr}`, calls, state };
@@ -441,11 +458,10 @@ describeEndToEnd(
       // Only the aws CLI is a stand-in: `aws eks get-token` answers with a token, as it would.
       const bin = path.join(scratch, "bin");
       mkdirSync(bin);
-      writeFileSync(
+      writeScript(
         path.join(bin, "aws"),
         `#!/bin/sh\n[ "$1 $2" = "eks get-token" ] || exit 2\necho '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{},"status":{"token":"k8s-aws-v1.stand-in"}}'\n`,
       );
-      chmodSync(path.join(bin, "aws"), 0o755);
 
       const cluster = {
         name: "shopfront",
@@ -453,21 +469,8 @@ describeEndToEnd(
         certificateAuthorityData: Buffer.from(pem).toString("base64"),
         region: "us-east-1",
       };
-      const dir = path.join(scratch, "stack");
-      mkdirSync(dir);
-      writeFileSync(
-        path.join(dir, "main.tf.json"),
-        JSON.stringify({ resource: { terraform_data: synthesized(kubeconfigJson(cluster)) } }),
-      );
-      writeFileSync(path.join(scratch, "terraformrc"), "");
-      const env = {
-        HOME: scratch,
-        TMPDIR: scratch,
-        PATH: `${bin}:${path.dirname(realKubectl)}:/usr/bin:/bin`,
-        TF_CLI_CONFIG_FILE: path.join(scratch, "terraformrc"),
-        TF_IN_AUTOMATION: "1",
-        CHECKPOINT_DISABLE: "1",
-      };
+      const dir = terraformFolder(path.join(scratch, "stack"), kubeconfigJson(cluster));
+      const env = terraformEnv(scratch, `${bin}:${path.dirname(realKubectl)}:/usr/bin:/bin`);
       const run = (args: string[]) =>
         new Promise<{ code: number | null; output: string }>((resolve) => {
           const child = spawn(terraform, args, { cwd: dir, env });

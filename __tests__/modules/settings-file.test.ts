@@ -1,20 +1,9 @@
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ConfigError, loadConfig } from "../../modules/config";
+import { loadConfig } from "../../modules/config";
 import { parseSettingsFile, readSettings } from "../../modules/settings-file";
-
-/** The problems a settings-file call reports; fails the test when it reports none. */
-function problemsOf(read: () => unknown): readonly string[] {
-  try {
-    read();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("no error");
-}
+import { problemsFrom, runMain } from "../config-problems";
 
 describe("settings file", () => {
   let folder: string;
@@ -83,22 +72,22 @@ describe("settings file", () => {
       "settings.env:1: SETTINGS_FILE cannot be set in a settings file, only in the environment",
     ],
   ])("refuses %j", (text, message) => {
-    expect(problemsOf(() => parseSettingsFile(text, "settings.env"))).toContain(message);
+    expect(problemsFrom(() => parseSettingsFile(text, "settings.env"))).toContain(message);
   });
 
   it("reports every bad line at once", () => {
-    expect(problemsOf(() => parseSettingsFile("A=1\nnonsense\nB=2\n", "settings.env"))).toHaveLength(3);
+    expect(problemsFrom(() => parseSettingsFile("A=1\nnonsense\nB=2\n", "settings.env"))).toHaveLength(3);
   });
 
   it("refuses a SETTINGS_FILE that does not exist", () => {
-    expect(problemsOf(() => readSettings({ SETTINGS_FILE: "missing.env" }, folder))).toEqual([
+    expect(problemsFrom(() => readSettings({ SETTINGS_FILE: "missing.env" }, folder))).toEqual([
       'SETTINGS_FILE="missing.env" is not a settings file that exists (a file of KEY=value lines such as settings.env)',
     ]);
   });
 
   it("refuses a setting's bad value from the file as from the environment, saying where it is", () => {
     write("settings.env", "# sizes\nNODE_MAX_SIZE=lots\nOFFLINE_PLAN=true\nOWNER=bad;owner\n");
-    expect(problemsOf(() => loadConfig(readSettings({ OWNER: "also;bad" }, folder)))).toEqual([
+    expect(problemsFrom(() => loadConfig(readSettings({ OWNER: "also;bad" }, folder)))).toEqual([
       'OFFLINE_PLAN="true" is no longer a setting: npm run plan makes plan-only stacks in its own folder (settings.env:3)',
       'OWNER="also;bad" is not a tag value of 1-128 letters, digits, spaces or _.:/=+-@',
       'NODE_MAX_SIZE="lots" is not a whole number from 1 to 100 (settings.env:2)',
@@ -106,19 +95,9 @@ describe("settings file", () => {
   });
 
   describe("through cdktf's app (main.ts)", () => {
-    const runMain = (env: Record<string, string> = {}) => {
-      const outdir = path.join(folder, "cdktf.out");
-      const result = spawnSync(process.execPath, [path.resolve("tools/app.js")], {
-        cwd: folder,
-        env: { ...process.env, ...env, CDKTF_OUTDIR: outdir },
-        encoding: "utf8",
-      });
-      return { ...result, outdir };
-    };
-
     it("synthesizes with the file's settings", () => {
       write("settings.env", "CLUSTER_NAME=from-file\nSTATE_BUCKET=acme-tfstate\n");
-      const { status, stderr, outdir } = runMain();
+      const { status, stderr, outdir } = runMain({}, folder);
       expect({ status, stderr }).toEqual({ status: 0, stderr: "" });
       const stack = JSON.parse(
         readFileSync(path.join(outdir, "stacks", "eks-cluster-stack", "cdk.tf.json"), "utf8"),
@@ -128,10 +107,10 @@ describe("settings file", () => {
 
     it("exits non-zero on a typo in the file, naming file, line and key, and writes nothing", () => {
       write("settings.env", "OWNER=me\nCLUSTER_NAM=typo\n");
-      const { status, stderr, outdir } = runMain();
+      const { status, stderr, wroteOutput } = runMain({}, folder);
       expect(status).toBe(1);
       expect(stderr).toContain("settings.env:2: CLUSTER_NAM is not a setting (did you mean CLUSTER_NAME?");
-      expect(existsSync(outdir)).toBe(false);
+      expect(wroteOutput).toBe(false);
     });
   });
 });

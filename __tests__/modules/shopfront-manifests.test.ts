@@ -1,6 +1,5 @@
 import { checkManifests as analyze } from "../../modules/manifests/checks";
-import type { Finding } from "../../modules/manifests/finding";
-import { type ManifestDocument, parseManifests, readManifestFiles } from "../../modules/manifests/model";
+import type { ManifestDocument } from "../../modules/manifests/model";
 import { MESH_VARIANTS, type MeshVariant } from "../../modules/mesh-variant";
 import {
   httpRouteWeights,
@@ -12,9 +11,7 @@ import {
   withShopfrontWeights,
   withTlsIngressHost,
 } from "../../modules/shopfront-manifests";
-
-// biome-ignore lint/suspicious/noExplicitAny: the tests break parsed objects in ways no type allows.
-type Editable = any;
+import { type Editable, editedCopy, error, variantManifests } from "../manifest-documents";
 
 const NAMESPACE = "miztiik-automation-ns";
 const AMBIENT_GATEWAY_API: MeshVariant = { meshMode: "ambient", routingApi: "gateway-api" };
@@ -23,31 +20,18 @@ const GATEWAY = "manifests/routing-gateway-api/shopfront-gateway.yaml";
 const AMBIENT_NAMESPACE = "manifests/ambient/namespace.yaml";
 
 function documentsOf(variant: MeshVariant): ManifestDocument[] {
-  const parsed = parseManifests(readManifestFiles(shopfrontManifestPaths("manifests", variant)));
+  const parsed = variantManifests(variant);
   expect(parsed.findings).toEqual([]);
   return parsed.documents;
 }
 
 /** The ambient x gateway-api manifests, deep-copied, after `edit` changed the object `kind`/`name`. */
 function edited(kind: string, name: string, edit: (object: Editable) => void, namespace = NAMESPACE) {
-  const documents = structuredClone(documentsOf(AMBIENT_GATEWAY_API));
-  const document = documents.find(
-    (d) =>
-      d.object.kind === kind &&
-      d.object.metadata.name === name &&
-      (d.object.metadata.namespace ?? d.object.metadata.name) === namespace,
-  );
-  if (document === undefined) throw new Error(`no ${kind}/${name} in ${namespace}`);
-  edit(document.object);
-  return documents;
+  return editedCopy(documentsOf(AMBIENT_GATEWAY_API), (objectOf) => edit(objectOf(kind, name, namespace)));
 }
 
 const check = (documents: readonly ManifestDocument[]) =>
   analyze(documents, { ingressGatewayPrincipal: ingressPrincipal("gateway-api") });
-
-function error(file: string, resource: string, field: string, message: RegExp): Finding {
-  return { severity: "error", file, resource, field, message: expect.stringMatching(message) };
-}
 
 describe("the manifests of each mesh variant", () => {
   it.each(MESH_VARIANTS)("%o: pass every check, the canary shift too", (variant) => {

@@ -8,7 +8,7 @@ import { ConfigError, loadConfig, type ShopfrontConfig, VERSIONS } from "../../m
 import { Shopfront, ShopfrontManifestError } from "../../modules/shopfront";
 import { validationErrors } from "../../stacks/app";
 import "../matchers";
-import { testApp } from "../helpers";
+import { kubernetesManifests, manifestNamed, testApp } from "../helpers";
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON, read field by field.
 type Json = any;
@@ -26,13 +26,6 @@ const ROUTE_RESILIENCE = {
   },
 };
 
-interface SynthesizedManifest {
-  readonly manifest: Record<string, unknown>;
-  readonly depends_on?: readonly string[];
-  readonly wait?: Record<string, unknown>;
-  readonly field_manager?: Record<string, unknown>;
-}
-
 /** A shopfront-stack-like stack holding only the Shopfront, synthesized. */
 function build(config: Partial<ShopfrontConfig> = {}, manifestsDir?: string) {
   const app = testApp();
@@ -45,21 +38,10 @@ function build(config: Partial<ShopfrontConfig> = {}, manifestsDir?: string) {
   // As synthesize() does: the construct's validation runs before the stack is written.
   const errors = validationErrors(app);
   const json = Testing.synth(stack);
-  const resources: Record<string, SynthesizedManifest> = JSON.parse(json).resource.kubernetes_manifest;
-  /** `Kind/name`, or `Kind/namespace/name` outside the shopfront's namespace. */
-  const objectName = ({ manifest }: SynthesizedManifest) => {
-    const { name, namespace } = manifest.metadata as { name: string; namespace?: string };
-    return namespace === undefined || namespace === NAMESPACE
-      ? `${manifest.kind}/${name}`
-      : `${manifest.kind}/${namespace}/${name}`;
-  };
+  const manifests = kubernetesManifests(JSON.parse(json));
   /** The synthesized kubernetes_manifest of `Kind/name` (`Kind/namespace/name`), with its Terraform address. */
-  const manifestOf = (resource: string) => {
-    const found = Object.entries(resources).find(([, r]) => objectName(r) === resource);
-    if (found === undefined) throw new Error(`no kubernetes_manifest for ${resource}`);
-    return { address: `kubernetes_manifest.${found[0]}`, ...found[1] };
-  };
-  const objects = Object.values(resources).map(objectName);
+  const manifestOf = (resource: string) => manifestNamed(manifests, resource);
+  const objects = [...manifests.keys()];
   return { shopfront, json, objects, manifestOf, errors };
 }
 

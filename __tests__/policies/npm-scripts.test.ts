@@ -1,7 +1,8 @@
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { copyProject } from "../project-copy";
 
 const root = path.resolve(__dirname, "..", "..");
 const scripts: Record<string, string> = JSON.parse(
@@ -65,23 +66,9 @@ describe("npm scripts", () => {
 describe("npm run synth:hcl", () => {
   let project: string;
   beforeAll(() => {
-    // A copy of the project (node_modules linked), so the test writes nothing into the working tree.
-    project = mkdtempSync(path.join(tmpdir(), "synth-hcl-test-"));
-    for (const entry of [
-      "main.ts",
-      "package.json",
-      "cdktf.json",
-      "tsconfig.json",
-      "stacks",
-      "modules",
-      "manifests",
-      "tools",
-    ]) {
-      cpSync(path.join(root, entry), path.join(project, entry), { recursive: true });
-    }
-    symlinkSync(path.join(root, "node_modules"), path.join(project, "node_modules"), "dir");
+    // A copy of the project, so the test writes nothing into the working tree.
+    project = copyProject();
   });
-  afterAll(() => rmSync(project, { recursive: true, force: true }));
 
   it("writes HCL to its own folder, so a synth after it leaves only the JSON that deploy reads", () => {
     const env = { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: tmpdir(), CHECKPOINT_DISABLE: "1" };

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { type Env, loadConfig } from "../../modules/config";
+import type { Env } from "../../modules/config";
 import { EksCluster } from "../../modules/eks-cluster";
 import { ACCOUNT_KEY_STATEMENT } from "../../modules/kms";
 import { awsFindings, type Finding, rule } from "../checkov-aws";
@@ -206,14 +206,10 @@ describe("AWS rules of issue #12, as Checkov states them", () => {
     expect(rule("CKV_AWS_38").passes(clusterWithEndpointCidrs(["0.0.0.0/0"]), "eks", {})).toBe(false);
   });
 
-  const privateByDefault = loadConfig({}).cluster.endpointPublicAccessCidrs.length === 0;
-  (privateByDefault ? it : it.skip)(
-    "CKV_AWS_38: the default settings deploy no public endpoint (runs once ENDPOINT_PUBLIC_CIDRS defaults to private only, the settings contract)",
-    () => {
-      const defaults = only(synthJson(buildTestStacks({}).cluster), "aws_eks_cluster");
-      expect(defaults.vpc_config.endpoint_public_access).toBe(false);
-    },
-  );
+  it("CKV_AWS_38: the default settings deploy no public endpoint", () => {
+    const defaults = only(synthJson(buildTestStacks({}).cluster), "aws_eks_cluster");
+    expect(defaults.vpc_config.endpoint_public_access).toBe(false);
+  });
 
   it("CKV_AWS_39: a public endpoint exists only when CIDRs are given", () => {
     expect(rule("CKV_AWS_39").passes(clusterWithEndpointCidrs([]), "eks", {})).toBe(true);
@@ -546,12 +542,8 @@ const VARIANTS: Record<string, Env> = {
 };
 
 describe("accepted AWS findings: exactly what the synthesized plan fails", () => {
-  const privateByDefault = loadConfig({}).cluster.endpointPublicAccessCidrs.length === 0;
   for (const [variant, env] of Object.entries(VARIANTS)) {
-    (privateByDefault ? it : it.skip)(
-      `${variant} (runs once ENDPOINT_PUBLIC_CIDRS defaults to private only, the settings contract)`,
-      () => expectOnlyAccepted(env),
-    );
+    it(variant, () => expectOnlyAccepted(env));
     it(`${variant}, ENDPOINT_PUBLIC_CIDRS=203.0.113.0/24`, () =>
       expectOnlyAccepted({ ...env, ENDPOINT_PUBLIC_CIDRS: "203.0.113.0/24" }));
   }

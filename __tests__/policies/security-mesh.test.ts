@@ -4,10 +4,15 @@
  * each test is named after its rule. Each fails when its rule is taken out of the manifests.
  */
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
-import { TerraformStack, Testing } from "cdktf";
 import { INGRESS_GATEWAY_NAME, INGRESS_GATEWAY_PRINCIPAL, type ShopfrontConfig } from "../../modules/config";
 import { Shopfront } from "../../modules/shopfront";
-import { testApp } from "../helpers";
+import {
+  dependenciesOf,
+  type KubernetesManifest,
+  kubernetesManifests,
+  manifestNamed,
+  synthScope,
+} from "../helpers";
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON, read field by field.
 type Json = any;
@@ -20,43 +25,35 @@ const TRAFFIC_TOOL = { concurrency: 10, timeoutMs: 5000 };
 /** The generators (manifests/generators.yaml) wait 5 s (wget -T 5), one request at a time each. */
 const GENERATORS = { concurrency: 2, timeoutMs: 5000 };
 
-interface Synthesized {
-  readonly address: string;
-  readonly manifest: Json;
-  readonly depends_on?: readonly string[];
+/** The Shopfront's stack, synthesized with `config`: its Terraform JSON. */
+function synthesize(config: Partial<ShopfrontConfig> = {}): Json {
+  return JSON.parse(
+    synthScope((stack) => {
+      new KubernetesProvider(stack, "kubernetes", {});
+      new Shopfront(stack, "shopfront", {
+        config: { loadGenerator: false, errorGenerator: false, ...config },
+      });
+    }),
+  );
 }
 
-/** The Shopfront's kubernetes_manifest resources, synthesized with `config`. */
-function synthesize(config: Partial<ShopfrontConfig> = {}): Synthesized[] {
-  const app = testApp();
-  const stack = new TerraformStack(app, "shopfront-stack");
-  new KubernetesProvider(stack, "kubernetes", {});
-  new Shopfront(stack, "shopfront", { config: { loadGenerator: false, errorGenerator: false, ...config } });
-  const resources: Record<string, Omit<Synthesized, "address">> = JSON.parse(Testing.synth(stack)).resource
-    .kubernetes_manifest;
-  return Object.entries(resources).map(([name, resource]) => ({
-    address: `kubernetes_manifest.${name}`,
-    ...resource,
-  }));
-}
-
-const resources = synthesize();
+const json = synthesize();
+const manifests = kubernetesManifests(json);
 const ofKind = (kind: string, namespace = NAMESPACE) =>
-  resources.filter((r) => r.manifest.kind === kind && r.manifest.metadata.namespace === namespace);
-const only = (kind: string, name: string, namespace = NAMESPACE) => {
-  const found = ofKind(kind, namespace).filter((r) => r.manifest.metadata.name === name);
-  expect(found).toHaveLength(1);
-  return found[0];
-};
+  [...manifests.values()].filter(
+    (r) => r.manifest.kind === kind && r.manifest.metadata.namespace === namespace,
+  );
+/** The one kubernetes_manifest of `Kind/name` (`Kind/namespace/name` outside the shopfront's namespace). */
+const only = (key: string) => manifestNamed(manifests, key);
 const shopfrontDeployments = ofKind("Deployment").filter(
   (r) => r.manifest.spec.template.metadata.labels.app === "shopfront",
 );
-const podLabels = (deployment: Synthesized): Record<string, string> =>
+const podLabels = (deployment: KubernetesManifest): Record<string, string> =>
   deployment.manifest.spec.template.metadata.labels;
 const selects = (selector: Record<string, string>, labels: Record<string, string>) =>
   Object.entries(selector).every(([key, value]) => labels[key] === value);
-const shopfrontRoute = () => only("VirtualService", "shopfront-virtual-service").manifest.spec.http[0];
-const circuitBreaker = () => only("DestinationRule", "shopfront-svc").manifest.spec.trafficPolicy;
+const shopfrontRoute = () => only("VirtualService/shopfront-virtual-service").manifest.spec.http[0];
+const circuitBreaker = () => only("DestinationRule/shopfront-svc").manifest.spec.trafficPolicy;
 
 /** Milliseconds in an Istio duration such as `4s` or `500ms`. */
 function milliseconds(duration: string): number {
@@ -72,7 +69,7 @@ describe("mesh security (issue 6)", () => {
   });
 
   it("mutual TLS is STRICT by default for the whole mesh (PeerAuthentication default in istio-system)", () => {
-    expect(only("PeerAuthentication", "default", "istio-system").manifest.spec).toEqual({
+    expect(only("PeerAuthentication/istio-system/default").manifest.spec).toEqual({
       mtls: { mode: "STRICT" },
     });
   });
@@ -107,19 +104,13 @@ describe("mesh security (issue 6)", () => {
   });
 
   it("routes open only once mutual TLS and the authorization policy are in place", () => {
-    const route = only("VirtualService", "shopfront-virtual-service");
-    const below = new Set<string>();
-    const visit = (address: string) => {
-      for (const next of resources.find((r) => r.address === address)?.depends_on ?? []) {
-        if (!below.has(next)) below.add(next) && visit(next);
-      }
-    };
-    visit(route.address);
+    const route = only("VirtualService/shopfront-virtual-service");
+    const below = dependenciesOf(json, route.address);
     expect([...below]).toEqual(
       expect.arrayContaining([
-        only("PeerAuthentication", "default").address,
-        only("PeerAuthentication", "default", "istio-system").address,
-        only("AuthorizationPolicy", "shopfront-ingress-only").address,
+        only("PeerAuthentication/default").address,
+        only("PeerAuthentication/istio-system/default").address,
+        only("AuthorizationPolicy/shopfront-ingress-only").address,
       ]),
     );
   });
@@ -164,9 +155,10 @@ describe("mesh resilience (issue 6)", () => {
   });
 
   it("a canary shift (SHOPFRONT_WEIGHTS) keeps the route's timeout and retries", () => {
-    const shifted = synthesize({ weights: { v1: 90, v4: 10 } }).find(
-      (r) => r.manifest.kind === "VirtualService",
-    )?.manifest.spec.http[0];
+    const shifted = manifestNamed(
+      kubernetesManifests(synthesize({ weights: { v1: 90, v4: 10 } })),
+      "VirtualService/shopfront-virtual-service",
+    ).manifest.spec.http[0];
     expect(shifted.route.map((entry: Json) => entry.weight)).toEqual([90, 10]);
     const { timeout, retries } = shopfrontRoute();
     expect(timeout).toBeDefined();

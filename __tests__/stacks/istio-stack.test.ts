@@ -1,22 +1,24 @@
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { loadConfig } from "../../modules/config";
 import { buildStacks } from "../../stacks/app";
-import { problemsOf } from "../config-problems";
-import { buildTestStacks, dependenciesOf, resources, synth, synthJson, testApp } from "../helpers";
+import { problemsOf, runMain } from "../config-problems";
+import {
+  buildTestStacks,
+  dependenciesOf,
+  helmRelease,
+  resources,
+  synth,
+  synthJson,
+  testApp,
+} from "../helpers";
 
 const REMOTE_STATE = "data.terraform_remote_state.cross-stack-reference-input-eks-cluster-stack.outputs";
 
 describe("istio-stack", () => {
   const stacks = buildTestStacks();
   const json = synthJson(stacks.istio);
-  const addressOf = (name: string) => {
-    const found = Object.entries(resources(stacks.istio, "helm_release")).find(([, r]) => r.name === name);
-    if (!found) throw new Error(`no helm_release named ${name}`);
-    return `helm_release.${found[0]}`;
-  };
+  const addressOf = (name: string) => helmRelease(stacks.istio, name).address;
 
   describe("providers", () => {
     const execBlock = {
@@ -112,7 +114,7 @@ describe("istio-stack", () => {
 
     it("uninstalls each gateway with wait, for up to ten minutes: until its Service, and so its NLB, is gone", () => {
       for (const name of ["istio-ingressgateway", "istio-egressgateway"]) {
-        const gateway = resources(stacks.istio, "helm_release")[addressOf(name).split(".")[1]];
+        const gateway = helmRelease(stacks.istio, name).config;
         expect(gateway).toMatchObject({ wait: true, timeout: 600 });
         expect(gateway).not.toHaveProperty("timeouts");
       }
@@ -251,17 +253,11 @@ describe("istio-stack", () => {
     });
 
     it("makes main.ts exit non-zero, name the problem and write no stack", () => {
-      const scratch = mkdtempSync(path.join(tmpdir(), "shopfront-istio-config-"));
-      const outdir = path.join(scratch, "cdktf.out");
-      const result = spawnSync(process.execPath, [require.resolve("tsx/cli"), "main.ts"], {
-        env: { ...process.env, ISTIO_ADDONS: "grafana,loki", CDKTF_OUTDIR: outdir },
-        encoding: "utf8",
-      });
-      rmSync(scratch, { recursive: true, force: true });
+      const result = runMain({ ISTIO_ADDONS: "grafana,loki" });
       expect(result.status).toBe(1);
       expect(result.stderr).toContain('ISTIO_ADDONS="grafana,loki": "loki" is not an addon');
       expect(result.stderr).toContain('ISTIO_ADDONS="grafana,loki": grafana needs prometheus');
-      expect(existsSync(outdir)).toBe(false);
+      expect(result.wroteOutput).toBe(false);
     });
   });
 });

@@ -1,15 +1,21 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
-import { type App, TerraformStack, Testing } from "cdktf";
+import type { App, TerraformStack } from "cdktf";
 import { parse } from "yaml";
 import { INGRESS_GATEWAY_PRINCIPAL, loadConfig, VERSIONS } from "../../modules/config";
 import { DEFAULT_HTTP_RETRY_POLICY } from "../../modules/istio";
 import { MESH_VARIANTS, type MeshVariant } from "../../modules/mesh-variant";
 import { Shopfront } from "../../modules/shopfront";
 import { validationErrors } from "../../stacks/app";
-import { buildTestStacks, dependenciesOf, helmRelease, resources, synthJson } from "../helpers";
+import {
+  buildTestStacks,
+  dependenciesOf,
+  helmRelease,
+  kubernetesManifests,
+  manifestNamed,
+  resources,
+  synthJson,
+  synthScope,
+} from "../helpers";
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON, read field by field.
 type Json = any;
@@ -17,9 +23,6 @@ type Json = any;
 const NAMESPACE = "miztiik-automation-ns";
 const AMBIENT_GATEWAY_API: MeshVariant = { meshMode: "ambient", routingApi: "gateway-api" };
 
-/** Output folder of the apps this file builds itself; removed afterwards. */
-const scratch = mkdtempSync(path.join(tmpdir(), "shopfront-mesh-variants-test-"));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const GATEWAY_API_PRINCIPAL = "cluster.local/ns/istio-system/sa/shopfront-gateway-istio";
 const label = ({ meshMode, routingApi }: MeshVariant) => `${meshMode} x ${routingApi}`;
 /** The settings that choose `variant`, as a user sets them. */
@@ -29,19 +32,7 @@ const settingsOf = ({ meshMode, routingApi }: MeshVariant) => ({
 });
 
 /** The shopfront-stack's kubernetes_manifests, by `Kind/name` (`Kind/namespace/name` outside the shopfront's). */
-function manifestsOf(stack: TerraformStack) {
-  const byName = new Map<string, { address: string; manifest: Json; wait?: Json; depends_on?: string[] }>();
-  for (const [id, resource] of Object.entries(resources(stack, "kubernetes_manifest"))) {
-    const manifest = resource.manifest as Json;
-    const { name, namespace } = manifest.metadata;
-    const key =
-      namespace === undefined || namespace === NAMESPACE
-        ? `${manifest.kind}/${name}`
-        : `${manifest.kind}/${namespace}/${name}`;
-    byName.set(key, { address: `kubernetes_manifest.${id}`, ...(resource as Json) });
-  }
-  return byName;
-}
+const manifestsOf = (stack: TerraformStack) => kubernetesManifests(synthJson(stack));
 
 describe.each(MESH_VARIANTS)("mesh variant %#", (variant) => {
   const ambient = variant.meshMode === "ambient";
@@ -433,23 +424,24 @@ describe("the Gateway API ingress follows the ingress settings, as the chart's d
   });
 
   it("makes the load balancer internal without source ranges", () => {
-    const app = Testing.app({ outdir: scratch });
-    const stack = new TerraformStack(app, "s");
-    new KubernetesProvider(stack, "kubernetes", {});
-    new Shopfront(stack, "shopfront", {
-      config: loadConfig({}).shopfront,
-      ...variant,
-      ingress: { serviceType: "LoadBalancer", sourceCidrs: [] },
-    });
-    const manifests = Object.values(JSON.parse(Testing.synth(stack)).resource.kubernetes_manifest) as Json[];
-    const gateway = manifests.find((m) => m.manifest.kind === "Gateway").manifest;
+    const manifests = kubernetesManifests(
+      JSON.parse(
+        synthScope((stack) => {
+          new KubernetesProvider(stack, "kubernetes", {});
+          new Shopfront(stack, "shopfront", {
+            config: loadConfig({}).shopfront,
+            ...variant,
+            ingress: { serviceType: "LoadBalancer", sourceCidrs: [] },
+          });
+        }),
+      ),
+    );
+    const gateway = manifestNamed(manifests, "Gateway/istio-system/shopfront-gateway").manifest;
     expect(gateway.spec.infrastructure.annotations).toMatchObject({
       "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
       "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
     });
-    const parameters = manifests.find(
-      (m) => m.manifest.kind === "ConfigMap" && m.manifest.metadata.namespace === "istio-system",
-    );
+    const parameters = manifestNamed(manifests, "ConfigMap/istio-system/shopfront-gateway");
     expect(parameters.manifest.data).toEqual({});
   });
 });

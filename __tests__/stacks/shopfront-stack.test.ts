@@ -1,5 +1,5 @@
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
-import { buildTestStacks, synth, synthJson } from "../helpers";
+import { buildTestStacks, kubernetesManifests, synth, synthJson } from "../helpers";
 
 describe("shopfront-stack", () => {
   const stacks = buildTestStacks();
@@ -24,13 +24,9 @@ describe("shopfront-stack", () => {
   });
 
   it("points the generators at the ingress Service's port 443 when TLS is on at the load balancer", () => {
-    type Manifest = { manifest: { kind: string; metadata: { name: string }; data?: Record<string, string> } };
     const ingressHost = (env: Record<string, string>) =>
-      (
-        Object.values(synthJson(buildTestStacks(env).shopfront).resource.kubernetes_manifest) as Manifest[]
-      ).find(
-        ({ manifest }) => manifest.kind === "ConfigMap" && manifest.metadata.name === "shopfront-ingress",
-      )?.manifest.data?.host;
+      kubernetesManifests(synthJson(buildTestStacks(env).shopfront)).get("ConfigMap/shopfront-ingress")
+        ?.manifest.data?.host;
     expect(ingressHost({})).toBe("istio-ingressgateway.istio-system.svc.cluster.local");
     expect(
       ingressHost({

@@ -1,14 +1,13 @@
 import { checkManifests } from "../../../modules/manifests/checks";
-import type { Finding } from "../../../modules/manifests/finding";
+import { SHOPFRONT_VIRTUAL_SERVICE, withRouteWeights } from "../../../modules/manifests/model";
 import {
-  type ManifestDocument,
-  parseManifests,
-  readManifestFiles,
-  SHOPFRONT_VIRTUAL_SERVICE,
-  withRouteWeights,
-} from "../../../modules/manifests/model";
-import { DEFAULT_MESH_VARIANT } from "../../../modules/mesh-variant";
-import { shopfrontManifestPaths } from "../../../modules/shopfront-manifests";
+  type Editable,
+  editedCopy,
+  error,
+  isObject,
+  type ObjectOf,
+  variantManifests,
+} from "../../manifest-documents";
 
 const APP = "manifests/shopfront.yaml";
 const MESH = "manifests/routing-istio/shopfront-mesh.yaml";
@@ -19,44 +18,16 @@ const GATEWAY_PRINCIPAL = "cluster.local/ns/istio-system/sa/istio-ingressgateway
 
 const NAMESPACE = "miztiik-automation-ns";
 
-const parsed = parseManifests(readManifestFiles(shopfrontManifestPaths("manifests", DEFAULT_MESH_VARIANT)));
+const parsed = variantManifests();
 
-// biome-ignore lint/suspicious/noExplicitAny: the tests break parsed objects in ways no type allows.
-type Editable = any;
-
-/**
- * The real manifests, deep-copied, after `edit` changed their parsed objects. `objectOf` finds an
- * object by kind and name, in the shopfront's namespace unless told another.
- */
-function manifestsWith(
-  edit: (objectOf: (kind: string, name: string, namespace?: string) => Editable) => void,
-) {
-  const documents: ManifestDocument[] = structuredClone(parsed.documents);
-  edit((kind, name, namespace = NAMESPACE) => {
-    const document = documents.find((d) => isObject(d, kind, name, namespace));
-    if (document === undefined) throw new Error(`no ${kind}/${name} in namespace ${namespace} in manifests/`);
-    return document.object as Editable;
-  });
-  return documents;
-}
+/** The real manifests, deep-copied, after `edit` changed their parsed objects. */
+const manifestsWith = (edit: (objectOf: ObjectOf) => void) => editedCopy(parsed.documents, edit);
 
 /** The real manifests, deep-copied, without the object `kind`/`name` of the shopfront's namespace. */
 function manifestsWithout(kind: string, name: string) {
-  const documents = parsed.documents.filter((d) => !isObject(d, kind, name, NAMESPACE));
+  const documents = parsed.documents.filter((d) => !isObject(d, kind, name));
   if (documents.length !== parsed.documents.length - 1) throw new Error(`no ${kind}/${name} in manifests/`);
   return structuredClone(documents);
-}
-
-function isObject(document: ManifestDocument, kind: string, name: string, namespace: string): boolean {
-  const { metadata } = document.object;
-  // A Namespace is in its own namespace, as far as finding it goes.
-  return (
-    document.object.kind === kind && metadata.name === name && (metadata.namespace ?? name) === namespace
-  );
-}
-
-function error(file: string, resource: string, field: string, message: RegExp): Finding {
-  return { severity: "error", file, resource, field, message: expect.stringMatching(message) };
 }
 
 describe("checkManifests", () => {

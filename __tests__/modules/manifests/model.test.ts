@@ -1,29 +1,17 @@
-import type { Finding } from "../../../modules/manifests/finding";
 import {
   loadManifests,
   type ManifestDocument,
   parseManifests,
   podsPerVersion,
-  readManifestFiles,
   routeWeights,
   SHOPFRONT_VIRTUAL_SERVICE,
   withRouteWeights,
 } from "../../../modules/manifests/model";
-import { DEFAULT_MESH_VARIANT } from "../../../modules/mesh-variant";
-import { shopfrontManifestPaths } from "../../../modules/shopfront-manifests";
-
-// biome-ignore lint/suspicious/noExplicitAny: the tests read parsed objects field by field.
-type Editable = any;
+import { type Editable, error, variantManifests } from "../../manifest-documents";
 
 const parsed = loadManifests("manifests");
 /** The walkthrough's variant: the shared files, sidecar/ and routing-istio/. */
-const walkthrough = parseManifests(
-  readManifestFiles(shopfrontManifestPaths("manifests", DEFAULT_MESH_VARIANT)),
-);
-
-function error(file: string, resource: string, field: string, message: RegExp): Finding {
-  return { severity: "error", file, resource, field, message: expect.stringMatching(message) };
-}
+const walkthrough = variantManifests();
 
 describe("the manifest model", () => {
   describe("loading", () => {

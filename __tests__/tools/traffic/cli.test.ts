@@ -4,8 +4,9 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { type Host, main, run } from "../../../tools/traffic/cli";
+import { type Host, main } from "../../../tools/traffic/cli";
 import type { CountSummary, LoadSummary, PodsSummary } from "../../../tools/traffic/verdict";
+import { traffic } from "../../traffic-run";
 import {
   closeAll,
   deadPort,
@@ -31,35 +32,6 @@ const FIXTURE_MESH = path.join(
   "shopfront-mesh.yaml",
 );
 const EXPECT = "v1=50,v2=30,v3=15,v4=5";
-
-interface Invocation {
-  code: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/** Runs the tool in-process, as `npm run traffic -- ...argv` would, with no environment of its own. */
-async function traffic(
-  argv: string[],
-  options: { env?: Record<string, string>; cwd?: string; tty?: boolean } = {},
-): Promise<Invocation> {
-  let stdout = "";
-  let stderr = "";
-  const started = performance.now();
-  const code = await run(argv, {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    stderrIsTTY: options.tty ?? false,
-    env: options.env ?? {},
-    cwd: options.cwd ?? os.tmpdir(),
-  });
-  return { code, stdout, stderr, ms: performance.now() - started };
-}
 
 let pods: Pod[];
 /**

@@ -9,7 +9,6 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { readValue } from "../../../modules/config";
-import { run } from "../../../tools/traffic/cli";
 import {
   COMMANDS,
   type CommandName,
@@ -23,6 +22,7 @@ import {
   usageOf,
 } from "../../../tools/traffic/flags";
 import { UsageError } from "../../../tools/traffic/targets";
+import { traffic } from "../../traffic-run";
 
 const declared = Object.entries(FLAGS) as [FlagName, Flag<unknown>][];
 
@@ -45,23 +45,6 @@ beforeAll(() => {
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), "traffic-flags-"));
 });
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
-
-async function traffic(argv: string[], env: Record<string, string> = {}) {
-  let stdout = "";
-  let stderr = "";
-  const code = await run(argv, {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    stderrIsTTY: false,
-    env,
-    cwd: scratch,
-  });
-  return { code, stdout, stderr };
-}
 
 /** The flags `command` needs besides `except`, with valid values. */
 function needed(command: CommandName, except: FlagName, which: (flag: Flag<unknown>) => boolean): string[] {
@@ -143,7 +126,7 @@ describe("the flags table", () => {
   it.each(COMMANDS)(
     "lists each flag of %s in its --help, with what it accepts and its default",
     async (command) => {
-      const { code, stdout } = await traffic([command, "--help"]);
+      const { code, stdout } = await traffic([command, "--help"], { cwd: scratch });
       expect(code).toBe(0);
       // Commander wraps the help to the terminal's width.
       const help = stdout.replace(/\s+/g, " ");
@@ -189,7 +172,7 @@ describe("bad input to the traffic tool exits 2, naming the flag, the value and 
   it.each(flagCases)("%s %j", async (flag, value, name) => {
     const command = FLAGS[name].commands[0];
     const required = needed(command, name, (other) => other.required === true);
-    const { code, stdout, stderr } = await traffic([command, ...required, flag, value]);
+    const { code, stdout, stderr } = await traffic([command, ...required, flag, value], { cwd: scratch });
     expect({ code, stdout }).toEqual({ code: 2, stdout: "" });
     expectRefused(stderr, flag, name, value);
   });
@@ -200,7 +183,10 @@ describe("an environment variable that stands for a flag is refused as the flag 
     const command = FLAGS[name].commands[0];
     // The other sources this command reads first are given, so that the run reaches the variable.
     const others = needed(command, name, (other) => other.required === true || other.env !== undefined);
-    const { code, stdout, stderr } = await traffic([command, ...others], { [variable]: value });
+    const { code, stdout, stderr } = await traffic([command, ...others], {
+      env: { [variable]: value },
+      cwd: scratch,
+    });
     expect({ code, stdout }).toEqual({ code: 2, stdout: "" });
     expectRefused(stderr, variable, name, value);
   });
