@@ -175,6 +175,13 @@ export const INGRESS_GATEWAY_PRINCIPAL = `cluster.local/ns/istio-system/sa/${ING
 export const ISTIO_ADDONS = ["prometheus", "grafana", "kiali"] as const;
 export type IstioAddon = (typeof ISTIO_ADDONS)[number];
 
+/** The add-ons each add-on cannot work without, each with the reason: it is refused without them. */
+export const ADDON_NEEDS = {
+  prometheus: {},
+  grafana: { prometheus: "its data source" },
+  kiali: { prometheus: "the source of its graph" },
+} as const satisfies Record<IstioAddon, Readonly<Partial<Record<IstioAddon, string>>>>;
+
 export const INGRESS_SERVICE_TYPES = ["LoadBalancer", "NodePort", "ClusterIP"] as const;
 
 /**
@@ -321,8 +328,8 @@ function isAnnotationKey(key: string): boolean {
 }
 
 /**
- * Parses `prometheus,grafana` (or `none`) into addons, in the order of ISTIO_ADDONS. Grafana and Kiali read
- * Prometheus, so either one without it is refused.
+ * Parses `prometheus,grafana` (or `none`) into addons, in the order of ISTIO_ADDONS. An add-on without
+ * those it needs (ADDON_NEEDS) is refused.
  */
 function parseIstioAddons(setting: string, text: string): { addons: IstioAddon[]; problems: string[] } {
   const where = `${setting}=${JSON.stringify(text)}`;
@@ -337,10 +344,11 @@ function parseIstioAddons(setting: string, text: string): { addons: IstioAddon[]
     }
   }
   const addons = ISTIO_ADDONS.filter((addon) => named.has(addon));
-  const needers = { grafana: "its data source", kiali: "the source of its graph" } as const;
-  for (const [addon, why] of Object.entries(needers)) {
-    if (named.has(addon) && !named.has("prometheus")) {
-      problems.push(`${where}: ${addon} needs prometheus, ${why} (add it: prometheus,${addons.join(",")})`);
+  for (const addon of addons) {
+    for (const [needed, why] of Object.entries<string>(ADDON_NEEDS[addon])) {
+      if (!named.has(needed)) {
+        problems.push(`${where}: ${addon} needs ${needed}, ${why} (add it: ${needed},${addons.join(",")})`);
+      }
     }
   }
   return { addons, problems };
