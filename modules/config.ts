@@ -184,6 +184,10 @@ export const ADDON_NEEDS = {
 
 export const INGRESS_SERVICE_TYPES = ["LoadBalancer", "NodePort", "ClusterIP"] as const;
 
+/** What the sidecars do with traffic to hosts the mesh does not know (meshConfig.outboundTrafficPolicy). */
+export const OUTBOUND_TRAFFIC_POLICIES = ["ALLOW_ANY", "REGISTRY_ONLY"] as const;
+export type OutboundTrafficPolicy = (typeof OUTBOUND_TRAFFIC_POLICIES)[number];
+
 /**
  * How the mesh's control plane and ingress are laid out: `demo` as the walkthrough (one replica each,
  * no disruption budget, which would block node drains with one replica); `production` two replicas of
@@ -191,6 +195,19 @@ export const INGRESS_SERVICE_TYPES = ["LoadBalancer", "NodePort", "ClusterIP"] a
  */
 export const MESH_PROFILES = ["demo", "production"] as const;
 export type MeshProfile = (typeof MESH_PROFILES)[number];
+
+/**
+ * What MESH_PROFILE decides, in one place: whether the mesh's own workloads are highly available
+ * (modules/high-availability.ts), and OUTBOUND_TRAFFIC_POLICY's default.
+ */
+export const MESH_PROFILE_CHOICES = {
+  demo: { highlyAvailable: false, outboundTrafficPolicy: "ALLOW_ANY" },
+  production: { highlyAvailable: true, outboundTrafficPolicy: "REGISTRY_ONLY" },
+} as const satisfies Record<
+  MeshProfile,
+  { highlyAvailable: boolean; outboundTrafficPolicy: OutboundTrafficPolicy }
+>;
+
 export type IngressServiceType = (typeof INGRESS_SERVICE_TYPES)[number];
 
 /**
@@ -208,10 +225,6 @@ export type MeshMode = (typeof MESH_MODES)[number];
 /** How routes are written: Istio's Gateway and VirtualService, or the Kubernetes Gateway API. */
 export const ROUTING_APIS = ["istio", "gateway-api"] as const;
 export type RoutingApi = (typeof ROUTING_APIS)[number];
-
-/** What the sidecars do with traffic to hosts the mesh does not know (meshConfig.outboundTrafficPolicy). */
-export const OUTBOUND_TRAFFIC_POLICIES = ["ALLOW_ANY", "REGISTRY_ONLY"] as const;
-export type OutboundTrafficPolicy = (typeof OUTBOUND_TRAFFIC_POLICIES)[number];
 
 export interface IstioConfig {
   /** Istio release, x.y.z, of a minor in VERSIONS.supportedIstio. */
@@ -869,7 +882,9 @@ export const SETTINGS = {
       "What sidecars do with traffic to hosts the mesh does not know: let it out, or only to registered services (ServiceEntries).",
     default: {
       text: "ALLOW_ANY with MESH_PROFILE=demo, REGISTRY_ONLY with production",
-      value: ({ MESH_PROFILE }) => (MESH_PROFILE === "production" ? "REGISTRY_ONLY" : "ALLOW_ANY"),
+      // MESH_PROFILE is absent when it was refused.
+      value: ({ MESH_PROFILE }) =>
+        MESH_PROFILE_CHOICES[(MESH_PROFILE as MeshProfile | undefined) ?? "demo"].outboundTrafficPolicy,
     },
     example: "ALLOW_ANY",
     malformed: ["allow_any", "DENY"],
