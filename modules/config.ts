@@ -8,6 +8,10 @@
  */
 import { z } from "zod";
 
+/** busybox, by its multi-platform index's digest: the SSM agent installer's and the generators' image. */
+const BUSYBOX_IMAGE =
+  "public.ecr.aws/docker/library/busybox:1.37.0@sha256:9db7b59979c38555a39def84a31fb98b5296952f9e3afd4f6f11f05b07adfab0";
+
 /** Versions pinned in one place: Kubernetes, Istio, Helm charts and container images. */
 export const VERSIONS = {
   /** EKS standard support until March 2027 (released on EKS January 2026). */
@@ -68,8 +72,7 @@ export const VERSIONS = {
   },
   images: {
     /** Run-once SSM agent installer (uses busybox's nsenter to reach the host). */
-    ssmInstaller:
-      "public.ecr.aws/docker/library/busybox:1.37.0@sha256:9db7b59979c38555a39def84a31fb98b5296952f9e3afd4f6f11f05b07adfab0",
+    ssmInstaller: BUSYBOX_IMAGE,
     /**
      * The images of manifests/, pinned by the digest of their multi-platform index (docs/security-kubernetes.md
      * says where each digest comes from); the manifests repeat them, a test keeps both equal.
@@ -78,8 +81,7 @@ export const VERSIONS = {
       "public.ecr.aws/docker/library/httpd:2.4.68@sha256:454942557d44332cd7e4ae415e7ec9b4dbbf01b4a042491f423fcaf10a32ce9f",
     shopfrontNginx:
       "docker.io/nginxinc/nginx-unprivileged:1.30.1@sha256:6f5c8f8836fce1eba7daa6b4f0dbfe7aa742be47e1b15386a67be7a3dbd06086",
-    generators:
-      "public.ecr.aws/docker/library/busybox:1.37.0@sha256:9db7b59979c38555a39def84a31fb98b5296952f9e3afd4f6f11f05b07adfab0",
+    generators: BUSYBOX_IMAGE,
   },
 } as const;
 
