@@ -114,11 +114,17 @@ export const PROJECT = "shopfront-mesh";
  */
 export const NODE_GROUP_NAME = "miztiik_on_demand_ng";
 
-/**
- * IAM role names are `<cluster>-<purpose>`: `-cluster`, `-admin`, `-node`, and at most this long, as
- * `-vpc-flow-logs` is. IAM allows 64 characters, so CLUSTER_NAME allows 64 minus this.
- */
-export const ROLE_PURPOSE_MAX_LENGTH = 14;
+/** What each IAM role of a cluster is for; its name is `<cluster>-<purpose>` (roleName). */
+export const ROLE_PURPOSES = ["cluster", "admin", "node", "vpc-flow-logs"] as const;
+export type RolePurpose = (typeof ROLE_PURPOSES)[number];
+
+/** The name of a cluster's IAM role: unique in the account, as the cluster's name is. */
+export function roleName(cluster: string, purpose: RolePurpose): string {
+  return `${cluster}-${purpose}`;
+}
+
+/** The longest `-<purpose>`: IAM allows 64 characters in a role name, CLUSTER_NAME 64 minus this. */
+export const ROLE_PURPOSE_MAX_LENGTH = 1 + Math.max(...ROLE_PURPOSES.map((purpose) => purpose.length));
 export const IAM_ROLE_NAME_MAX_LENGTH = 64;
 export const CLUSTER_NAME_MAX_LENGTH = IAM_ROLE_NAME_MAX_LENGTH - ROLE_PURPOSE_MAX_LENGTH;
 
