@@ -352,9 +352,9 @@ function isAnnotationKey(key: string): boolean {
  * Parses `prometheus,grafana` (or `none`) into addons, in the order of ISTIO_ADDONS. An add-on without
  * those it needs (ADDON_NEEDS) is refused.
  */
-function parseIstioAddons(setting: string, text: string): { addons: IstioAddon[]; problems: string[] } {
+function parseIstioAddons(setting: string, text: string): { value: IstioAddon[]; problems: string[] } {
   const where = `${setting}=${JSON.stringify(text)}`;
-  if (text.trim() === "none") return { addons: [], problems: [] };
+  if (text.trim() === "none") return { value: [], problems: [] };
   const problems: string[] = [];
   const named = new Set(text.split(",").map((item) => item.trim()));
   for (const name of named) {
@@ -372,18 +372,18 @@ function parseIstioAddons(setting: string, text: string): { addons: IstioAddon[]
       }
     }
   }
-  return { addons, problems };
+  return { value: addons, problems };
 }
 
 /** Parses `key=value,key=value` (or `none`) into annotations; values may not contain commas. */
 function parseAnnotations(
   setting: string,
   text: string,
-): { annotations: Record<string, string>; problems: string[] } {
+): { value: Record<string, string>; problems: string[] } {
   const where = `${setting}=${JSON.stringify(text)}`;
   const annotations: Record<string, string> = {};
   const problems: string[] = [];
-  if (text.trim() === "none") return { annotations, problems };
+  if (text.trim() === "none") return { value: annotations, problems };
   for (const pair of text.split(",")) {
     const equals = pair.indexOf("=");
     if (equals === -1) {
@@ -401,7 +401,7 @@ function parseAnnotations(
       annotations[key] = pair.slice(equals + 1).trim();
     }
   }
-  return { annotations, problems };
+  return { value: annotations, problems };
 }
 
 /** Values every setting refuses: empty, blank, and text that would do harm if a shell ever ran it. */
@@ -787,10 +787,7 @@ export const SETTINGS = {
   ),
   ISTIO_ADDONS: setting(
     parsed(
-      (name, text) => {
-        const { addons, problems } = parseIstioAddons(name, text);
-        return { value: addons, problems };
-      },
+      parseIstioAddons,
       `addons to install, comma-separated from ${ISTIO_ADDONS.join(",")}, or none; grafana and kiali need prometheus`,
     ),
     {
@@ -833,10 +830,7 @@ export const SETTINGS = {
     malformed: ["loadbalancer", "External"],
   }),
   INGRESS_SERVICE_ANNOTATIONS: setting(
-    parsed((name, text) => {
-      const { annotations, problems } = parseAnnotations(name, text);
-      return { value: annotations, problems };
-    }, "comma-separated key=value pairs (Kubernetes annotation keys), or none"),
+    parsed(parseAnnotations, "comma-separated key=value pairs (Kubernetes annotation keys), or none"),
     {
       section: "istio",
       description: "Annotations on the ingress gateway's Service; on AWS they choose the load balancer.",
