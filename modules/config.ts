@@ -290,14 +290,14 @@ export class ConfigError extends Error {
 
 /**
  * Parses `v1=50,v2=30,v3=15,v4=5` into weights. `setting` names the source in errors (the
- * environment variable or a command-line flag). Subsets left out get weight 0. Returns the weights,
- * or the problems found.
+ * environment variable or a command-line flag). Subsets (SHOPFRONT_VERSIONS) left out get weight 0.
+ * Returns the weights, or the problems found.
  */
 export function parseWeights(
   setting: string,
   text: string,
-  subsets: readonly string[] = SHOPFRONT_VERSIONS,
 ): { weights: Weights; problems: readonly string[] } {
+  const subsets: readonly string[] = SHOPFRONT_VERSIONS;
   const problems: string[] = [];
   const weights: Record<string, number> = Object.fromEntries(subsets.map((s) => [s, 0]));
   const seen = new Set<string>();
