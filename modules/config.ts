@@ -923,7 +923,7 @@ export const SETTINGS = {
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
-export type SettingValues = {
+type SettingValues = {
   readonly [K in SettingName]: (typeof SETTINGS)[K] extends Setting<infer T> ? T : never;
 };
 
@@ -1001,7 +1001,7 @@ function readSetting(
  * the first, so a user fixes them in one round. Throws ConfigError listing them; a value from a
  * settings file is followed by where it is written.
  */
-export function readSettingValues(env: Env): SettingValues {
+function readSettingValues(env: Env): SettingValues {
   const sources = settingSources.get(env) ?? {};
   const located = (name: string, problems: readonly string[]) =>
     problems.map((problem) => (sources[name] ? `${problem} (${sources[name]})` : problem));
