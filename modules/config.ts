@@ -8,6 +8,10 @@
  */
 import { z } from "zod";
 
+/** busybox, by its multi-platform index's digest: the SSM agent installer's and the generators' image. */
+const BUSYBOX_IMAGE =
+  "public.ecr.aws/docker/library/busybox:1.37.0@sha256:9db7b59979c38555a39def84a31fb98b5296952f9e3afd4f6f11f05b07adfab0";
+
 /** Versions pinned in one place: Kubernetes, Istio, Helm charts and container images. */
 export const VERSIONS = {
   /** EKS standard support until March 2027 (released on EKS January 2026). */
@@ -68,8 +72,7 @@ export const VERSIONS = {
   },
   images: {
     /** Run-once SSM agent installer (uses busybox's nsenter to reach the host). */
-    ssmInstaller:
-      "public.ecr.aws/docker/library/busybox:1.37.0@sha256:9db7b59979c38555a39def84a31fb98b5296952f9e3afd4f6f11f05b07adfab0",
+    ssmInstaller: BUSYBOX_IMAGE,
     /**
      * The images of manifests/, pinned by the digest of their multi-platform index (docs/security-kubernetes.md
      * says where each digest comes from); the manifests repeat them, a test keeps both equal.
@@ -78,8 +81,7 @@ export const VERSIONS = {
       "public.ecr.aws/docker/library/httpd:2.4.68@sha256:454942557d44332cd7e4ae415e7ec9b4dbbf01b4a042491f423fcaf10a32ce9f",
     shopfrontNginx:
       "docker.io/nginxinc/nginx-unprivileged:1.30.1@sha256:6f5c8f8836fce1eba7daa6b4f0dbfe7aa742be47e1b15386a67be7a3dbd06086",
-    generators:
-      "public.ecr.aws/docker/library/busybox:1.37.0@sha256:9db7b59979c38555a39def84a31fb98b5296952f9e3afd4f6f11f05b07adfab0",
+    generators: BUSYBOX_IMAGE,
   },
 } as const;
 
@@ -112,11 +114,17 @@ export const PROJECT = "shopfront-mesh";
  */
 export const NODE_GROUP_NAME = "miztiik_on_demand_ng";
 
-/**
- * IAM role names are `<cluster>-<purpose>`: `-cluster`, `-admin`, `-node`, and at most this long, as
- * `-vpc-flow-logs` is. IAM allows 64 characters, so CLUSTER_NAME allows 64 minus this.
- */
-export const ROLE_PURPOSE_MAX_LENGTH = 14;
+/** What each IAM role of a cluster is for; its name is `<cluster>-<purpose>` (roleName). */
+export const ROLE_PURPOSES = ["cluster", "admin", "node", "vpc-flow-logs"] as const;
+export type RolePurpose = (typeof ROLE_PURPOSES)[number];
+
+/** The name of a cluster's IAM role: unique in the account, as the cluster's name is. */
+export function roleName(cluster: string, purpose: RolePurpose): string {
+  return `${cluster}-${purpose}`;
+}
+
+/** The longest `-<purpose>`: IAM allows 64 characters in a role name, CLUSTER_NAME 64 minus this. */
+export const ROLE_PURPOSE_MAX_LENGTH = 1 + Math.max(...ROLE_PURPOSES.map((purpose) => purpose.length));
 export const IAM_ROLE_NAME_MAX_LENGTH = 64;
 export const CLUSTER_NAME_MAX_LENGTH = IAM_ROLE_NAME_MAX_LENGTH - ROLE_PURPOSE_MAX_LENGTH;
 
@@ -180,7 +188,18 @@ export const INGRESS_GATEWAY_PRINCIPAL = meshPrincipal("istio-system", INGRESS_G
 export const ISTIO_ADDONS = ["prometheus", "grafana", "kiali"] as const;
 export type IstioAddon = (typeof ISTIO_ADDONS)[number];
 
+/** The add-ons each add-on cannot work without, each with the reason: it is refused without them. */
+export const ADDON_NEEDS = {
+  prometheus: {},
+  grafana: { prometheus: "its data source" },
+  kiali: { prometheus: "the source of its graph" },
+} as const satisfies Record<IstioAddon, Readonly<Partial<Record<IstioAddon, string>>>>;
+
 export const INGRESS_SERVICE_TYPES = ["LoadBalancer", "NodePort", "ClusterIP"] as const;
+
+/** What the sidecars do with traffic to hosts the mesh does not know (meshConfig.outboundTrafficPolicy). */
+export const OUTBOUND_TRAFFIC_POLICIES = ["ALLOW_ANY", "REGISTRY_ONLY"] as const;
+export type OutboundTrafficPolicy = (typeof OUTBOUND_TRAFFIC_POLICIES)[number];
 
 /**
  * How the mesh's control plane and ingress are laid out: `demo` as the walkthrough (one replica each,
@@ -189,6 +208,19 @@ export const INGRESS_SERVICE_TYPES = ["LoadBalancer", "NodePort", "ClusterIP"] a
  */
 export const MESH_PROFILES = ["demo", "production"] as const;
 export type MeshProfile = (typeof MESH_PROFILES)[number];
+
+/**
+ * What MESH_PROFILE decides, in one place: whether the mesh's own workloads are highly available
+ * (modules/high-availability.ts), and OUTBOUND_TRAFFIC_POLICY's default.
+ */
+export const MESH_PROFILE_CHOICES = {
+  demo: { highlyAvailable: false, outboundTrafficPolicy: "ALLOW_ANY" },
+  production: { highlyAvailable: true, outboundTrafficPolicy: "REGISTRY_ONLY" },
+} as const satisfies Record<
+  MeshProfile,
+  { highlyAvailable: boolean; outboundTrafficPolicy: OutboundTrafficPolicy }
+>;
+
 export type IngressServiceType = (typeof INGRESS_SERVICE_TYPES)[number];
 
 /**
@@ -206,10 +238,6 @@ export type MeshMode = (typeof MESH_MODES)[number];
 /** How routes are written: Istio's Gateway and VirtualService, or the Kubernetes Gateway API. */
 export const ROUTING_APIS = ["istio", "gateway-api"] as const;
 export type RoutingApi = (typeof ROUTING_APIS)[number];
-
-/** What the sidecars do with traffic to hosts the mesh does not know (meshConfig.outboundTrafficPolicy). */
-export const OUTBOUND_TRAFFIC_POLICIES = ["ALLOW_ANY", "REGISTRY_ONLY"] as const;
-export type OutboundTrafficPolicy = (typeof OUTBOUND_TRAFFIC_POLICIES)[number];
 
 export interface IstioConfig {
   /** Istio release, x.y.z, of a minor in VERSIONS.supportedIstio. */
@@ -267,14 +295,14 @@ export class ConfigError extends Error {
 
 /**
  * Parses `v1=50,v2=30,v3=15,v4=5` into weights. `setting` names the source in errors (the
- * environment variable or a command-line flag). Subsets left out get weight 0. Returns the weights,
- * or the problems found.
+ * environment variable or a command-line flag). Subsets (SHOPFRONT_VERSIONS) left out get weight 0.
+ * Returns the weights, or the problems found.
  */
 export function parseWeights(
   setting: string,
   text: string,
-  subsets: readonly string[] = SHOPFRONT_VERSIONS,
 ): { weights: Weights; problems: readonly string[] } {
+  const subsets: readonly string[] = SHOPFRONT_VERSIONS;
   const problems: string[] = [];
   const weights: Record<string, number> = Object.fromEntries(subsets.map((s) => [s, 0]));
   const seen = new Set<string>();
@@ -326,12 +354,12 @@ function isAnnotationKey(key: string): boolean {
 }
 
 /**
- * Parses `prometheus,grafana` (or `none`) into addons, in the order of ISTIO_ADDONS. Grafana and Kiali read
- * Prometheus, so either one without it is refused.
+ * Parses `prometheus,grafana` (or `none`) into addons, in the order of ISTIO_ADDONS. An add-on without
+ * those it needs (ADDON_NEEDS) is refused.
  */
-function parseIstioAddons(setting: string, text: string): { addons: IstioAddon[]; problems: string[] } {
+function parseIstioAddons(setting: string, text: string): { value: IstioAddon[]; problems: string[] } {
   const where = `${setting}=${JSON.stringify(text)}`;
-  if (text.trim() === "none") return { addons: [], problems: [] };
+  if (text.trim() === "none") return { value: [], problems: [] };
   const problems: string[] = [];
   const named = new Set(text.split(",").map((item) => item.trim()));
   for (const name of named) {
@@ -342,24 +370,25 @@ function parseIstioAddons(setting: string, text: string): { addons: IstioAddon[]
     }
   }
   const addons = ISTIO_ADDONS.filter((addon) => named.has(addon));
-  const needers = { grafana: "its data source", kiali: "the source of its graph" } as const;
-  for (const [addon, why] of Object.entries(needers)) {
-    if (named.has(addon) && !named.has("prometheus")) {
-      problems.push(`${where}: ${addon} needs prometheus, ${why} (add it: prometheus,${addons.join(",")})`);
+  for (const addon of addons) {
+    for (const [needed, why] of Object.entries<string>(ADDON_NEEDS[addon])) {
+      if (!named.has(needed)) {
+        problems.push(`${where}: ${addon} needs ${needed}, ${why} (add it: ${needed},${addons.join(",")})`);
+      }
     }
   }
-  return { addons, problems };
+  return { value: addons, problems };
 }
 
 /** Parses `key=value,key=value` (or `none`) into annotations; values may not contain commas. */
 function parseAnnotations(
   setting: string,
   text: string,
-): { annotations: Record<string, string>; problems: string[] } {
+): { value: Record<string, string>; problems: string[] } {
   const where = `${setting}=${JSON.stringify(text)}`;
   const annotations: Record<string, string> = {};
   const problems: string[] = [];
-  if (text.trim() === "none") return { annotations, problems };
+  if (text.trim() === "none") return { value: annotations, problems };
   for (const pair of text.split(",")) {
     const equals = pair.indexOf("=");
     if (equals === -1) {
@@ -377,7 +406,7 @@ function parseAnnotations(
       annotations[key] = pair.slice(equals + 1).trim();
     }
   }
-  return { annotations, problems };
+  return { value: annotations, problems };
 }
 
 /** Values every setting refuses: empty, blank, and text that would do harm if a shell ever ran it. */
@@ -763,10 +792,7 @@ export const SETTINGS = {
   ),
   ISTIO_ADDONS: setting(
     parsed(
-      (name, text) => {
-        const { addons, problems } = parseIstioAddons(name, text);
-        return { value: addons, problems };
-      },
+      parseIstioAddons,
       `addons to install, comma-separated from ${ISTIO_ADDONS.join(",")}, or none; grafana and kiali need prometheus`,
     ),
     {
@@ -809,10 +835,7 @@ export const SETTINGS = {
     malformed: ["loadbalancer", "External"],
   }),
   INGRESS_SERVICE_ANNOTATIONS: setting(
-    parsed((name, text) => {
-      const { annotations, problems } = parseAnnotations(name, text);
-      return { value: annotations, problems };
-    }, "comma-separated key=value pairs (Kubernetes annotation keys), or none"),
+    parsed(parseAnnotations, "comma-separated key=value pairs (Kubernetes annotation keys), or none"),
     {
       section: "istio",
       description: "Annotations on the ingress gateway's Service; on AWS they choose the load balancer.",
@@ -866,7 +889,9 @@ export const SETTINGS = {
       "What sidecars do with traffic to hosts the mesh does not know: let it out, or only to registered services (ServiceEntries).",
     default: {
       text: "ALLOW_ANY with MESH_PROFILE=demo, REGISTRY_ONLY with production",
-      value: ({ MESH_PROFILE }) => (MESH_PROFILE === "production" ? "REGISTRY_ONLY" : "ALLOW_ANY"),
+      // MESH_PROFILE is absent when it was refused.
+      value: ({ MESH_PROFILE }) =>
+        MESH_PROFILE_CHOICES[(MESH_PROFILE as MeshProfile | undefined) ?? "demo"].outboundTrafficPolicy,
     },
     example: "ALLOW_ANY",
     malformed: ["allow_any", "DENY"],
@@ -903,7 +928,7 @@ export const SETTINGS = {
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
-export type SettingValues = {
+type SettingValues = {
   readonly [K in SettingName]: (typeof SETTINGS)[K] extends Setting<infer T> ? T : never;
 };
 
@@ -981,7 +1006,7 @@ function readSetting(
  * the first, so a user fixes them in one round. Throws ConfigError listing them; a value from a
  * settings file is followed by where it is written.
  */
-export function readSettingValues(env: Env): SettingValues {
+function readSettingValues(env: Env): SettingValues {
   const sources = settingSources.get(env) ?? {};
   const located = (name: string, problems: readonly string[]) =>
     problems.map((problem) => (sources[name] ? `${problem} (${sources[name]})` : problem));

@@ -7,6 +7,7 @@ import { EksCluster as AwsEksCluster } from "@cdktf/provider-aws/lib/eks-cluster
 import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Construct } from "constructs";
+import { roleName } from "./config";
 import { ServiceRole } from "./iam";
 import { encryptedLogGroup, encryptionKey } from "./kms";
 
@@ -62,7 +63,7 @@ export class EksCluster extends Construct {
     super(scope, id);
 
     const clusterRole = new ServiceRole(this, "cluster-role", {
-      name: `${props.name}-cluster`,
+      name: roleName(props.name, "cluster"),
       principal: { type: "Service", identifiers: ["eks.amazonaws.com"] },
       extraAssumeActions: ["sts:TagSession"],
       managedPolicies: ["AmazonEKSClusterPolicy"],
@@ -144,7 +145,7 @@ export class EksCluster extends Construct {
    */
   private createAdminRole(clusterName: string, trusted?: readonly string[]): string {
     const admin = new ServiceRole(this, "admin-role", {
-      name: `${clusterName}-admin`,
+      name: roleName(clusterName, "admin"),
       principal: { type: "AWS", identifiers: [...(trusted ?? [this.deployingPrincipalArn()])] },
       managedPolicies: [],
     });

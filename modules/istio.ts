@@ -7,7 +7,9 @@ import {
   INGRESS_GATEWAY_LABELS,
   INGRESS_GATEWAY_NAME,
   type IngressServiceType,
+  MESH_PROFILE_CHOICES,
   type MeshProfile,
+  type OutboundTrafficPolicy,
 } from "./config";
 import { addHelmChart } from "./helm-chart";
 import { KEEP_ONE_AVAILABLE, replicasFor, zoneSpread } from "./high-availability";
@@ -41,14 +43,6 @@ export const DEFAULT_HTTP_RETRY_POLICY = {
   perTryTimeout: "1s",
   retryOn: "connect-failure,refused-stream,unavailable,cancelled,reset",
 } as const;
-
-/**
- * Whether a sidecar may reach a host outside the mesh's service registry (meshConfig
- * `outboundTrafficPolicy.mode`): `ALLOW_ANY` passes it through, `REGISTRY_ONLY` refuses it unless a
- * ServiceEntry declares the host (docs/istio.md).
- */
-export const OUTBOUND_TRAFFIC_POLICIES = ["ALLOW_ANY", "REGISTRY_ONLY"] as const;
-export type OutboundTrafficPolicy = (typeof OUTBOUND_TRAFFIC_POLICIES)[number];
 
 /**
  * Pod Security Admission labels of istio-system, as Istio's PSA guide sets them: the CNI node agent's
@@ -85,22 +79,11 @@ const AMBIENT_DEMO_REQUESTS = {
   waypoint: PROXY_REQUESTS,
 };
 
-/** What MESH_PROFILE decides, in one place. `production` keeps the charts' own ambient requests. */
-const PROFILES = {
-  demo: {
-    highlyAvailable: false,
-    outboundTrafficPolicy: "ALLOW_ANY",
-    ambientRequests: AMBIENT_DEMO_REQUESTS,
-  },
-  production: { highlyAvailable: true, outboundTrafficPolicy: "REGISTRY_ONLY", ambientRequests: undefined },
-} as const satisfies Record<
-  MeshProfile,
-  {
-    highlyAvailable: boolean;
-    outboundTrafficPolicy: OutboundTrafficPolicy;
-    ambientRequests?: typeof AMBIENT_DEMO_REQUESTS;
-  }
->;
+/** Ambient mode's requests per MESH_PROFILE: `production` keeps the charts' own. */
+const AMBIENT_REQUESTS: Record<MeshProfile, typeof AMBIENT_DEMO_REQUESTS | undefined> = {
+  demo: AMBIENT_DEMO_REQUESTS,
+  production: undefined,
+};
 
 /**
  * The sidecar data plane, each chart's share of it in one place: the CNI node agent sets up a meshed
@@ -211,7 +194,9 @@ export class Istio extends Construct {
       chart,
       version: props.version,
     });
-    const profile = PROFILES[props.profile ?? "demo"];
+    const profileName = props.profile ?? "demo";
+    const profile = MESH_PROFILE_CHOICES[profileName];
+    const ambientRequests = AMBIENT_REQUESTS[profileName];
     const ambient = (props.meshMode ?? "sidecar") === "ambient";
     const routingApi = props.routingApi ?? "istio";
     const serviceType = props.ingressServiceType ?? "LoadBalancer";
@@ -279,8 +264,8 @@ export class Istio extends Construct {
           proxy: { resources: { requests: PROXY_REQUESTS }, seccompProfile: { type: "RuntimeDefault" } },
           // The chart's budget keeps one istiod up; with a single replica it would block every node drain.
           defaultPodDisruptionBudget: { enabled: profile.highlyAvailable },
-          ...(ambient && profile.ambientRequests
-            ? { waypoint: { resources: { requests: profile.ambientRequests.waypoint } } }
+          ...(ambient && ambientRequests
+            ? { waypoint: { resources: { requests: ambientRequests.waypoint } } }
             : {}),
         },
       },
@@ -295,7 +280,7 @@ export class Istio extends Construct {
         namespace,
         values: {
           ...AMBIENT_PROFILE,
-          ...(profile.ambientRequests ? { resources: { requests: profile.ambientRequests.ztunnel } } : {}),
+          ...(ambientRequests ? { resources: { requests: ambientRequests.ztunnel } } : {}),
         },
         dependsOn: [this.istiod],
       });

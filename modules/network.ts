@@ -12,6 +12,7 @@ import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
+import { roleName } from "./config";
 import { ServiceRole } from "./iam";
 import { encryptedLogGroup } from "./kms";
 
@@ -167,7 +168,7 @@ export class Network extends Construct {
     });
     const account = new DataAwsCallerIdentity(this, "flow-logs-account");
     const role = new ServiceRole(this, "flow-logs-role", {
-      name: `${props.clusterName}-vpc-flow-logs`,
+      name: roleName(props.clusterName, "vpc-flow-logs"),
       principal: { type: "Service", identifiers: ["vpc-flow-logs.amazonaws.com"] },
       // Only flow logs of this account may use the role (the confused-deputy guard AWS documents).
       conditions: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [account.accountId] }],

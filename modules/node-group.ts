@@ -2,6 +2,7 @@ import { EksNodeGroup } from "@cdktf/provider-aws/lib/eks-node-group";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
+import { roleName } from "./config";
 import { ServiceRole } from "./iam";
 
 /** The policies AWS documents for managed node group roles, plus SSM for Session Manager access. */
@@ -49,7 +50,7 @@ export class NodeGroup extends Construct {
     super(scope, id);
 
     this.nodeRole = new ServiceRole(this, "node-role", {
-      name: `${props.namePrefix}-node`,
+      name: roleName(props.namePrefix, "node"),
       principal: { type: "Service", identifiers: ["ec2.amazonaws.com"] },
       managedPolicies: NODE_POLICIES,
     });

@@ -71,7 +71,8 @@ export function synthesize(env: Env, outdir?: string, options: BuildOptions = {}
   const config = loadConfig(env);
   const target = outdir ?? env.CDKTF_OUTDIR ?? "cdktf.out";
   const made = [target, join(target, Manifest.stacksFolder)].filter((dir) => !existsSync(dir));
-  const app = new App({ outdir: target });
+  // validationErrors has run every validation app.synth() would run again (the project has no Aspects).
+  const app = new App({ outdir: target, skipValidation: true });
   try {
     const stacks = buildStacks(app, config, options);
     const errors = validationErrors(app);

@@ -1,7 +1,7 @@
 import type { DataKubernetesServiceV1 } from "@cdktf/provider-kubernetes/lib/data-kubernetes-service-v1";
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
-import { type Config, STACK_NAMES } from "../modules/config";
+import { type Config, MESH_PROFILE_CHOICES, STACK_NAMES } from "../modules/config";
 import { GATEWAY_API_INGRESS } from "../modules/mesh-variant";
 import { ServiceDeletionWait } from "../modules/service-deletion-wait";
 import { Shopfront } from "../modules/shopfront";
@@ -48,7 +48,7 @@ export class ShopfrontStack extends ProjectStack {
         sourceCidrs: config.istio.ingressSourceCidrs,
         certificateArn: config.istio.ingressCertificateArn,
       },
-      highlyAvailable: config.istio.profile === "production",
+      highlyAvailable: MESH_PROFILE_CHOICES[config.istio.profile].highlyAvailable,
       ingressGatewayDependsOn: this.ingressRelease ? [this.ingressRelease.resource] : [],
     });
     new TerraformOutput(this, "namespace", { value: this.shopfront.namespaceName });

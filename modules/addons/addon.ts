@@ -22,7 +22,7 @@ export interface AddOn {
   readonly chart: HelmChart;
   /** Port of its ClusterIP Service, as the walkthrough lists it and `istioctl dashboard` forwards to. */
   readonly port: number;
-  /** Add-ons it cannot work without, each with the reason: it is refused without them. */
+  /** Add-ons it cannot work without, each with the reason: its ADDON_NEEDS entry. */
   readonly needs: Readonly<Partial<Record<IstioAddon, string>>>;
   /** Add-ons installed before it when they are installed (and so uninstalled after it). */
   readonly installAfter: readonly IstioAddon[];

@@ -1,4 +1,4 @@
-import { CHART_REPOSITORIES, VERSIONS } from "../config";
+import { ADDON_NEEDS, CHART_REPOSITORIES, VERSIONS } from "../config";
 import { type AddOn, serviceUrl } from "./addon";
 import { prometheus } from "./prometheus";
 
@@ -31,7 +31,7 @@ export const grafana: AddOn = {
     version: VERSIONS.charts.grafana,
   },
   port: 3000,
-  needs: { prometheus: "its data source" },
+  needs: ADDON_NEEDS.grafana,
   installAfter: [],
   values: ({ namespace, istioVersion }) => ({
     adminUser: "admin",

@@ -1,4 +1,4 @@
-import { CHART_REPOSITORIES, VERSIONS } from "../config";
+import { ADDON_NEEDS, CHART_REPOSITORIES, VERSIONS } from "../config";
 import { type AddOn, serviceUrl } from "./addon";
 import { grafana } from "./grafana";
 import { prometheus } from "./prometheus";
@@ -12,7 +12,7 @@ export const kiali: AddOn = {
     version: VERSIONS.charts.kiali,
   },
   port: 20001,
-  needs: { prometheus: "the source of its graph" },
+  needs: ADDON_NEEDS.kiali,
   installAfter: ["prometheus", "grafana"],
   values: ({ namespace, installed }) => ({
     // Log in with a ServiceAccount token (docs/istio.md); no anonymous access to the mesh's configuration.

@@ -1,4 +1,4 @@
-import { CHART_REPOSITORIES, VERSIONS } from "../config";
+import { ADDON_NEEDS, CHART_REPOSITORIES, VERSIONS } from "../config";
 import type { AddOn } from "./addon";
 
 const PORT = 9090;
@@ -56,7 +56,7 @@ export const prometheus: AddOn = {
     version: VERSIONS.charts.prometheus,
   },
   port: PORT,
-  needs: {},
+  needs: ADDON_NEEDS.prometheus,
   installAfter: [],
   values: () => ({
     // The server alone: the mesh needs no alerting, pushgateway, node or object-state metrics.
