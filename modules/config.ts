@@ -260,6 +260,11 @@ export interface IstioConfig {
 /** Route weight per subset, in percent (they add up to 100). */
 export type Weights = Readonly<Record<string, number>>;
 
+/** The one wording of a split whose weights miss 100; `got` shows the split as its source writes it. */
+export function weightSumProblem(sum: number, got: string): string {
+  return `weights add up to ${sum}, they must add up to 100 (got ${got})`;
+}
+
 export interface ShopfrontConfig {
   /** Route weights that override the VirtualService's in manifests/; unset: the manifest's own. */
   readonly weights?: Weights;
@@ -334,7 +339,7 @@ export function parseWeights(
   }
   const sum = Object.values(weights).reduce((a, b) => a + b, 0);
   if (problems.length === 0 && sum !== 100) {
-    problems.push(`${setting}: weights add up to ${sum}, they must add up to 100 (got ${text})`);
+    problems.push(`${setting}: ${weightSumProblem(sum, text)}`);
   }
   return { weights, problems };
 }

@@ -4,40 +4,29 @@
  * fine and break traffic, and for the security and resilience settings the shopfront must keep (mutual
  * TLS, authorization, timeouts, retries, circuit breakers, disruption budgets). Needs no cluster.
  */
-import { INGRESS_GATEWAY_LABELS, INGRESS_GATEWAY_PRINCIPAL } from "../config";
+import { INGRESS_GATEWAY_LABELS, INGRESS_GATEWAY_PRINCIPAL, weightSumProblem } from "../config";
+import { MESH_LABELS } from "../mesh-variant";
 import { type Finding, finding } from "./finding";
+import {
+  authorizationPolicySelects,
+  backendsOf,
+  destinationRulesFor,
+  type IDeployment,
+  type IDestinationRule,
+  type Inventory,
+  type IPodDisruptionBudget,
+  type IService,
+  inventoryOf,
+  type Labels,
+  namespaceOf,
+  podLabels,
+  qualifiedHost,
+  type Resource,
+  selects,
+} from "./inventory";
 import { checkMeshVariants } from "./mesh-variants";
 import { type ManifestDocument, resourceName } from "./model";
 import { checkSchema } from "./schemas";
-
-// The model packages are ES modules: their types are imported as an ES module would import them.
-type IDestinationRule = import("@kubernetes-models/istio/networking.istio.io/v1/DestinationRule", { with: {
-  "resolution-mode": "import",
-}}).IDestinationRule;
-type IGateway = import("@kubernetes-models/istio/networking.istio.io/v1/Gateway", { with: {
-  "resolution-mode": "import",
-}}).IGateway;
-type IVirtualService = import("@kubernetes-models/istio/networking.istio.io/v1/VirtualService", { with: {
-  "resolution-mode": "import",
-}}).IVirtualService;
-type IAuthorizationPolicy =
-  import("@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy", { with: {
-    "resolution-mode": "import",
-  }}).IAuthorizationPolicy;
-type IPeerAuthentication =
-  import("@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication", { with: {
-    "resolution-mode": "import",
-  }}).IPeerAuthentication;
-type IDeployment = import("kubernetes-models/apps/v1/Deployment", { with: {
-  "resolution-mode": "import",
-}}).IDeployment;
-type IPodDisruptionBudget = import("kubernetes-models/policy/v1/PodDisruptionBudget", { with: {
-  "resolution-mode": "import",
-}}).IPodDisruptionBudget;
-type INamespace = import("kubernetes-models/v1/Namespace", { with: {
-  "resolution-mode": "import",
-}}).INamespace;
-type IService = import("kubernetes-models/v1/Service", { with: { "resolution-mode": "import" }}).IService;
 
 /** The most retries a route may make: each one adds load to a version that is already failing. */
 const MAX_RETRY_ATTEMPTS = 3;
@@ -73,30 +62,6 @@ export interface CheckOptions {
   readonly partial?: boolean;
 }
 
-type Labels = Readonly<Record<string, string>>;
-
-/** A schema-valid object of the manifests, typed by its model, with where it came from. */
-interface Resource<T> {
-  readonly document: ManifestDocument;
-  readonly object: T;
-  readonly name: string;
-  readonly namespace: string;
-}
-
-interface Inventory {
-  readonly namespaces: readonly Resource<INamespace>[];
-  readonly services: readonly Resource<IService>[];
-  readonly deployments: readonly Resource<IDeployment>[];
-  readonly gateways: readonly Resource<IGateway>[];
-  readonly virtualServices: readonly Resource<IVirtualService>[];
-  readonly destinationRules: readonly Resource<IDestinationRule>[];
-  readonly podDisruptionBudgets: readonly Resource<IPodDisruptionBudget>[];
-  readonly peerAuthentications: readonly Resource<IPeerAuthentication>[];
-  readonly authorizationPolicies: readonly Resource<IAuthorizationPolicy>[];
-  /** True when references to `resources`' kind cannot be checked: a partial set without any of them. */
-  readonly leftOut: (resources: readonly unknown[]) => boolean;
-}
-
 /**
  * Checks the documents. Cross-resource rules run only once every object passes its schema, since
  * a rule reading a malformed object would report confusing follow-on errors.
@@ -127,7 +92,7 @@ export function checkManifests(
     ...checkRouteResilience(inventory),
     ...checkCircuitBreakers(inventory),
     ...checkDisruptionBudgets(inventory),
-    ...checkMeshVariants(documents, ingressGatewayPrincipal, options.partial ?? false),
+    ...checkMeshVariants(inventory, ingressGatewayPrincipal),
   ];
 }
 
@@ -165,13 +130,6 @@ function checkNames(documents: readonly ManifestDocument[]): Finding[] {
   });
 }
 
-function namespaceOf(document: ManifestDocument): string {
-  // Without a namespace, `kubectl apply` and kubernetes_manifest use "default".
-  return document.object.kind === "Namespace"
-    ? document.object.metadata.name
-    : (document.object.metadata.namespace ?? "default");
-}
-
 function checkDuplicates(documents: readonly ManifestDocument[]): Finding[] {
   const firstSeen = new Map<string, ManifestDocument>();
   return documents.flatMap((document) => {
@@ -191,57 +149,10 @@ function checkDuplicates(documents: readonly ManifestDocument[]): Finding[] {
   });
 }
 
-function inventoryOf(documents: readonly ManifestDocument[], partial: boolean): Inventory {
-  // By API group too: Gateway API's Gateway (gateway.networking.k8s.io) is another kind of the same name.
-  const ofKind = <T>(group: string, kind: string): Resource<T>[] =>
-    documents
-      .filter(
-        (document) =>
-          document.object.kind === kind &&
-          (document.object.apiVersion.includes("/") ? document.object.apiVersion.split("/")[0] : "") ===
-            group,
-      )
-      .map((document) => ({
-        document,
-        object: document.object as unknown as T,
-        name: document.object.metadata.name,
-        namespace: namespaceOf(document),
-      }));
-  return {
-    namespaces: ofKind<INamespace>("", "Namespace"),
-    services: ofKind<IService>("", "Service"),
-    deployments: ofKind<IDeployment>("apps", "Deployment"),
-    gateways: ofKind<IGateway>("networking.istio.io", "Gateway"),
-    virtualServices: ofKind<IVirtualService>("networking.istio.io", "VirtualService"),
-    destinationRules: ofKind<IDestinationRule>("networking.istio.io", "DestinationRule"),
-    podDisruptionBudgets: ofKind<IPodDisruptionBudget>("policy", "PodDisruptionBudget"),
-    peerAuthentications: ofKind<IPeerAuthentication>("security.istio.io", "PeerAuthentication"),
-    authorizationPolicies: ofKind<IAuthorizationPolicy>("security.istio.io", "AuthorizationPolicy"),
-    leftOut: (resources) => partial && resources.length === 0,
-  };
-}
-
-function selects(selector: Labels, labels: Labels): boolean {
-  return Object.entries(selector).every(([key, value]) => labels[key] === value);
-}
-
 function formatLabels(labels: Labels): string {
   return Object.entries(labels)
     .map(([key, value]) => `${key}=${value}`)
     .join(", ");
-}
-
-function podLabels(deployment: Resource<IDeployment>): Labels {
-  return deployment.object.spec?.template.metadata?.labels ?? {};
-}
-
-/** The Deployments whose pods a Service selects; none for a Service without a selector. */
-function backendsOf(inventory: Inventory, service: Resource<IService>): Resource<IDeployment>[] {
-  const selector = service.object.spec?.selector;
-  if (selector === undefined) return [];
-  return inventory.deployments.filter(
-    (deployment) => deployment.namespace === service.namespace && selects(selector, podLabels(deployment)),
-  );
 }
 
 /** Pods opt out of the sidecar with the label (or the older annotation) `sidecar.istio.io/inject: "false"`. */
@@ -298,7 +209,7 @@ function checkSidecarInjection(inventory: Inventory): Finding[] {
     const injected =
       labels["istio-injection"] === "enabled" ||
       (labels["istio.io/rev"] !== undefined && labels["istio-injection"] !== "disabled");
-    const ambient = labels["istio.io/dataplane-mode"] === "ambient";
+    const ambient = labels[MESH_LABELS.dataplaneMode] === "ambient";
     if (injected && ambient) {
       findings.push(
         finding(
@@ -380,7 +291,7 @@ function unique(values: readonly string[]): string[] {
 
 /** A Gateway configures only the gateway pods its selector matches: it must match the ingress gateway's labels. */
 function checkGatewaySelectors(inventory: Inventory, ingressGatewayLabels: Labels): Finding[] {
-  return inventory.gateways.flatMap((gateway) => {
+  return inventory.istioGateways.flatMap((gateway) => {
     const selector = gateway.object.spec?.selector ?? {};
     const expected = `the ingress gateway pods that istio-stack deploys are labelled ${formatLabels(ingressGatewayLabels)}`;
     if (Object.keys(selector).length === 0) {
@@ -392,14 +303,6 @@ function checkGatewaySelectors(inventory: Inventory, ingressGatewayLabels: Label
         finding(gateway.document, ["spec", "selector", key], `selects ${key}=${value}, but ${expected}`),
       );
   });
-}
-
-/**
- * Istio resolves a short host name (no dot) in the namespace of the resource that names it; any other
- * host is taken as written.
- */
-function qualifiedHost(host: string, namespace: string): string {
-  return host.includes(".") ? host : `${host}.${namespace}.svc.cluster.local`;
 }
 
 function serviceForHost(
@@ -436,12 +339,13 @@ function checkVirtualServices(inventory: Inventory): Finding[] {
       const [gatewayNamespace, gatewayName] = reference.includes("/")
         ? reference.split("/", 2)
         : [namespace, reference];
-      const exists = inventory.gateways.some(
+      const exists = inventory.istioGateways.some(
         (gateway) => gateway.name === gatewayName && gateway.namespace === gatewayNamespace,
       );
-      if (!exists && !inventory.leftOut(inventory.gateways)) {
+      if (!exists && !inventory.leftOut(inventory.istioGateways)) {
         const defined =
-          inventory.gateways.map((gateway) => `${gateway.namespace}/${gateway.name}`).join(", ") || "none";
+          inventory.istioGateways.map((gateway) => `${gateway.namespace}/${gateway.name}`).join(", ") ||
+          "none";
         findings.push(
           finding(
             document,
@@ -462,13 +366,7 @@ function checkVirtualServices(inventory: Inventory): Finding[] {
             const split = route
               .map((entry) => `${entry.destination?.subset ?? entry.destination?.host}=${entry.weight ?? 0}`)
               .join(", ");
-            findings.push(
-              finding(
-                document,
-                routePath,
-                `weights add up to ${sum}, they must add up to 100 (got ${split})`,
-              ),
-            );
+            findings.push(finding(document, routePath, weightSumProblem(sum, split)));
           }
         }
         route.forEach((entry, entryIndex) => {
@@ -503,12 +401,6 @@ function checkVirtualServices(inventory: Inventory): Finding[] {
     }
     return findings;
   });
-}
-
-function destinationRulesFor(inventory: Inventory, fqdn: string): Resource<IDestinationRule>[] {
-  return inventory.destinationRules.filter(
-    (rule) => qualifiedHost(rule.object.spec?.host ?? "", rule.namespace) === fqdn,
-  );
 }
 
 /** A DestinationRule's host must be a Service, and each subset's labels must select some of its pods. */
@@ -679,13 +571,7 @@ function checkAuthorizationPolicies(inventory: Inventory, principal: string): Fi
   }
   for (const { service, virtualServices } of gatewayRoutedServices(inventory)) {
     const open = backendsOf(inventory, service).filter(
-      (deployment) =>
-        !optsOutOfSidecar(deployment) &&
-        !inventory.authorizationPolicies.some(
-          (policy) =>
-            policy.namespace === deployment.namespace &&
-            selects(policy.object.spec?.selector?.matchLabels ?? {}, podLabels(deployment)),
-        ),
+      (deployment) => !optsOutOfSidecar(deployment) && !authorizationPolicySelects(inventory, deployment),
     );
     if (open.length === 0 || inventory.leftOut(inventory.authorizationPolicies)) continue;
     findings.push(
