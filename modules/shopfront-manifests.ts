@@ -14,6 +14,7 @@ import {
   type IngressLoadBalancerProps,
   ingressLoadBalancer,
 } from "./ingress-load-balancer";
+import { GATEWAY_API_GROUP, NAMESPACE_NAME_LABEL } from "./manifests/inventory";
 import {
   type ManifestDocument,
   manifestPathsIn,
@@ -61,12 +62,22 @@ interface HttpRouteSpec {
   readonly rules?: readonly { readonly backendRefs?: readonly BackendRef[] }[];
 }
 
-function isHttpRoute(document: ManifestDocument, name: string): boolean {
+/** An object of the Gateway API's `kind`. */
+function isGatewayApi(document: ManifestDocument, kind: string): boolean {
+  return document.object.kind === kind && document.object.apiVersion.startsWith(`${GATEWAY_API_GROUP}/`);
+}
+
+/** A Gateway API Gateway, of class `className` when given (istiod's ingress or waypoint class). */
+export function isGatewayApiGateway(document: ManifestDocument, className?: string): boolean {
   return (
-    document.object.kind === "HTTPRoute" &&
-    document.object.apiVersion.startsWith("gateway.networking.k8s.io/") &&
-    document.object.metadata.name === name
+    isGatewayApi(document, "Gateway") &&
+    (className === undefined ||
+      (document.object.spec as { gatewayClassName?: string } | undefined)?.gatewayClassName === className)
   );
+}
+
+function isHttpRoute(document: ManifestDocument, name: string): boolean {
+  return isGatewayApi(document, "HTTPRoute") && document.object.metadata.name === name;
 }
 
 /** A backend's version: the `version` its Service selects, else the name after `shopfront-`. */
@@ -170,7 +181,7 @@ export interface IngressSettings extends IngressLoadBalancerProps {
 }
 
 /** The label that istiod puts on the pods it deploys for a Gateway API Gateway, with the Gateway's name. */
-const GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name";
+const GATEWAY_NAME_LABEL = `${GATEWAY_API_GROUP}/gateway-name`;
 
 /** Istio's Gateway annotation that chooses the type of the Service it deploys (LoadBalancer by default). */
 const SERVICE_TYPE_ANNOTATION = "networking.istio.io/service-type";
@@ -188,13 +199,7 @@ export function withGatewayApiIngress(
   documents: readonly ManifestDocument[],
   settings: IngressSettings,
 ): ManifestDocument[] {
-  const gateway = documents.find(
-    ({ object }) =>
-      object.kind === "Gateway" &&
-      object.apiVersion.startsWith("gateway.networking.k8s.io/") &&
-      (object.spec as { gatewayClassName?: string } | undefined)?.gatewayClassName ===
-        GATEWAY_CLASSES.ingress,
-  );
+  const gateway = documents.find((document) => isGatewayApiGateway(document, GATEWAY_CLASSES.ingress));
   if (gateway === undefined) return [...documents];
   const spec = (gateway.object.spec ?? {}) as {
     listeners?: Listener[];
@@ -296,7 +301,7 @@ function withEgressPortMoved(
     peer.podSelector?.matchLabels?.[GATEWAY_NAME_LABEL] === gateway.gatewayName &&
     (peer.namespaceSelector === undefined
       ? document.object.metadata.namespace === gateway.gatewayNamespace
-      : peer.namespaceSelector.matchLabels?.["kubernetes.io/metadata.name"] === gateway.gatewayNamespace);
+      : peer.namespaceSelector.matchLabels?.[NAMESPACE_NAME_LABEL] === gateway.gatewayNamespace);
   if (!(spec.egress ?? []).some((rule) => (rule.to ?? []).some(toGateway))) return document;
   const egress = (spec.egress ?? []).map((rule) =>
     (rule.to ?? []).some(toGateway)
@@ -314,10 +319,11 @@ function withEgressPortMoved(
  */
 export function withHighlyAvailableGateways(documents: readonly ManifestDocument[]): ManifestDocument[] {
   const parametersOf = new Map<string, string>();
-  for (const { object } of documents) {
+  for (const document of documents) {
+    const { object } = document;
     const ref = (object.spec as { infrastructure?: { parametersRef?: { kind?: string; name?: string } } })
       ?.infrastructure?.parametersRef;
-    if (object.kind !== "Gateway" || !object.apiVersion.startsWith("gateway.networking.k8s.io/")) continue;
+    if (!isGatewayApiGateway(document)) continue;
     if (ref?.kind !== "ConfigMap" || ref.name === undefined) continue;
     parametersOf.set(`${object.metadata.namespace}/${ref.name}`, object.metadata.name);
   }

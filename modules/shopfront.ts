@@ -18,6 +18,7 @@ import {
 import {
   type IngressSettings,
   ingressPrincipal,
+  isGatewayApiGateway,
   shopfrontManifestPaths,
   shopfrontRouteName,
   shopfrontRouteWeights,
@@ -108,13 +109,14 @@ const TIERS = [
 type Tier = (typeof TIERS)[number];
 
 function tierOf(document: ManifestDocument): Tier {
-  const { kind, spec } = document.object as { kind: string; spec?: { gatewayClassName?: string } };
+  const { kind } = document.object;
   if (kind === "Namespace") return "namespace";
   if (isGenerator(document)) return "generators";
   if (["PeerAuthentication", "AuthorizationPolicy", "NetworkPolicy", "ConfigMap"].includes(kind)) {
     return "policies";
   }
-  if (kind === "Gateway") return spec?.gatewayClassName === GATEWAY_CLASSES.waypoint ? "routes" : "gateways";
+  if (kind === "Gateway")
+    return isGatewayApiGateway(document, GATEWAY_CLASSES.waypoint) ? "routes" : "gateways";
   if (kind === "DestinationRule") return "destinations";
   if (kind === "VirtualService" || kind === "HTTPRoute") return "routes";
   return "application";
@@ -220,8 +222,8 @@ export class Shopfront extends Construct {
           ) === index,
       );
       before = once.map((document) => {
-        const { kind, spec } = document.object as { kind: string; spec?: { gatewayClassName?: string } };
-        const gatewayApiGateway = kind === "Gateway" && spec?.gatewayClassName !== undefined;
+        const { kind } = document.object;
+        const gatewayApiGateway = isGatewayApiGateway(document);
         const after = [
           ...dependsOn,
           ...(isIngressGateway(document) ? (props.ingressGatewayDependsOn ?? []) : []),
@@ -255,11 +257,7 @@ export class Shopfront extends Construct {
 
 /** A Gateway API Gateway of the ingress class (istiod deploys its proxy and Service). */
 function isIngressGateway(document: ManifestDocument): boolean {
-  const { object } = document;
-  return (
-    object.kind === "Gateway" &&
-    (object.spec as { gatewayClassName?: string } | undefined)?.gatewayClassName === GATEWAY_CLASSES.ingress
-  );
+  return isGatewayApiGateway(document, GATEWAY_CLASSES.ingress);
 }
 
 function generatorToggle(document: ManifestDocument): keyof typeof GENERATOR_DEPLOYMENTS | undefined {

@@ -54,6 +54,9 @@ export type Labels = Readonly<Record<string, string>>;
 /** The Gateway API's group: its kinds (Gateway above all) are told from Istio's by it. */
 export const GATEWAY_API_GROUP = "gateway.networking.k8s.io";
 
+/** The label Kubernetes gives every namespace, with its name: what a namespaceSelector picks one by. */
+export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
+
 /** A schema-valid object of the manifests, typed by its model, with where it came from. */
 export interface Resource<T> {
   readonly document: ManifestDocument;

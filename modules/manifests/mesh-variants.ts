@@ -17,6 +17,7 @@ import {
   type IHTTPRoute,
   type Inventory,
   type Labels,
+  NAMESPACE_NAME_LABEL,
   podLabels,
   qualifiedServiceHost,
   type Resource,
@@ -54,7 +55,7 @@ export function checkMeshVariants(inventory: Inventory, principal: string): Find
 
 function namespaceLabels(inventory: Inventory, name: string): Labels {
   const definition = inventory.namespaces.find((namespace) => namespace.name === name);
-  return { ...(definition?.object.metadata?.labels ?? {}), "kubernetes.io/metadata.name": name };
+  return { ...(definition?.object.metadata?.labels ?? {}), [NAMESPACE_NAME_LABEL]: name };
 }
 
 function checkGateways(inventory: Inventory): Finding[] {
