@@ -11,7 +11,8 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { ConfigError, STACK_NAMES } from "../modules/config";
+import { ConfigError, type Env, STACK_NAMES } from "../modules/config";
+import { readSettings } from "../modules/settings-file";
 import { synthesize } from "../stacks/app";
 import { deployOrder } from "./stack-order";
 
@@ -178,7 +179,7 @@ export const spawnRunner: Runner = (command, args, { cwd, interactive }) =>
     child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
   });
 
-async function main(argv: readonly string[]): Promise<number> {
+async function destroyCommand(argv: readonly string[]): Promise<number> {
   const autoApprove = argv.includes("--auto-approve");
   const unknownFlag = argv.find((arg) => arg.startsWith("-") && arg !== "--auto-approve");
   if (unknownFlag) {
@@ -188,22 +189,25 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const only = argv.filter((arg) => !arg.startsWith("-"));
+  let settings: Env;
   let order: string[];
   try {
-    order = deployOrder().map((stack) => stack.name);
+    // The settings file's settings under the environment's, as cdktf deploy read them (main.ts).
+    settings = readSettings();
+    order = deployOrder(settings).map((stack) => stack.name);
     destroyOrder(order, only.length > 0 ? only : undefined);
   } catch (error) {
     process.stderr.write(`destroy:all: ${error instanceof Error ? error.message : error}\n`);
     return 2;
   }
-  if (!process.env.STATE_BUCKET) {
+  if (!settings.STATE_BUCKET) {
     process.stdout.write(
       "note: STATE_BUCKET is unset, so this reads local state files; if you deployed with a state bucket, set it in settings.env\n",
     );
   }
   // The same code `cdktf deploy` used, from the same settings.
-  const stacksDir = path.resolve(process.env.CDKTF_OUTDIR ?? "cdktf.out", "stacks");
-  synthesize(process.env);
+  const stacksDir = path.resolve(settings.CDKTF_OUTDIR ?? "cdktf.out", "stacks");
+  synthesize(settings);
   const outcomes = await destroyAll({
     deployOrder: order,
     stacksDir,
@@ -219,8 +223,9 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
+/** The command, as tools/app.js runs it: the schema packages that synth checks the manifests with load natively there, not under tsx. */
+export function main(): void {
+  destroyCommand(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error) => {
       process.stderr.write(`${error instanceof ConfigError ? error.message : error}\n`);

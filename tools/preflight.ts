@@ -6,10 +6,17 @@
  * with its children, after --timeout seconds (default 10).
  *
  * Exit codes: 0 no problem found (warnings and "cannot check" lines do not fail it), 1 a problem,
- * 2 bad usage.
+ * 2 bad usage or a settings file that cannot be read.
  */
 import { spawn } from "node:child_process";
 import { type Config, ConfigError, type Env, loadConfig, VERSIONS } from "../modules/config";
+import { readSettings } from "../modules/settings-file";
+
+/** The oldest kubectl for a cluster of Kubernetes `version` (x.y): one minor below it, Kubernetes' version skew. */
+function kubectlFor(version: string): string {
+  const [major, minor] = version.split(".");
+  return `${major}.${Number(minor) - 1}.0`;
+}
 
 /** Oldest versions this project works with; docs/versions.md explains each. */
 export const MINIMUM_VERSIONS = {
@@ -26,9 +33,10 @@ export const MINIMUM_VERSIONS = {
   /**
    * kubectl within one minor version of the cluster (Kubernetes' version skew policy): the README's
    * checks use it, and with ROUTING_API=gateway-api `cdktf destroy` waits for the ingress's load
-   * balancer with it.
+   * balancer with it. This is for the default cluster version; the check uses KUBERNETES_VERSION's
+   * when the settings are valid.
    */
-  kubectl: `${VERSIONS.kubernetes.split(".")[0]}.${Number(VERSIONS.kubernetes.split(".")[1]) - 1}.0`,
+  kubectl: kubectlFor(VERSIONS.kubernetes),
 } as const;
 
 const INSTALL = {
@@ -264,7 +272,7 @@ export async function preflight(env: Env, run: Probe, timeoutSeconds: number): P
       "kubectl",
       ["version", "--client", "--output=json"],
       (out) => /"gitVersion"\s*:\s*"v(\d+\.\d+\.\d+)/.exec(out)?.[1],
-      () => MINIMUM_VERSIONS.kubectl,
+      () => (config ? kubectlFor(config.cluster.kubernetesVersion) : MINIMUM_VERSIONS.kubectl),
       INSTALL.kubectl,
       timeoutSeconds,
     ),
@@ -495,7 +503,16 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`${timeout}\n`);
     return 2;
   }
-  const { report, code } = await runPreflight(process.env, timeout);
+  let settings: Env;
+  try {
+    // The settings file's settings under the environment's, as every command of the project reads them.
+    settings = readSettings();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`preflight: ${error.message}\n`);
+    return 2;
+  }
+  const { report, code } = await runPreflight(settings, timeout);
   process.stdout.write(report);
   return code;
 }

@@ -37,7 +37,7 @@ export function sortForDeploy(stacks: readonly StackNode[]): StackNode[] {
 }
 
 /** The app's stacks built from the settings in `env`, in deploy order. Writes nothing that stays. */
-export function deployOrder(env: Env = process.env): StackNode[] {
+export function deployOrder(env: Env): StackNode[] {
   const config = loadConfig(env);
   // App creates its output folder on construction; nothing is synthesized into it.
   const outdir = mkdtempSync(path.join(tmpdir(), "shopfront-stack-order-"));

@@ -25,7 +25,7 @@ function importClosure(file: string, seen = new Set<string>()): Set<string> {
 /** True when a script runs cdktf or terraform, itself or through a tool that starts them. */
 function runsHashicorpTools(command: string): boolean {
   if (/\b(cdktf|terraform)\b/.test(command)) return true;
-  const tool = /\btsx (tools\/\S+\.ts)/.exec(command)?.[1];
+  const tool = /\b(?:tsx|node tools\/app\.js) (tools\/\S+\.ts)/.exec(command)?.[1];
   if (!tool) return false;
   return [...importClosure(path.join(root, tool))].some((file) =>
     /(spawn|execFile|run|probe)\w*\(\s*["'`]?(terraform|toolchain\.terraform|"npx cdktf)|"terraform"|npx cdktf/.test(
