@@ -11,7 +11,7 @@ import { ConfigError } from "../modules/config";
 import { readSettings } from "../modules/settings-file";
 import { checkAll, findToolchain } from "./terraform";
 
-async function main(): Promise<number> {
+async function plan(): Promise<number> {
   const settings = readSettings();
   const toolchain = await findToolchain();
   if ("missing" in toolchain) {
@@ -37,10 +37,13 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    process.stderr.write(`${error instanceof ConfigError ? error.message : error}\n`);
-    process.exit(1);
-  },
-);
+/** The command, as tools/app.js runs it: the schema packages that synth checks the manifests with load natively there, not under tsx. */
+export function main(): void {
+  plan().then(
+    (code) => process.exit(code),
+    (error) => {
+      process.stderr.write(`${error instanceof ConfigError ? error.message : error}\n`);
+      process.exit(1);
+    },
+  );
+}

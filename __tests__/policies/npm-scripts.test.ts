@@ -1,5 +1,16 @@
-import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -62,24 +73,29 @@ describe("npm scripts", () => {
   });
 });
 
+/** A copy of the project (node_modules linked) in a new temp folder, so a test writes nothing into the working tree. */
+function copyProject(prefix: string): string {
+  const project = mkdtempSync(path.join(tmpdir(), prefix));
+  for (const entry of [
+    "main.ts",
+    "package.json",
+    "cdktf.json",
+    "tsconfig.json",
+    "stacks",
+    "modules",
+    "manifests",
+    "tools",
+  ]) {
+    cpSync(path.join(root, entry), path.join(project, entry), { recursive: true });
+  }
+  symlinkSync(path.join(root, "node_modules"), path.join(project, "node_modules"), "dir");
+  return project;
+}
+
 describe("npm run synth:hcl", () => {
   let project: string;
   beforeAll(() => {
-    // A copy of the project (node_modules linked), so the test writes nothing into the working tree.
-    project = mkdtempSync(path.join(tmpdir(), "synth-hcl-test-"));
-    for (const entry of [
-      "main.ts",
-      "package.json",
-      "cdktf.json",
-      "tsconfig.json",
-      "stacks",
-      "modules",
-      "manifests",
-      "tools",
-    ]) {
-      cpSync(path.join(root, entry), path.join(project, entry), { recursive: true });
-    }
-    symlinkSync(path.join(root, "node_modules"), path.join(project, "node_modules"), "dir");
+    project = copyProject("synth-hcl-test-");
   });
   afterAll(() => rmSync(project, { recursive: true, force: true }));
 
@@ -100,6 +116,44 @@ describe("npm run synth:hcl", () => {
     for (const stack of stacks("cdktf.out.hcl")) {
       expect(readdirSync(path.join(project, "cdktf.out.hcl", "stacks", stack))).toContain("cdk.tf");
     }
+  });
+});
+
+describe("npm run plan", () => {
+  let project: string;
+  beforeAll(() => {
+    project = copyProject("plan-test-");
+  });
+  afterAll(() => rmSync(project, { recursive: true, force: true }));
+
+  it("synthesizes the plan-only stacks, their manifests checked, and skips the stacks whose providers are not mirrored", () => {
+    // A mirror with no provider: every stack that uses one is skipped; the stand-in plans the one that does not.
+    const terraform = path.join(project, "terraform-stand-in");
+    writeFileSync(terraform, "#!/bin/sh\n[ \"$1\" = plan ] && echo 'No changes.'\nexit 0\n");
+    chmodSync(terraform, 0o755);
+    const mirror = path.join(project, "empty-mirror");
+    mkdirSync(path.join(mirror, "registry.terraform.io"), { recursive: true });
+    const result = spawnSync("npm", ["run", "-s", "plan"], {
+      cwd: project,
+      encoding: "utf8",
+      env: {
+        PATH: process.env.PATH,
+        HOME: project,
+        TMPDIR: tmpdir(),
+        TERRAFORM_BINARY: terraform,
+        TF_PROVIDER_MIRROR: mirror,
+      },
+      timeout: 180_000,
+    });
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toMatch(
+      /^eks-cluster-stack +skipped: providers not in the mirror: hashicorp\/aws$/m,
+    );
+    expect(result.stdout).toMatch(/^shopfront-stack +skipped: providers not in the mirror: /m);
+    expect(result.stdout).toMatch(
+      /^ssm-agent-installer-daemonset-stack +planned: 0 to add, 0 to change, 0 to destroy$/m,
+    );
+    expect(result.status).toBe(0);
   });
 });
 
