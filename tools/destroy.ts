@@ -8,12 +8,12 @@
  * Usage: npm run destroy:all -- [--auto-approve] [stack ...]
  * Exit codes: 0 every stack destroyed or skipped, 1 a stack failed, 2 bad usage or settings.
  */
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { ConfigError, type Env, STACK_NAMES } from "../modules/config";
 import { readSettings } from "../modules/settings-file";
 import { synthesize } from "../stacks/app";
+import { runCommand } from "./run-command";
 import { deployOrder } from "./stack-order";
 
 export interface CommandResult {
@@ -160,24 +160,13 @@ export async function destroyAll(options: DestroyOptions): Promise<StackOutcome[
 }
 
 /** Runs commands for real, with HashiCorp's checkpoint call off. */
-export const spawnRunner: Runner = (command, args, { cwd, interactive }) =>
-  new Promise((resolve) => {
-    const child = spawn(command, args, {
-      cwd,
-      env: { ...process.env, CHECKPOINT_DISABLE: "1" },
-      stdio: interactive ? "inherit" : ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout?.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr?.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.on("error", (error) => resolve({ code: 127, stdout, stderr: `${command}: ${error.message}` }));
-    child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
-  });
+export const spawnRunner: Runner = async (command, args, { cwd, interactive }) => {
+  const env = { ...process.env, CHECKPOINT_DISABLE: "1" };
+  const result = await runCommand(command, args, interactive ? { cwd, env, terminal: true } : { cwd, env });
+  return result.kind === "exited"
+    ? { code: result.code, stdout: result.stdout, stderr: result.stderr }
+    : { code: 127, stdout: "", stderr: `${command}: ${result.message}` };
+};
 
 async function destroyCommand(argv: readonly string[]): Promise<number> {
   const autoApprove = argv.includes("--auto-approve");

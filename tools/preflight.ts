@@ -8,9 +8,9 @@
  * Exit codes: 0 no problem found (warnings and "cannot check" lines do not fail it), 1 a problem,
  * 2 bad usage or a settings file that cannot be read.
  */
-import { spawn } from "node:child_process";
 import { type Config, ConfigError, type Env, loadConfig, VERSIONS } from "../modules/config";
 import { readSettings } from "../modules/settings-file";
+import { runCommand } from "./run-command";
 
 /** The oldest kubectl for a cluster of Kubernetes `version` (x.y): one minor below it, Kubernetes' version skew. */
 function kubectlFor(version: string): string {
@@ -60,53 +60,21 @@ export type ProbeResult =
   | { readonly kind: "timeout" }
   | { readonly kind: "exited"; readonly code: number; readonly stdout: string; readonly stderr: string };
 
-/** Runs a command without a shell, stdin closed, and kills it (and its children) after `timeoutMs`. */
-export function probe(
+/** Runs a command without a shell, stdin closed, and kills it (and what it started) after `timeoutMs`. */
+export async function probe(
   command: string,
   args: readonly string[],
   timeoutMs: number,
   env: Env = process.env,
 ): Promise<ProbeResult> {
-  return new Promise((resolve) => {
-    // Its own process group, so a timeout kills whatever a wrapper script started too.
-    const child = spawn(command, args, {
-      env: { ...env, CHECKPOINT_DISABLE: "1", AWS_PAGER: "" },
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    });
-    let stdout = "";
-    let stderr = "";
-    let settled = false;
-    const settle = (result: ProbeResult) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(result);
-    };
-    const timer = setTimeout(() => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-      } catch {
-        child.kill("SIGKILL");
-      }
-      // A grandchild may hold the pipes open; do not wait for them to close.
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-      settle({ kind: "timeout" });
-    }, timeoutMs);
-    child.stdout?.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr?.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.on("error", (error: NodeJS.ErrnoException) =>
-      settle(error.code === "ENOENT" ? { kind: "missing" } : { kind: "exited", code: 126, stdout, stderr }),
-    );
-    child.on("close", (code, signal) =>
-      settle({ kind: "exited", code: code ?? (signal ? 128 : 1), stdout, stderr }),
-    );
+  const result = await runCommand(command, args, {
+    env: { ...env, CHECKPOINT_DISABLE: "1", AWS_PAGER: "" },
+    timeoutMs,
   });
+  if (result.kind === "not started") {
+    return result.missing ? { kind: "missing" } : { kind: "exited", code: 126, stdout: "", stderr: "" };
+  }
+  return result.kind === "timeout" ? { kind: "timeout" } : result;
 }
 
 export type Probe = (command: string, args: readonly string[]) => Promise<ProbeResult>;

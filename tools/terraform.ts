@@ -5,7 +5,7 @@
  * against a fixture state holding the upstream's outputs; the one AWS call made at plan time
  * (`aws_caller_identity`) is answered by a local stand-in for STS. Used by `npm run plan` and the tests.
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -19,12 +19,10 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { App } from "cdktf";
 import { type Env, loadConfig } from "../modules/config";
 import { buildStacks } from "../stacks/app";
-
-const run = promisify(execFile);
+import { runCommand } from "./run-command";
 
 /** Where a provider mirror is looked for when TF_PROVIDER_MIRROR is unset. */
 const MIRROR_CANDIDATES = [
@@ -278,17 +276,15 @@ export async function terraform(session: TerraformSession, dir: string, args: st
     CHECKPOINT_DISABLE: "1",
     AWS_ENDPOINT_URL_STS: session.stsUrl,
   };
-  try {
-    return await run(session.toolchain.terraform, args, {
-      cwd: dir,
-      env,
-      timeout: 300_000,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-  } catch (error) {
-    const { stderr, stdout } = error as { stderr?: string; stdout?: string };
-    throw new Error(`terraform ${args[0]} failed in ${dir}:\n${stderr || stdout || String(error)}`);
-  }
+  const result = await runCommand(session.toolchain.terraform, args, { cwd: dir, env, timeoutMs: 300_000 });
+  if (result.kind === "exited" && result.code === 0) return { stdout: result.stdout, stderr: result.stderr };
+  const output = result.kind === "not started" ? "" : result.stderr || result.stdout;
+  // Terraform's own words; why it stopped when it said nothing, or when it was killed.
+  const detail =
+    result.kind === "exited"
+      ? output || `exited with ${result.code}`
+      : [result.message, output].filter(Boolean).join("\n");
+  throw new Error(`terraform ${args[0]} failed in ${dir}:\n${detail}`);
 }
 
 let initQueue: Promise<unknown> = Promise.resolve();
