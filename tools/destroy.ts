@@ -10,11 +10,12 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { App, Manifest, TerraformStack } from "cdktf";
 import { ConfigError, type Env, STACK_NAMES } from "../modules/config";
 import { readSettings } from "../modules/settings-file";
-import { synthesize } from "../stacks/app";
+import { type ProjectStacks, synthesize, ValidationError } from "../stacks/app";
 import { runCommand } from "./run-command";
-import { deployOrder } from "./stack-order";
+import { orderOf } from "./stack-order";
 
 export interface CommandResult {
   readonly code: number;
@@ -179,13 +180,17 @@ async function destroyCommand(argv: readonly string[]): Promise<number> {
   }
   const only = argv.filter((arg) => !arg.startsWith("-"));
   let settings: Env;
-  let order: string[];
+  let built: ProjectStacks;
   try {
     // The settings file's settings under the environment's, as cdktf deploy read them (main.ts).
     settings = readSettings();
-    order = deployOrder(settings).map((stack) => stack.name);
-    destroyOrder(order, only.length > 0 ? only : undefined);
+    // A name that is not a stack to destroy is refused before the synth writes anything.
+    destroyOrder(Object.values(STACK_NAMES), only.length > 0 ? only : undefined);
+    // The same code `cdktf deploy` used, from the same settings.
+    built = synthesize(settings);
   } catch (error) {
+    // Broken constructs are synth's refusal, reported as such.
+    if (error instanceof ValidationError) throw error;
     process.stderr.write(`destroy:all: ${error instanceof Error ? error.message : error}\n`);
     return 2;
   }
@@ -194,12 +199,11 @@ async function destroyCommand(argv: readonly string[]): Promise<number> {
       "note: STATE_BUCKET is unset, so this reads local state files; if you deployed with a state bucket, set it in settings.env\n",
     );
   }
-  // The same code `cdktf deploy` used, from the same settings.
-  const stacksDir = path.resolve(settings.CDKTF_OUTDIR ?? "cdktf.out", "stacks");
-  synthesize(settings);
+  const app = App.of(built.bootstrap);
+  const stacks = app.node.children.filter(TerraformStack.isStack);
   const outcomes = await destroyAll({
-    deployOrder: order,
-    stacksDir,
+    deployOrder: orderOf(stacks).map((stack) => stack.name),
+    stacksDir: path.resolve(app.outdir, Manifest.stacksFolder),
     run: spawnRunner,
     autoApprove,
     only: only.length > 0 ? only : undefined,

@@ -226,6 +226,18 @@ describe("npm run destroy:all", () => {
     expect(run.status).toBe(0);
   });
 
+  it("refuses an unknown stack, naming the stacks in deploy order, exit 2, and writes nothing", () => {
+    const file = path.join(stacksDir, "cluster.settings.env");
+    writeFileSync(file, "");
+    const run = destroyCli(file, ["eks-stack"]);
+    expect(run.stderr).toBe(
+      `destroy:all: no stack named eks-stack (the stacks are ${DEPLOY_ORDER.join(", ")})\n`,
+    );
+    expect(run.stdout).toBe("");
+    expect(existsSync(run.outdir)).toBe(false);
+    expect(run.status).toBe(2);
+  });
+
   it("refuses a bad settings file with its message, exit 2, and writes nothing", () => {
     const file = path.join(stacksDir, "cluster.settings.env");
     writeFileSync(file, "OWNER=me\nCLUSTER_NAM=typo\n");
