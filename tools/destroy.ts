@@ -161,7 +161,7 @@ export async function destroyAll(options: DestroyOptions): Promise<StackOutcome[
 }
 
 /** Runs commands for real, with HashiCorp's checkpoint call off. */
-export const spawnRunner: Runner = async (command, args, { cwd, interactive }) => {
+const spawnRunner: Runner = async (command, args, { cwd, interactive }) => {
   const env = { ...process.env, CHECKPOINT_DISABLE: "1" };
   const result = await runCommand(command, args, interactive ? { cwd, env, terminal: true } : { cwd, env });
   return result.kind === "exited"

@@ -19,7 +19,7 @@ function kubectlFor(version: string): string {
 }
 
 /** Oldest versions this project works with; docs/versions.md explains each. */
-export const MINIMUM_VERSIONS = {
+const MINIMUM_VERSIONS = {
   /** package.json engines. */
   node: "22.12.0",
   /** S3 native state locking (`use_lockfile`) arrived in Terraform 1.10. */
@@ -47,21 +47,21 @@ const INSTALL = {
   node: "https://nodejs.org/en/download",
 } as const;
 
-export type Status = "ok" | "warning" | "problem" | "cannot check";
+type Status = "ok" | "warning" | "problem" | "cannot check";
 
-export interface CheckLine {
+interface CheckLine {
   readonly status: Status;
   readonly subject: string;
   readonly message: string;
 }
 
-export type ProbeResult =
+type ProbeResult =
   | { readonly kind: "missing" }
   | { readonly kind: "timeout" }
   | { readonly kind: "exited"; readonly code: number; readonly stdout: string; readonly stderr: string };
 
 /** Runs a command without a shell, stdin closed, and kills it (and what it started) after `timeoutMs`. */
-export async function probe(
+async function probe(
   command: string,
   args: readonly string[],
   timeoutMs: number,
@@ -77,7 +77,7 @@ export async function probe(
   return result.kind === "timeout" ? { kind: "timeout" } : result;
 }
 
-export type Probe = (command: string, args: readonly string[]) => Promise<ProbeResult>;
+type Probe = (command: string, args: readonly string[]) => Promise<ProbeResult>;
 
 /** -1, 0 or 1 as version `a` is older than, equal to or newer than `b` (numeric x.y.z). */
 export function compareVersions(a: string, b: string): number {
@@ -144,7 +144,7 @@ async function toolVersion(
   return { status: "ok", subject, message: `${command} ${version}` };
 }
 
-/** The CIDRs one setting opens, from the config when it has the field, else the raw setting. */
+/** The check line for the CIDRs one setting opens (from the config, or the raw setting when the settings are invalid). */
 function cidrLine(
   subject: string,
   setting: string,
@@ -167,7 +167,7 @@ const splitCidrs = (text: string | undefined) =>
   text === undefined || text.trim() === "" ? [] : text.split(",").map((cidr) => cidr.trim());
 
 /** Every check, in the order a user fixes them. `run` runs commands (the tests inject stubs through PATH). */
-export async function preflight(env: Env, run: Probe, timeoutSeconds: number): Promise<CheckLine[]> {
+async function preflight(env: Env, run: Probe, timeoutSeconds: number): Promise<CheckLine[]> {
   const lines: CheckLine[] = [];
 
   const node = process.versions.node;
@@ -394,7 +394,6 @@ export async function preflight(env: Env, run: Probe, timeoutSeconds: number): P
     }
   }
 
-  const istio = config?.istio as { readonly ingressSourceCidrs?: readonly string[] } | undefined;
   lines.push(
     cidrLine(
       "api endpoint",
@@ -413,7 +412,7 @@ export async function preflight(env: Env, run: Probe, timeoutSeconds: number): P
     cidrLine(
       "ingress",
       "INGRESS_SOURCE_CIDRS",
-      istio?.ingressSourceCidrs ?? splitCidrs(env.INGRESS_SOURCE_CIDRS),
+      config?.istio.ingressSourceCidrs ?? splitCidrs(env.INGRESS_SOURCE_CIDRS),
       {
         status: "ok",
         subject: "ingress",
@@ -427,7 +426,7 @@ export async function preflight(env: Env, run: Probe, timeoutSeconds: number): P
 }
 
 /** The report as printed: one line per check, then a verdict. */
-export function formatReport(lines: readonly CheckLine[]): string {
+function formatReport(lines: readonly CheckLine[]): string {
   const rows = lines.map((line) => `${line.status.padEnd(12)}  ${line.subject.padEnd(12)}  ${line.message}`);
   const count = (status: Status) => lines.filter((line) => line.status === status).length;
   const problems = count("problem");

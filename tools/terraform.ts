@@ -149,8 +149,8 @@ function localRemoteStates(code: StackCode): Record<string, string> {
 }
 
 /** The account and caller that the offline STS stand-in reports: AWS's documentation account. */
-export const OFFLINE_ACCOUNT_ID = "123456789012";
-export const OFFLINE_CALLER_ARN = `arn:aws:iam::${OFFLINE_ACCOUNT_ID}:user/offline-plan`;
+const OFFLINE_ACCOUNT_ID = "123456789012";
+const OFFLINE_CALLER_ARN = `arn:aws:iam::${OFFLINE_ACCOUNT_ID}:user/offline-plan`;
 
 export interface OfflineSts {
   /** Endpoint URL, for AWS_ENDPOINT_URL_STS. */
@@ -218,7 +218,7 @@ function stateWithOutputs(outputs: Record<string, string>, sensitive: ReadonlySe
  * lands. A Terraform override file redirects the reads; the upstream's own state file is left alone.
  * Returns the upstream stacks seeded.
  */
-export function seedUpstreamStates(stack: SynthesizedStack, stacks: readonly SynthesizedStack[]): string[] {
+function seedUpstreamStates(stack: SynthesizedStack, stacks: readonly SynthesizedStack[]): string[] {
   const redirects: Record<string, { config: { path: string } }> = {};
   for (const [upstream, dataSource] of Object.entries(stack.upstreamStates)) {
     const source = stacks.find((candidate) => candidate.name === upstream);
@@ -240,7 +240,7 @@ export function seedUpstreamStates(stack: SynthesizedStack, stacks: readonly Syn
 }
 
 /** A CLI config that installs providers from the mirror only, so nothing is fetched from a registry. */
-export function writeCliConfig(workDir: string, mirror: string): string {
+function writeCliConfig(workDir: string, mirror: string): string {
   const file = path.join(workDir, "terraform.rc");
   const cache = path.join(workDir, "plugin-cache");
   mkdirSync(cache, { recursive: true });
@@ -308,7 +308,7 @@ let initQueue: Promise<unknown> = Promise.resolve();
  * Init, validate and plan one stack; a stack that reads upstream state is planned against fixture
  * states of its upstream stacks (see seedUpstreamStates).
  */
-export async function checkStack(
+async function checkStack(
   session: TerraformSession,
   stack: SynthesizedStack,
   stacks: readonly SynthesizedStack[],

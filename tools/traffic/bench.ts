@@ -241,7 +241,7 @@ export async function benchTraffic(options: BenchOptions = QUICK): Promise<Traff
 }
 
 /** The targets of issue 9, as ratios of the tool to autocannon. */
-export const TARGETS = { countRps: 0.9, countCpu: 1.3, loadCpu: 1.5 } as const;
+const TARGETS = { countRps: 0.9, countCpu: 1.3, loadCpu: 1.5 } as const;
 
 /** The figures and the targets, as `npm run bench` prints them. */
 export function benchLines(bench: TrafficBench): string[] {
