@@ -126,7 +126,8 @@ function rootImportCopy(dir: string): void {
       /import (?:type )?\{([^}]+)\} from "(@cdktf\/provider-[a-z]+)\/lib\/([a-z0-9-]+)";/g,
       (_, names: string, pkg: string, module: string) => {
         const namespace = module.replace(/-([a-z0-9])/g, (__, next: string) => next.toUpperCase());
-        const alias = `${namespace}Module`;
+        // Named after the package too: two providers have a `provider` module (helm's and http's).
+        const alias = `${pkg.replace("@cdktf/provider-", "")}_${namespace}Module`;
         const aliases = names
           .split(",")
           .map((name) => name.trim().replace(/^type /, ""))
