@@ -11,7 +11,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { App, Manifest, TerraformStack } from "cdktf";
-import { ConfigError, type Env, STACK_NAMES } from "../modules/config";
+import { type Env, STACK_NAMES } from "../modules/config";
 import { readSettings } from "../modules/settings-file";
 import { type ProjectStacks, synthesize, ValidationError } from "../stacks/app";
 import { runCommand } from "./run-command";
@@ -216,13 +216,16 @@ async function destroyCommand(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-/** The command, as tools/app.js runs it: the schema packages that synth checks the manifests with load natively there, not under tsx. */
+/**
+ * The command, as tools/app.js runs it: the schema packages that the synth checks the manifests with
+ * load natively there, not under tsx.
+ */
 export function main(): void {
   destroyCommand(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error) => {
-      process.stderr.write(`${error instanceof ConfigError ? error.message : error}\n`);
-      process.exit(error instanceof ConfigError ? 2 : 1);
+      process.stderr.write(`${error}\n`);
+      process.exit(1);
     },
   );
 }

@@ -34,7 +34,10 @@ async function plan(): Promise<number> {
   return 0;
 }
 
-/** The command, as tools/app.js runs it: the schema packages that synth checks the manifests with load natively there, not under tsx. */
+/**
+ * The command, as tools/app.js runs it: the schema packages that the synth checks the manifests with
+ * load natively there, not under tsx.
+ */
 export function main(): void {
   plan().then(
     (code) => process.exit(code),
