@@ -7,11 +7,11 @@
  * traffic tool's short rounds. `--long` adds tsx, ts-node on the project's imports, the cdktf CLI, the
  * jest suite beside ts-jest and the traffic tool's long rounds; `--synth-only` stops after the synth rows.
  */
-import { spawn } from "node:child_process";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { benchLines, benchTraffic, LONG, QUICK } from "./traffic/bench";
+import { runCommand } from "./run-command";
+import { benchLines, benchTraffic, LONG, median, QUICK, timed } from "./traffic/bench";
 
 interface Measure {
   readonly seconds: number;
@@ -19,15 +19,6 @@ interface Measure {
   readonly peakMb?: number;
   /** User and system CPU time of the command's processes: on a busy machine it varies less than the wall time. */
   readonly cpuSeconds?: number;
-}
-
-/** The children's user and system times, as the shell's `times` prints them on its last line. */
-function childCpuSeconds(stderr: string): number | undefined {
-  const last = stderr.trimEnd().split("\n").at(-1) ?? "";
-  const times = [...last.matchAll(/(\d+)m([\d.]+)s/g)].map(
-    ([, minutes, seconds]) => Number(minutes) * 60 + Number(seconds),
-  );
-  return times.length === 2 ? times[0] + times[1] : undefined;
 }
 
 const root = path.resolve(__dirname, "..");
@@ -65,44 +56,34 @@ function treeRssKb(pid: number): number {
   return total;
 }
 
-/** Runs a shell command, bounded by `timeoutMs`, sampling its memory; fails on a non-zero exit. */
-function measure(command: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 600_000): Promise<Measure> {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(`${command}; status=$?; times >&2; exit $status`, {
+/**
+ * Runs a shell command, sampling its memory; fails on a non-zero exit. After `timeoutMs` it is killed
+ * with every process it started.
+ */
+async function measure(command: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 600_000): Promise<Measure> {
+  let peakKb = 0;
+  // Every 25 ms for the first two seconds (a synth is over in less), then every 250 ms: a scan of
+  // /proc costs CPU, which a tight loop would take from the jest run it measures.
+  let sampler: NodeJS.Timeout | undefined;
+  const sample = (pid: number, elapsedMs: number) => {
+    peakKb = Math.max(peakKb, treeRssKb(pid));
+    const next = elapsedMs < 2000 ? 25 : 250;
+    sampler = setTimeout(() => sample(pid, elapsedMs + next), next);
+  };
+  const { result, seconds, cpuSeconds } = await timed(() =>
+    runCommand("/bin/sh", ["-c", command], {
       cwd: root,
-      shell: true,
-      stdio: ["ignore", "ignore", "pipe"],
       env: { ...process.env, CHECKPOINT_DISABLE: "1", FORCE_COLOR: "0", ...env },
-    });
-    let stderr = "";
-    child.stderr.on("data", (chunk) => {
-      stderr = (stderr + chunk).slice(-4000);
-    });
-    let peakKb = 0;
-    // Every 25 ms for the first two seconds (a synth is over in less), then every 250 ms: a scan of
-    // /proc costs CPU, which a tight loop would take from the jest run it measures.
-    let sampler: NodeJS.Timeout;
-    const sample = (elapsedMs: number) => {
-      if (child.pid) peakKb = Math.max(peakKb, treeRssKb(child.pid));
-      const next = elapsedMs < 2000 ? 25 : 250;
-      sampler = setTimeout(() => sample(elapsedMs + next), next);
-    };
-    sample(0);
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("close", (code) => {
-      clearTimeout(sampler);
-      clearTimeout(timer);
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      if (code !== 0) reject(new Error(`"${command}" exited with ${code}:\n${stderr}`));
-      else
-        resolve({
-          seconds,
-          peakMb: Number.isNaN(peakKb) || peakKb === 0 ? undefined : peakKb / 1024,
-          cpuSeconds: childCpuSeconds(stderr),
-        });
-    });
-  });
+      timeoutMs,
+      onSpawn: (pid) => sample(pid, 0),
+    }),
+  ).finally(() => clearTimeout(sampler));
+  if (result.kind !== "exited" || result.code !== 0) {
+    const why = result.kind === "exited" ? `exited with ${result.code}` : result.message;
+    const stderr = result.kind === "not started" ? "" : result.stderr.slice(-4000);
+    throw new Error(`"${command}" ${why}:\n${stderr}`);
+  }
+  return { seconds, peakMb: Number.isNaN(peakKb) || peakKb === 0 ? undefined : peakKb / 1024, cpuSeconds };
 }
 
 const mb = (m: Measure) => (m.peakMb === undefined ? "n/a" : `${m.peakMb.toFixed(0)} MB`);
@@ -145,7 +126,8 @@ function rootImportCopy(dir: string): void {
       /import (?:type )?\{([^}]+)\} from "(@cdktf\/provider-[a-z]+)\/lib\/([a-z0-9-]+)";/g,
       (_, names: string, pkg: string, module: string) => {
         const namespace = module.replace(/-([a-z0-9])/g, (__, next: string) => next.toUpperCase());
-        const alias = `${namespace}Module`;
+        // Named after the package too: two providers have a `provider` module (helm's and http's).
+        const alias = `${pkg.replace("@cdktf/provider-", "")}_${namespace}Module`;
         const aliases = names
           .split(",")
           .map((name) => name.trim().replace(/^type /, ""))
@@ -182,13 +164,11 @@ async function interleaved(runs: number, variants: readonly Variant[]): Promise<
     }
   }
   return results.map((measures) => {
-    const times = measures.map((m) => m.seconds).sort((x, y) => x - y);
     const peaks = measures.map((m) => m.peakMb).filter((p): p is number => p !== undefined);
-    const cpu = measures.map((m) => m.cpuSeconds ?? Number.NaN).sort((x, y) => x - y);
     return {
-      seconds: times[Math.floor(times.length / 2)],
+      seconds: median(measures.map((m) => m.seconds)),
       peakMb: peaks.length ? Math.max(...peaks) : undefined,
-      cpuSeconds: cpu[Math.floor(cpu.length / 2)],
+      cpuSeconds: median(measures.map((m) => m.cpuSeconds ?? Number.NaN)),
     };
   });
 }
@@ -279,18 +259,14 @@ function synthReport(m: SynthMeasures) {
 }
 
 async function main() {
-  const outdirs: string[] = [];
-  const out = () => {
+  const scratchDirs: string[] = [];
+  const scratch = () => {
     const dir = mkdtempSync(path.join(tmpdir(), "bench-"));
-    outdirs.push(dir);
-    return { CDKTF_OUTDIR: path.join(dir, "cdktf.out") };
+    scratchDirs.push(dir);
+    return dir;
   };
+  const out = () => ({ CDKTF_OUTDIR: path.join(scratch(), "cdktf.out") });
   try {
-    const scratch = () => {
-      const dir = mkdtempSync(path.join(tmpdir(), "bench-"));
-      outdirs.push(dir);
-      return dir;
-    };
     const long = process.argv.includes("--long");
     const synth = await benchSynth(out, scratch, long);
     const header = `${"".padEnd(30)} ${"project".padStart(18)}   ${"cdktf init default".padStart(18)}   ratio`;
@@ -301,7 +277,7 @@ async function main() {
     }
     await benchRest(synth, header, long);
   } finally {
-    for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
+    for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
   }
 }
 

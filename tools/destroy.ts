@@ -8,12 +8,14 @@
  * Usage: npm run destroy:all -- [--auto-approve] [stack ...]
  * Exit codes: 0 every stack destroyed or skipped, 1 a stack failed, 2 bad usage or settings.
  */
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { ConfigError, STACK_NAMES } from "../modules/config";
-import { synthesize } from "../stacks/app";
-import { deployOrder } from "./stack-order";
+import { App, Manifest, TerraformStack } from "cdktf";
+import { type Env, STACK_NAMES } from "../modules/config";
+import { readSettings } from "../modules/settings-file";
+import { type ProjectStacks, synthesize, ValidationError } from "../stacks/app";
+import { runCommand } from "./run-command";
+import { orderOf } from "./stack-order";
 
 export interface CommandResult {
   readonly code: number;
@@ -159,26 +161,15 @@ export async function destroyAll(options: DestroyOptions): Promise<StackOutcome[
 }
 
 /** Runs commands for real, with HashiCorp's checkpoint call off. */
-export const spawnRunner: Runner = (command, args, { cwd, interactive }) =>
-  new Promise((resolve) => {
-    const child = spawn(command, args, {
-      cwd,
-      env: { ...process.env, CHECKPOINT_DISABLE: "1" },
-      stdio: interactive ? "inherit" : ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout?.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr?.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.on("error", (error) => resolve({ code: 127, stdout, stderr: `${command}: ${error.message}` }));
-    child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
-  });
+const spawnRunner: Runner = async (command, args, { cwd, interactive }) => {
+  const env = { ...process.env, CHECKPOINT_DISABLE: "1" };
+  const result = await runCommand(command, args, interactive ? { cwd, env, terminal: true } : { cwd, env });
+  return result.kind === "exited"
+    ? { code: result.code, stdout: result.stdout, stderr: result.stderr }
+    : { code: 127, stdout: "", stderr: `${command}: ${result.message}` };
+};
 
-async function main(argv: readonly string[]): Promise<number> {
+async function destroyCommand(argv: readonly string[]): Promise<number> {
   const autoApprove = argv.includes("--auto-approve");
   const unknownFlag = argv.find((arg) => arg.startsWith("-") && arg !== "--auto-approve");
   if (unknownFlag) {
@@ -188,25 +179,31 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const only = argv.filter((arg) => !arg.startsWith("-"));
-  let order: string[];
+  let settings: Env;
+  let built: ProjectStacks;
   try {
-    order = deployOrder().map((stack) => stack.name);
-    destroyOrder(order, only.length > 0 ? only : undefined);
+    // The settings file's settings under the environment's, as cdktf deploy read them (main.ts).
+    settings = readSettings();
+    // A name that is not a stack to destroy is refused before the synth writes anything.
+    destroyOrder(Object.values(STACK_NAMES), only.length > 0 ? only : undefined);
+    // The same code `cdktf deploy` used, from the same settings.
+    built = synthesize(settings);
   } catch (error) {
+    // Broken constructs are synth's refusal, reported as such.
+    if (error instanceof ValidationError) throw error;
     process.stderr.write(`destroy:all: ${error instanceof Error ? error.message : error}\n`);
     return 2;
   }
-  if (!process.env.STATE_BUCKET) {
+  if (!settings.STATE_BUCKET) {
     process.stdout.write(
       "note: STATE_BUCKET is unset, so this reads local state files; if you deployed with a state bucket, set it in settings.env\n",
     );
   }
-  // The same code `cdktf deploy` used, from the same settings.
-  const stacksDir = path.resolve(process.env.CDKTF_OUTDIR ?? "cdktf.out", "stacks");
-  synthesize(process.env);
+  const app = App.of(built.bootstrap);
+  const stacks = app.node.children.filter(TerraformStack.isStack);
   const outcomes = await destroyAll({
-    deployOrder: order,
-    stacksDir,
+    deployOrder: orderOf(stacks).map((stack) => stack.name),
+    stacksDir: path.resolve(app.outdir, Manifest.stacksFolder),
     run: spawnRunner,
     autoApprove,
     only: only.length > 0 ? only : undefined,
@@ -219,12 +216,16 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
+/**
+ * The command, as tools/app.js runs it: the schema packages that the synth checks the manifests with
+ * load natively there, not under tsx.
+ */
+export function main(): void {
+  destroyCommand(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error) => {
-      process.stderr.write(`${error instanceof ConfigError ? error.message : error}\n`);
-      process.exit(error instanceof ConfigError ? 2 : 1);
+      process.stderr.write(`${error}\n`);
+      process.exit(1);
     },
   );
 }

@@ -3,10 +3,11 @@
  * them alphabetically). Destroy goes the other way: `npm run destroy:all`.
  */
 import { ConfigError } from "../modules/config";
+import { readSettings } from "../modules/settings-file";
 import { deployOrder } from "./stack-order";
 
 try {
-  const order = deployOrder();
+  const order = deployOrder(readSettings());
   const width = Math.max(...order.map((stack) => stack.name.length));
   order.forEach((stack, index) => {
     const after = stack.dependsOn.length > 0 ? `after ${stack.dependsOn.join(", ")}` : "";

@@ -4,24 +4,21 @@
  * cdktf.out/offline-plan/<stack>.txt for review; the synthesized plan-only code (mock credentials) stays
  * in a scratch folder, removed at the end, and is never deployable.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ConfigError } from "../modules/config";
 import { readSettings } from "../modules/settings-file";
-import { checkAll, findToolchain } from "./terraform";
+import { checkAll, findToolchainSync } from "./terraform";
 
-async function main(): Promise<number> {
+async function plan(): Promise<number> {
   const settings = readSettings();
-  const toolchain = await findToolchain();
+  const toolchain = findToolchainSync();
   if ("missing" in toolchain) {
     process.stderr.write(`plan: ${toolchain.missing}\n`);
     return 2;
   }
-  const workDir = mkdtempSync(path.join(tmpdir(), "shopfront-plan-"));
-  const { checks } = await checkAll(toolchain, settings, workDir).finally(() =>
-    rmSync(workDir, { recursive: true, force: true }),
-  );
+  const { workDir, checks } = await checkAll(toolchain, settings);
+  rmSync(workDir, { recursive: true, force: true });
   const outDir = path.resolve("cdktf.out", "offline-plan");
   mkdirSync(outDir, { recursive: true });
   for (const check of checks) {
@@ -37,10 +34,16 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    process.stderr.write(`${error instanceof ConfigError ? error.message : error}\n`);
-    process.exit(1);
-  },
-);
+/**
+ * The command, as tools/app.js runs it: the schema packages that the synth checks the manifests with
+ * load natively there, not under tsx.
+ */
+export function main(): void {
+  plan().then(
+    (code) => process.exit(code),
+    (error) => {
+      process.stderr.write(`${error instanceof ConfigError ? error.message : error}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -6,13 +6,20 @@
  * with its children, after --timeout seconds (default 10).
  *
  * Exit codes: 0 no problem found (warnings and "cannot check" lines do not fail it), 1 a problem,
- * 2 bad usage.
+ * 2 bad usage or a settings file that cannot be read.
  */
-import { spawn } from "node:child_process";
 import { type Config, ConfigError, type Env, loadConfig, VERSIONS } from "../modules/config";
+import { readSettings } from "../modules/settings-file";
+import { runCommand } from "./run-command";
+
+/** The oldest kubectl for a cluster of Kubernetes `version` (x.y): one minor below it, Kubernetes' version skew. */
+function kubectlFor(version: string): string {
+  const [major, minor] = version.split(".");
+  return `${major}.${Number(minor) - 1}.0`;
+}
 
 /** Oldest versions this project works with; docs/versions.md explains each. */
-export const MINIMUM_VERSIONS = {
+const MINIMUM_VERSIONS = {
   /** package.json engines. */
   node: "22.12.0",
   /** S3 native state locking (`use_lockfile`) arrived in Terraform 1.10. */
@@ -26,9 +33,10 @@ export const MINIMUM_VERSIONS = {
   /**
    * kubectl within one minor version of the cluster (Kubernetes' version skew policy): the README's
    * checks use it, and with ROUTING_API=gateway-api `cdktf destroy` waits for the ingress's load
-   * balancer with it.
+   * balancer with it. This is for the default cluster version; the check uses KUBERNETES_VERSION's
+   * when the settings are valid.
    */
-  kubectl: `${VERSIONS.kubernetes.split(".")[0]}.${Number(VERSIONS.kubernetes.split(".")[1]) - 1}.0`,
+  kubectl: kubectlFor(VERSIONS.kubernetes),
 } as const;
 
 const INSTALL = {
@@ -39,69 +47,37 @@ const INSTALL = {
   node: "https://nodejs.org/en/download",
 } as const;
 
-export type Status = "ok" | "warning" | "problem" | "cannot check";
+type Status = "ok" | "warning" | "problem" | "cannot check";
 
-export interface CheckLine {
+interface CheckLine {
   readonly status: Status;
   readonly subject: string;
   readonly message: string;
 }
 
-export type ProbeResult =
+type ProbeResult =
   | { readonly kind: "missing" }
   | { readonly kind: "timeout" }
   | { readonly kind: "exited"; readonly code: number; readonly stdout: string; readonly stderr: string };
 
-/** Runs a command without a shell, stdin closed, and kills it (and its children) after `timeoutMs`. */
-export function probe(
+/** Runs a command without a shell, stdin closed, and kills it (and what it started) after `timeoutMs`. */
+async function probe(
   command: string,
   args: readonly string[],
   timeoutMs: number,
   env: Env = process.env,
 ): Promise<ProbeResult> {
-  return new Promise((resolve) => {
-    // Its own process group, so a timeout kills whatever a wrapper script started too.
-    const child = spawn(command, args, {
-      env: { ...env, CHECKPOINT_DISABLE: "1", AWS_PAGER: "" },
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    });
-    let stdout = "";
-    let stderr = "";
-    let settled = false;
-    const settle = (result: ProbeResult) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(result);
-    };
-    const timer = setTimeout(() => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-      } catch {
-        child.kill("SIGKILL");
-      }
-      // A grandchild may hold the pipes open; do not wait for them to close.
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-      settle({ kind: "timeout" });
-    }, timeoutMs);
-    child.stdout?.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr?.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.on("error", (error: NodeJS.ErrnoException) =>
-      settle(error.code === "ENOENT" ? { kind: "missing" } : { kind: "exited", code: 126, stdout, stderr }),
-    );
-    child.on("close", (code, signal) =>
-      settle({ kind: "exited", code: code ?? (signal ? 128 : 1), stdout, stderr }),
-    );
+  const result = await runCommand(command, args, {
+    env: { ...env, CHECKPOINT_DISABLE: "1", AWS_PAGER: "" },
+    timeoutMs,
   });
+  if (result.kind === "not started") {
+    return result.missing ? { kind: "missing" } : { kind: "exited", code: 126, stdout: "", stderr: "" };
+  }
+  return result.kind === "timeout" ? { kind: "timeout" } : result;
 }
 
-export type Probe = (command: string, args: readonly string[]) => Promise<ProbeResult>;
+type Probe = (command: string, args: readonly string[]) => Promise<ProbeResult>;
 
 /** -1, 0 or 1 as version `a` is older than, equal to or newer than `b` (numeric x.y.z). */
 export function compareVersions(a: string, b: string): number {
@@ -168,7 +144,7 @@ async function toolVersion(
   return { status: "ok", subject, message: `${command} ${version}` };
 }
 
-/** The CIDRs one setting opens, from the config when it has the field, else the raw setting. */
+/** The check line for the CIDRs one setting opens (from the config, or the raw setting when the settings are invalid). */
 function cidrLine(
   subject: string,
   setting: string,
@@ -191,7 +167,7 @@ const splitCidrs = (text: string | undefined) =>
   text === undefined || text.trim() === "" ? [] : text.split(",").map((cidr) => cidr.trim());
 
 /** Every check, in the order a user fixes them. `run` runs commands (the tests inject stubs through PATH). */
-export async function preflight(env: Env, run: Probe, timeoutSeconds: number): Promise<CheckLine[]> {
+async function preflight(env: Env, run: Probe, timeoutSeconds: number): Promise<CheckLine[]> {
   const lines: CheckLine[] = [];
 
   const node = process.versions.node;
@@ -264,7 +240,7 @@ export async function preflight(env: Env, run: Probe, timeoutSeconds: number): P
       "kubectl",
       ["version", "--client", "--output=json"],
       (out) => /"gitVersion"\s*:\s*"v(\d+\.\d+\.\d+)/.exec(out)?.[1],
-      () => MINIMUM_VERSIONS.kubectl,
+      () => (config ? kubectlFor(config.cluster.kubernetesVersion) : MINIMUM_VERSIONS.kubectl),
       INSTALL.kubectl,
       timeoutSeconds,
     ),
@@ -418,7 +394,6 @@ export async function preflight(env: Env, run: Probe, timeoutSeconds: number): P
     }
   }
 
-  const istio = config?.istio as { readonly ingressSourceCidrs?: readonly string[] } | undefined;
   lines.push(
     cidrLine(
       "api endpoint",
@@ -437,7 +412,7 @@ export async function preflight(env: Env, run: Probe, timeoutSeconds: number): P
     cidrLine(
       "ingress",
       "INGRESS_SOURCE_CIDRS",
-      istio?.ingressSourceCidrs ?? splitCidrs(env.INGRESS_SOURCE_CIDRS),
+      config?.istio.ingressSourceCidrs ?? splitCidrs(env.INGRESS_SOURCE_CIDRS),
       {
         status: "ok",
         subject: "ingress",
@@ -451,7 +426,7 @@ export async function preflight(env: Env, run: Probe, timeoutSeconds: number): P
 }
 
 /** The report as printed: one line per check, then a verdict. */
-export function formatReport(lines: readonly CheckLine[]): string {
+function formatReport(lines: readonly CheckLine[]): string {
   const rows = lines.map((line) => `${line.status.padEnd(12)}  ${line.subject.padEnd(12)}  ${line.message}`);
   const count = (status: Status) => lines.filter((line) => line.status === status).length;
   const problems = count("problem");
@@ -495,7 +470,16 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`${timeout}\n`);
     return 2;
   }
-  const { report, code } = await runPreflight(process.env, timeout);
+  let settings: Env;
+  try {
+    // The settings file's settings under the environment's, as every command of the project reads them.
+    settings = readSettings();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`preflight: ${error.message}\n`);
+    return 2;
+  }
+  const { report, code } = await runPreflight(settings, timeout);
   process.stdout.write(report);
   return code;
 }

@@ -36,8 +36,21 @@ export function sortForDeploy(stacks: readonly StackNode[]): StackNode[] {
   return order;
 }
 
+/**
+ * `stacks`, given in creation order, in deploy order. They must be prepared (synthesized, say):
+ * cross-stack references become dependencies only then.
+ */
+export function orderOf(stacks: readonly TerraformStack[]): StackNode[] {
+  return sortForDeploy(
+    stacks.map((stack) => ({
+      name: stack.node.id,
+      dependsOn: [...new Set(stack.dependencies.map((dep) => dep.node.id))],
+    })),
+  );
+}
+
 /** The app's stacks built from the settings in `env`, in deploy order. Writes nothing that stays. */
-export function deployOrder(env: Env = process.env): StackNode[] {
+export function deployOrder(env: Env): StackNode[] {
   const config = loadConfig(env);
   // App creates its output folder on construction; nothing is synthesized into it.
   const outdir = mkdtempSync(path.join(tmpdir(), "shopfront-stack-order-"));
@@ -45,14 +58,9 @@ export function deployOrder(env: Env = process.env): StackNode[] {
     const app = new App({ outdir });
     buildStacks(app, config);
     const stacks = app.node.children.filter(TerraformStack.isStack);
-    // Cross-stack references become dependencies only once the stacks are prepared, as synth does.
+    // As synth does: cross-stack references become dependencies here.
     for (const stack of stacks) stack.prepareStack();
-    return sortForDeploy(
-      stacks.map((stack) => ({
-        name: stack.node.id,
-        dependsOn: [...new Set(stack.dependencies.map((dep) => dep.node.id))],
-      })),
-    );
+    return orderOf(stacks);
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }

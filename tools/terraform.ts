@@ -5,7 +5,7 @@
  * against a fixture state holding the upstream's outputs; the one AWS call made at plan time
  * (`aws_caller_identity`) is answered by a local stand-in for STS. Used by `npm run plan` and the tests.
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -19,12 +19,10 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { App } from "cdktf";
 import { type Env, loadConfig } from "../modules/config";
 import { buildStacks } from "../stacks/app";
-
-const run = promisify(execFile);
+import { runCommand } from "./run-command";
 
 /** Where a provider mirror is looked for when TF_PROVIDER_MIRROR is unset. */
 const MIRROR_CANDIDATES = [
@@ -65,21 +63,36 @@ export function findToolchainSync(env: Env = process.env): Toolchain | { missing
   return { terraform, mirror, providers };
 }
 
-/** findToolchainSync, for callers that await. */
-export async function findToolchain(env: Env = process.env): Promise<Toolchain | { missing: string }> {
-  return findToolchainSync(env);
-}
-
+/** What the offline checks need of a stack's synthesized code (cdk.tf.json), read once. */
 export interface SynthesizedStack {
   readonly name: string;
   readonly dir: string;
   /** Provider sources, normalised to `namespace/type`. */
   readonly providers: readonly string[];
-  /** True when the stack reads another stack's state, which does not exist offline. */
-  readonly readsUpstreamState: boolean;
-  /** Its terraform_remote_state data sources (local backend), by upstream stack name. */
-  readonly upstreamStates: Readonly<Record<string, { readonly dataSource: string; readonly path: string }>>;
-  readonly resourceCount: number;
+  /** The data sources that read an upstream stack's state (local backend), by upstream stack name. */
+  readonly upstreamStates: Readonly<Record<string, string>>;
+  /** The outputs it declares. */
+  readonly outputs: readonly { readonly name: string; readonly sensitive: boolean }[];
+  /** Its local backend's state file. */
+  readonly stateFile?: string;
+  /** Its managed resources. */
+  readonly resources: readonly { readonly type: string; readonly name: string }[];
+}
+
+/** The parts of cdk.tf.json read here. */
+interface StackCode {
+  readonly terraform?: {
+    readonly required_providers?: Record<string, { readonly source: string }>;
+    readonly backend?: { readonly local?: { readonly path?: string } };
+  };
+  readonly data?: {
+    readonly terraform_remote_state?: Record<
+      string,
+      { readonly backend: string; readonly config: { readonly path?: string } }
+    >;
+  };
+  readonly output?: Record<string, { readonly sensitive?: boolean }>;
+  readonly resource?: Record<string, Record<string, unknown>>;
 }
 
 /**
@@ -87,7 +100,7 @@ export interface SynthesizedStack {
  * and returns each synthesized stack. `env` is the user's settings; STATE_BUCKET is ignored because an
  * S3 backend needs credentials.
  */
-export function synthesizeForPlan(workDir: string, env: Env = process.env): SynthesizedStack[] {
+function synthesizeForPlan(workDir: string, env: Env): SynthesizedStack[] {
   const config = loadConfig({ ...env, STATE_BUCKET: undefined });
   const outdir = path.join(workDir, "cdktf.out");
   const cwd = process.cwd();
@@ -103,39 +116,41 @@ export function synthesizeForPlan(workDir: string, env: Env = process.env): Synt
   const stacksDir = path.join(outdir, "stacks");
   return readdirSync(stacksDir).map((name) => {
     const dir = path.join(stacksDir, name);
-    const json = JSON.parse(readFileSync(path.join(dir, "cdk.tf.json"), "utf8"));
-    const required: Record<string, { source: string }> = json.terraform?.required_providers ?? {};
-    const providers = Object.values(required).map(({ source }) =>
+    const code: StackCode = JSON.parse(readFileSync(path.join(dir, "cdk.tf.json"), "utf8"));
+    const providers = Object.values(code.terraform?.required_providers ?? {}).map(({ source }) =>
       source.includes("/") ? source.replace(/^registry\.terraform\.io\//, "") : `hashicorp/${source}`,
     );
-    const resources: Record<string, Record<string, unknown>> = json.resource ?? {};
     return {
       name,
       dir,
       providers,
-      readsUpstreamState: Boolean(json.data?.terraform_remote_state),
-      upstreamStates: localRemoteStates(json),
-      resourceCount: Object.values(resources).reduce((sum, byName) => sum + Object.keys(byName).length, 0),
+      upstreamStates: localRemoteStates(code),
+      outputs: Object.entries(code.output ?? {}).map(([output, { sensitive }]) => ({
+        name: output,
+        sensitive: sensitive === true,
+      })),
+      stateFile: code.terraform?.backend?.local?.path,
+      resources: Object.entries(code.resource ?? {}).flatMap(([type, byName]) =>
+        Object.keys(byName).map((resource) => ({ type, name: resource })),
+      ),
     };
   });
 }
 
 /** A stack's terraform_remote_state data sources on a local backend, by upstream stack. */
-function localRemoteStates(json: {
-  data?: { terraform_remote_state?: Record<string, { backend: string; config: { path?: string } }> };
-}): Record<string, { dataSource: string; path: string }> {
-  const found: Record<string, { dataSource: string; path: string }> = {};
-  for (const [dataSource, source] of Object.entries(json.data?.terraform_remote_state ?? {})) {
+function localRemoteStates(code: StackCode): Record<string, string> {
+  const found: Record<string, string> = {};
+  for (const [dataSource, source] of Object.entries(code.data?.terraform_remote_state ?? {})) {
     const file = source.config.path;
     const upstream = file && /^terraform\.(.+)\.tfstate$/.exec(path.basename(file))?.[1];
-    if (source.backend === "local" && file && upstream) found[upstream] = { dataSource, path: file };
+    if (source.backend === "local" && upstream) found[upstream] = dataSource;
   }
   return found;
 }
 
 /** The account and caller that the offline STS stand-in reports: AWS's documentation account. */
-export const OFFLINE_ACCOUNT_ID = "123456789012";
-export const OFFLINE_CALLER_ARN = `arn:aws:iam::${OFFLINE_ACCOUNT_ID}:user/offline-plan`;
+const OFFLINE_ACCOUNT_ID = "123456789012";
+const OFFLINE_CALLER_ARN = `arn:aws:iam::${OFFLINE_ACCOUNT_ID}:user/offline-plan`;
 
 export interface OfflineSts {
   /** Endpoint URL, for AWS_ENDPOINT_URL_STS. */
@@ -203,16 +218,14 @@ function stateWithOutputs(outputs: Record<string, string>, sensitive: ReadonlySe
  * lands. A Terraform override file redirects the reads; the upstream's own state file is left alone.
  * Returns the upstream stacks seeded.
  */
-export function seedUpstreamStates(stack: SynthesizedStack, stacks: readonly SynthesizedStack[]): string[] {
+function seedUpstreamStates(stack: SynthesizedStack, stacks: readonly SynthesizedStack[]): string[] {
   const redirects: Record<string, { config: { path: string } }> = {};
-  for (const [upstream, { dataSource }] of Object.entries(stack.upstreamStates)) {
+  for (const [upstream, dataSource] of Object.entries(stack.upstreamStates)) {
     const source = stacks.find((candidate) => candidate.name === upstream);
     if (!source)
       throw new Error(`${stack.name} reads the state of ${upstream}, which is not a stack of the app`);
-    const json = JSON.parse(readFileSync(path.join(source.dir, "cdk.tf.json"), "utf8"));
-    const declared: Record<string, { sensitive?: boolean }> = json.output ?? {};
-    const outputs = Object.fromEntries(Object.keys(declared).map((name) => [name, `offline-plan:${name}`]));
-    const sensitive = new Set(Object.keys(declared).filter((name) => declared[name].sensitive));
+    const outputs = Object.fromEntries(source.outputs.map(({ name }) => [name, `offline-plan:${name}`]));
+    const sensitive = new Set(source.outputs.filter((output) => output.sensitive).map(({ name }) => name));
     const fixture = path.join(stack.dir, `fixture.${upstream}.tfstate`);
     writeFileSync(fixture, JSON.stringify(stateWithOutputs(outputs, sensitive), null, 2));
     redirects[dataSource] = { config: { path: fixture } };
@@ -227,7 +240,7 @@ export function seedUpstreamStates(stack: SynthesizedStack, stacks: readonly Syn
 }
 
 /** A CLI config that installs providers from the mirror only, so nothing is fetched from a registry. */
-export function writeCliConfig(workDir: string, mirror: string): string {
+function writeCliConfig(workDir: string, mirror: string): string {
   const file = path.join(workDir, "terraform.rc");
   const cache = path.join(workDir, "plugin-cache");
   mkdirSync(cache, { recursive: true });
@@ -278,17 +291,15 @@ export async function terraform(session: TerraformSession, dir: string, args: st
     CHECKPOINT_DISABLE: "1",
     AWS_ENDPOINT_URL_STS: session.stsUrl,
   };
-  try {
-    return await run(session.toolchain.terraform, args, {
-      cwd: dir,
-      env,
-      timeout: 300_000,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-  } catch (error) {
-    const { stderr, stdout } = error as { stderr?: string; stdout?: string };
-    throw new Error(`terraform ${args[0]} failed in ${dir}:\n${stderr || stdout || String(error)}`);
-  }
+  const result = await runCommand(session.toolchain.terraform, args, { cwd: dir, env, timeoutMs: 300_000 });
+  if (result.kind === "exited" && result.code === 0) return { stdout: result.stdout, stderr: result.stderr };
+  const output = result.kind === "not started" ? "" : result.stderr || result.stdout;
+  // Terraform's own words; why it stopped when it said nothing, or when it was killed.
+  const detail =
+    result.kind === "exited"
+      ? output || `exited with ${result.code}`
+      : [result.message, output].filter(Boolean).join("\n");
+  throw new Error(`terraform ${args[0]} failed in ${dir}:\n${detail}`);
 }
 
 let initQueue: Promise<unknown> = Promise.resolve();
@@ -297,7 +308,7 @@ let initQueue: Promise<unknown> = Promise.resolve();
  * Init, validate and plan one stack; a stack that reads upstream state is planned against fixture
  * states of its upstream stacks (see seedUpstreamStates).
  */
-export async function checkStack(
+async function checkStack(
   session: TerraformSession,
   stack: SynthesizedStack,
   stacks: readonly SynthesizedStack[],
@@ -342,22 +353,17 @@ export async function planDestroyOfEverything(
   session: TerraformSession,
   stack: SynthesizedStack,
 ): Promise<{ succeeded: boolean; output: string }> {
-  const json = JSON.parse(readFileSync(path.join(stack.dir, "cdk.tf.json"), "utf8"));
-  const stateFile: string | undefined = json.terraform?.backend?.local?.path;
-  if (!stateFile) throw new Error(`${stack.name} keeps no local state: nothing to seed offline`);
+  if (!stack.stateFile) throw new Error(`${stack.name} keeps no local state: nothing to seed offline`);
   const provider = 'provider["registry.terraform.io/hashicorp/aws"]';
-  const resources = Object.entries((json.resource ?? {}) as Record<string, Record<string, unknown>>).flatMap(
-    ([type, byName]) =>
-      Object.keys(byName).map((name) => ({
-        mode: "managed",
-        type,
-        name,
-        provider,
-        instances: [{ schema_version: 0, attributes: { id: `offline-plan-${name}` } }],
-      })),
-  );
+  const resources = stack.resources.map(({ type, name }) => ({
+    mode: "managed",
+    type,
+    name,
+    provider,
+    instances: [{ schema_version: 0, attributes: { id: `offline-plan-${name}` } }],
+  }));
   const state = { ...stateWithOutputs({}, new Set()), resources };
-  writeFileSync(stateFile, JSON.stringify(state, null, 2));
+  writeFileSync(stack.stateFile, JSON.stringify(state, null, 2));
   try {
     const { stdout } = await terraform(session, stack.dir, [
       "plan",
@@ -387,16 +393,16 @@ export function planSummary(text: string): { create: number; update: number; del
 }
 
 /**
- * Synthesizes in plan-only mode and checks every stack, two at a time (one per core here), with the
- * offline STS stand-in running until the checks end.
+ * Synthesizes in plan-only mode, in a new scratch folder, and checks every stack, two at a time (one
+ * per core here), with the offline STS stand-in running until the checks end. The caller removes the
+ * returned workDir once it has read the plans.
  */
-export async function checkAll(toolchain: Toolchain, env: Env = process.env, workDir?: string) {
-  const dir = workDir ?? mkdtempSync(path.join(tmpdir(), "shopfront-plan-"));
+export async function checkAll(toolchain: Toolchain, env: Env) {
+  const workDir = mkdtempSync(path.join(tmpdir(), "shopfront-plan-"));
   try {
-    return await checkStacks(toolchain, env, dir);
+    return await checkStacks(toolchain, env, workDir);
   } catch (error) {
-    // On success the caller removes the folder once it has read the plans; on failure nobody would.
-    if (!workDir) rmSync(dir, { recursive: true, force: true });
+    rmSync(workDir, { recursive: true, force: true });
     throw error;
   }
 }

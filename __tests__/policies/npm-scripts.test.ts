@@ -1,5 +1,5 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { copyProject } from "../project-copy";
@@ -26,7 +26,7 @@ function importClosure(file: string, seen = new Set<string>()): Set<string> {
 /** True when a script runs cdktf or terraform, itself or through a tool that starts them. */
 function runsHashicorpTools(command: string): boolean {
   if (/\b(cdktf|terraform)\b/.test(command)) return true;
-  const tool = /\btsx (tools\/\S+\.ts)/.exec(command)?.[1];
+  const tool = /\b(?:tsx|node tools\/app\.js) (tools\/\S+\.ts)/.exec(command)?.[1];
   if (!tool) return false;
   return [...importClosure(path.join(root, tool))].some((file) =>
     /(spawn|execFile|run|probe)\w*\(\s*["'`]?(terraform|toolchain\.terraform|"npx cdktf)|"terraform"|npx cdktf/.test(
@@ -87,6 +87,43 @@ describe("npm run synth:hcl", () => {
     for (const stack of stacks("cdktf.out.hcl")) {
       expect(readdirSync(path.join(project, "cdktf.out.hcl", "stacks", stack))).toContain("cdk.tf");
     }
+  });
+});
+
+describe("npm run plan", () => {
+  let project: string;
+  beforeAll(() => {
+    project = copyProject();
+  });
+
+  it("synthesizes the plan-only stacks, their manifests checked, and skips the stacks whose providers are not mirrored", () => {
+    // A mirror with no provider: every stack that uses one is skipped; the stand-in plans the one that does not.
+    const terraform = path.join(project, "terraform-stand-in");
+    writeFileSync(terraform, "#!/bin/sh\n[ \"$1\" = plan ] && echo 'No changes.'\nexit 0\n");
+    chmodSync(terraform, 0o755);
+    const mirror = path.join(project, "empty-mirror");
+    mkdirSync(path.join(mirror, "registry.terraform.io"), { recursive: true });
+    const result = spawnSync("npm", ["run", "-s", "plan"], {
+      cwd: project,
+      encoding: "utf8",
+      env: {
+        PATH: process.env.PATH,
+        HOME: project,
+        TMPDIR: tmpdir(),
+        TERRAFORM_BINARY: terraform,
+        TF_PROVIDER_MIRROR: mirror,
+      },
+      timeout: 180_000,
+    });
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toMatch(
+      /^eks-cluster-stack +skipped: providers not in the mirror: hashicorp\/aws$/m,
+    );
+    expect(result.stdout).toMatch(/^shopfront-stack +skipped: providers not in the mirror: /m);
+    expect(result.stdout).toMatch(
+      /^ssm-agent-installer-daemonset-stack +planned: 0 to add, 0 to change, 0 to destroy$/m,
+    );
+    expect(result.status).toBe(0);
   });
 });
 

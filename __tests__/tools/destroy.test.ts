@@ -1,8 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { STACK_NAMES } from "../../modules/config";
 import { type CommandResult, destroyAll, destroyOrder, type Runner } from "../../tools/destroy";
+
+const root = path.resolve(__dirname, "..", "..");
 
 const DEPLOY_ORDER = [
   STACK_NAMES.bootstrap,
@@ -172,5 +175,79 @@ describe("destroyAll", () => {
       detail: expect.stringMatching(/run npm run synth$/),
     });
     expect(calls).toEqual([]);
+  });
+});
+
+describe("npm run destroy:all", () => {
+  /** `npm run destroy:all` in a child process, with a stand-in terraform that logs each run and finds no state. */
+  function destroyCli(settingsFile: string, args: readonly string[] = ["--auto-approve"]) {
+    const bin = path.join(stacksDir, "bin");
+    const log = path.join(stacksDir, "terraform.log");
+    mkdirSync(bin);
+    writeFileSync(
+      path.join(bin, "terraform"),
+      `#!/bin/sh\necho "$(basename "$PWD"): $*" >> ${log}\n[ "$1" = state ] && { echo "No state file was found!" >&2; exit 1; }\nexit 0\n`,
+    );
+    chmodSync(path.join(bin, "terraform"), 0o755);
+    const outdir = path.join(stacksDir, "cdktf.out");
+    const result = spawnSync("npm", ["run", "-s", "destroy:all", "--", ...args], {
+      cwd: root,
+      encoding: "utf8",
+      env: {
+        PATH: `${bin}:${process.env.PATH}`,
+        HOME: stacksDir,
+        TMPDIR: tmpdir(),
+        SETTINGS_FILE: settingsFile,
+        CDKTF_OUTDIR: outdir,
+      },
+      timeout: 120_000,
+    });
+    const terraformRuns = existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : [];
+    return { ...result, outdir, terraformRuns };
+  }
+
+  it("builds the stacks from the settings file, as cdktf deploy does: its state bucket and cluster name", () => {
+    const file = path.join(stacksDir, "cluster.settings.env");
+    writeFileSync(file, "STATE_BUCKET=acme-tfstate\nCLUSTER_NAME=from-file\n");
+    const run = destroyCli(file);
+    expect(run.stderr).toBe("");
+    expect(run.stdout).not.toContain("STATE_BUCKET is unset");
+    const cluster = JSON.parse(
+      readFileSync(path.join(run.outdir, "stacks", STACK_NAMES.cluster, "cdk.tf.json"), "utf8"),
+    );
+    expect(cluster.terraform.backend.s3).toMatchObject({
+      bucket: "acme-tfstate",
+      key: `shopfront-mesh/from-file/${STACK_NAMES.cluster}.tfstate`,
+    });
+    // On the S3 backend every stack is asked for its state, in reverse deploy order.
+    expect(run.terraformRuns.filter((line) => line.endsWith(": state list"))).toEqual(
+      destroyOrder(DEPLOY_ORDER).map((stack) => `${stack}: state list`),
+    );
+    expect(run.status).toBe(0);
+  });
+
+  it("refuses an unknown stack, naming the stacks in deploy order, exit 2, and writes nothing", () => {
+    const file = path.join(stacksDir, "cluster.settings.env");
+    writeFileSync(file, "");
+    const run = destroyCli(file, ["eks-stack"]);
+    expect(run.stderr).toBe(
+      `destroy:all: no stack named eks-stack (the stacks are ${DEPLOY_ORDER.join(", ")})\n`,
+    );
+    expect(run.stdout).toBe("");
+    expect(existsSync(run.outdir)).toBe(false);
+    expect(run.status).toBe(2);
+  });
+
+  it("refuses a bad settings file with its message, exit 2, and writes nothing", () => {
+    const file = path.join(stacksDir, "cluster.settings.env");
+    writeFileSync(file, "OWNER=me\nCLUSTER_NAM=typo\n");
+    const run = destroyCli(file);
+    expect(run.stderr).toContain(
+      `destroy:all: invalid configuration:\n  - ${file}:2: CLUSTER_NAM is not a setting (did you mean CLUSTER_NAME?`,
+    );
+    expect(run.stdout).toBe("");
+    expect(existsSync(run.outdir)).toBe(false);
+    expect(run.terraformRuns).toEqual([]);
+    expect(run.status).toBe(2);
   });
 });

@@ -231,6 +231,62 @@ describe("npm run preflight", () => {
     expect(skewed.status).toBe(0);
   });
 
+  it("wants kubectl within one minor version of the configured KUBERNETES_VERSION, of the default when the settings are invalid", async () => {
+    terraformStub();
+    jqStub();
+    awsStub(identity);
+    kubectlStub("v1.32.5");
+    const configured = await preflight({ ...goodSettings, KUBERNETES_VERSION: "1.33" });
+    expect(configured.line("kubectl")).toMatch(/^ok\s+kubectl\s+kubectl 1\.32\.5$/);
+    kubectlStub("v1.31.9");
+    const old = await preflight({ ...goodSettings, KUBERNETES_VERSION: "1.33" });
+    expect(old.line("kubectl")).toMatch(
+      /^problem\s+kubectl\s+kubectl 1\.31\.9 is older than 1\.32\.0: upgrade it/,
+    );
+    kubectlStub("v1.33.2");
+    const invalid = await preflight({
+      ...goodSettings,
+      KUBERNETES_VERSION: "1.33",
+      AWS_REGION: "moon-base-9!",
+    });
+    expect(invalid.line("kubectl")).toMatch(
+      /^problem\s+kubectl\s+kubectl 1\.33\.2 is older than 1\.34\.0: upgrade it/,
+    );
+  });
+
+  it("reads the settings file under the environment, as deploy does", () => {
+    terraformStub();
+    jqStub();
+    kubectlStub("v1.32.5");
+    awsStub(identity);
+    const file = path.join(work, "cluster.settings.env");
+    writeFileSync(file, "CLUSTER_NAME=from-file\nKUBERNETES_VERSION=1.33\nENDPOINT_PUBLIC_CIDRS=0.0.0.0/0\n");
+    const run = preflightCli({ ...goodSettings, SETTINGS_FILE: file });
+    expect(run.stderr).toBe("");
+    expect(run.line("settings")).toMatch(/^ok\s+settings\s+valid: cluster from-file in us-east-1$/);
+    expect(run.line("kubectl")).toMatch(/^ok\s+kubectl\s+kubectl 1\.32\.5$/);
+    // The environment's ENDPOINT_PUBLIC_CIDRS wins over the file's.
+    expect(run.line("api endpoint")).toMatch(
+      /^ok\s+api endpoint\s+the Kubernetes API endpoint open to 203\.0\.113\.7\/32/,
+    );
+    expect(run.status).toBe(0);
+  });
+
+  it("refuses a bad settings file with its message, exit 2, and checks nothing", () => {
+    terraformStub();
+    jqStub();
+    kubectlStub();
+    awsStub(identity);
+    const file = path.join(work, "cluster.settings.env");
+    writeFileSync(file, "OWNER=me\nCLUSTER_NAM=typo\n");
+    const run = preflightCli({ ...goodSettings, SETTINGS_FILE: file });
+    expect(run.stderr).toBe(
+      `preflight: invalid configuration:\n  - ${file}:2: CLUSTER_NAM is not a setting (did you mean CLUSTER_NAME? the settings are listed in docs/settings.md)\n`,
+    );
+    expect(run.stdout).toBe("");
+    expect(run.status).toBe(2);
+  });
+
   it("refuses a bad --timeout with usage, exit 2", () => {
     const run = preflightCli({}, ["--timeout", "soon"]);
     expect(run.stderr).toContain("usage: npm run preflight [-- --timeout <seconds>] (got: --timeout soon)");

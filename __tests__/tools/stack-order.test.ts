@@ -1,4 +1,6 @@
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { STACK_NAMES } from "../../modules/config";
 import { deployOrder, sortForDeploy } from "../../tools/stack-order";
@@ -73,5 +75,32 @@ describe("npm run list", () => {
     expect(run.stderr).toMatch(/AWS_REGION="moon-base-9!"/);
     expect(run.stdout).toBe("");
     expect(run.status).toBe(1);
+  });
+
+  it("reads the settings file, as deploy does: refuses its bad setting, naming where it is written, exit 1", () => {
+    const folder = mkdtempSync(path.join(tmpdir(), "stack-order-test-"));
+    try {
+      const file = path.join(folder, "cluster.settings.env");
+      writeFileSync(file, "OWNER=me\nAWS_REGION=moon-base-9!\n");
+      const run = spawnSync(process.execPath, ["--import", "tsx", "tools/list.ts"], {
+        cwd: root,
+        encoding: "utf8",
+        env: { PATH: process.env.PATH, TMPDIR: process.env.TMPDIR, SETTINGS_FILE: file },
+      });
+      expect(run.stderr).toMatch(new RegExp(`AWS_REGION="moon-base-9!" .*\\(${file}:2\\)`));
+      expect(run.stdout).toBe("");
+      expect(run.status).toBe(1);
+      writeFileSync(file, "CLUSTER_NAM=typo\n");
+      const typo = spawnSync(process.execPath, ["--import", "tsx", "tools/list.ts"], {
+        cwd: root,
+        encoding: "utf8",
+        env: { PATH: process.env.PATH, TMPDIR: process.env.TMPDIR, SETTINGS_FILE: file },
+      });
+      expect(typo.stderr).toContain(`${file}:1: CLUSTER_NAM is not a setting (did you mean CLUSTER_NAME?`);
+      expect(typo.stdout).toBe("");
+      expect(typo.status).toBe(1);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });

@@ -10,10 +10,10 @@
  * CPU time is the child's user + system time as the kernel counts it when the child is reaped
  * (/proc/self/stat's cutime and cstime): Linux only; elsewhere the CPU figures are missing.
  */
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
+import { runCommand } from "../run-command";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const TOOL = path.join(ROOT, "tools", "traffic", "launch.js");
@@ -84,6 +84,25 @@ function childrenCpuSeconds(): number | undefined {
   }
 }
 
+/** A run's wall time, and the CPU time (user + system) of the child processes that ended during it. */
+export interface Timed<T> {
+  readonly result: T;
+  readonly seconds: number;
+  /** Undefined where /proc is missing. */
+  readonly cpuSeconds?: number;
+}
+
+/** Times `run`, which must run its commands one at a time: any child reaped meanwhile counts. */
+export async function timed<T>(run: () => Promise<T>): Promise<Timed<T>> {
+  const cpuBefore = childrenCpuSeconds();
+  const started = performance.now();
+  const result = await run();
+  const seconds = (performance.now() - started) / 1000;
+  const cpuAfter = childrenCpuSeconds();
+  const cpuSeconds = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
+  return { result, seconds, cpuSeconds };
+}
+
 interface Measured {
   readonly stdout: string;
   readonly seconds: number;
@@ -91,30 +110,16 @@ interface Measured {
 }
 
 /** Runs `node ...args` to its end; fails unless it exits with 0. One at a time, for the CPU count. */
-function measure(args: readonly string[]): Promise<Measured> {
-  return new Promise((resolve, reject) => {
-    const cpuBefore = childrenCpuSeconds();
-    const started = performance.now();
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr = (stderr + chunk).slice(-2000);
-    });
-    child.on("close", (code) => {
-      const seconds = (performance.now() - started) / 1000;
-      const cpuAfter = childrenCpuSeconds();
-      if (code !== 0) {
-        reject(new Error(`node ${args.join(" ")} exited with ${code}: ${stderr}`));
-        return;
-      }
-      const cpuSeconds = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
-      resolve({ stdout, seconds, cpuSeconds });
-    });
-  });
+async function measure(args: readonly string[]): Promise<Measured> {
+  const { result, seconds, cpuSeconds } = await timed(() =>
+    runCommand(process.execPath, args, { cwd: ROOT }),
+  );
+  if (result.kind !== "exited" || result.code !== 0) {
+    const why = result.kind === "exited" ? `exited with ${result.code}` : result.message;
+    const stderr = result.kind === "not started" ? "" : result.stderr.slice(-2000);
+    throw new Error(`node ${args.join(" ")} ${why}: ${stderr}`);
+  }
+  return { stdout: result.stdout, seconds, cpuSeconds };
 }
 
 interface Round {
@@ -170,7 +175,8 @@ const autocannonLoad = (url: string, options: BenchOptions) =>
     String(options.loadSeconds),
   ]);
 
-function median(values: readonly number[]): number {
+/** The middle value; for an even count, the mean of the two middle values. */
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
@@ -235,7 +241,7 @@ export async function benchTraffic(options: BenchOptions = QUICK): Promise<Traff
 }
 
 /** The targets of issue 9, as ratios of the tool to autocannon. */
-export const TARGETS = { countRps: 0.9, countCpu: 1.3, loadCpu: 1.5 } as const;
+const TARGETS = { countRps: 0.9, countCpu: 1.3, loadCpu: 1.5 } as const;
 
 /** The figures and the targets, as `npm run bench` prints them. */
 export function benchLines(bench: TrafficBench): string[] {
