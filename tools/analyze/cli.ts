@@ -8,7 +8,14 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import { type Env, parseWeights, readValue, SETTINGS, type SettingKind } from "../../modules/config";
+import {
+  ConfigError,
+  type Env,
+  parseWeights,
+  readValue,
+  SETTINGS,
+  type SettingKind,
+} from "../../modules/config";
 import { checkManifests } from "../../modules/manifests/checks";
 import { formatFinding } from "../../modules/manifests/finding";
 import {
@@ -24,6 +31,7 @@ import {
   ROUTING_APIS,
   type RoutingApi,
 } from "../../modules/mesh-variant";
+import { readSettings } from "../../modules/settings-file";
 import {
   ingressPrincipal,
   shopfrontManifestPaths,
@@ -158,7 +166,17 @@ function withWeights(
 
 /** The command, on the process's arguments: `node tools/app.js tools/analyze/cli.ts` calls it. */
 export function main(): void {
-  process.exitCode = run(process.argv.slice(2));
+  let env: Env;
+  try {
+    // The settings file's settings under the environment's, as every command of the project reads them.
+    env = readSettings(process.env, process.cwd());
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    consoleIo.err(`analyze: ${error.message}`);
+    process.exitCode = 2;
+    return;
+  }
+  process.exitCode = run(process.argv.slice(2), consoleIo, env);
 }
 
 if (require.main === module) main();

@@ -94,6 +94,32 @@ describe("npm run analyze (tools/analyze/cli.ts)", () => {
     expect(broken.stderr).toContain("3 files, 12 objects: errors: 1, warnings: 0");
   });
 
+  it("reads the settings file as every command does, the environment over it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "analyze-settings-"));
+    try {
+      const settings = join(dir, "settings.env");
+      writeFileSync(settings, "ROUTING_API=gateway-api\nSHOPFRONT_WEIGHTS=v1=90,v4=20\n");
+      const analyze = (env: Record<string, string>) =>
+        spawnSync("npm", ["run", "--silent", "analyze"], {
+          encoding: "utf8",
+          env: { ...process.env, SETTINGS_FILE: settings, ...env },
+        });
+      const fromFile = analyze({});
+      expect(fromFile.status).toBe(2);
+      expect(fromFile.stderr).toMatch(/SHOPFRONT_WEIGHTS: .*add up to 110/);
+      const overridden = analyze({ SHOPFRONT_WEIGHTS: "v1=90,v4=10" });
+      expect(overridden.status).toBe(0);
+      // ROUTING_API=gateway-api from the file: the HTTPRoute's files, not the VirtualService's.
+      expect(overridden.stderr).toContain("9 files, 31 objects: errors: 0, warnings: 0");
+      writeFileSync(settings, "NOT_A_SETTING=1\n");
+      const unknown = analyze({});
+      expect(unknown.status).toBe(2);
+      expect(unknown.stderr).toContain("NOT_A_SETTING");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("applies SHOPFRONT_WEIGHTS, as synth and the traffic tool do, unless --weights is given", () => {
     expect(runCli([], { SHOPFRONT_WEIGHTS: "v1=90,v4=10" }).status).toBe(0);
     const refused = runCli([], { SHOPFRONT_WEIGHTS: "v1=90,v4=20" });
