@@ -1,6 +1,6 @@
-import { ConfigError } from "./modules/config";
-import { readSettings } from "./modules/settings-file";
-import { ShopfrontManifestError } from "./modules/shopfront";
+import { readSettings } from "./modules/settings/file";
+import { ConfigError } from "./modules/settings/load";
+import { ShopfrontManifestError } from "./modules/shopfront/shopfront";
 import { synthesize, ValidationError } from "./stacks/app";
 
 try {

@@ -2,8 +2,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ConfigError, type Env, loadConfig, REMOVED_SETTINGS, SETTINGS } from "../modules/config";
-import { SETTINGS_FILE_VARIABLE } from "../modules/settings-file";
+import { SETTINGS_FILE_VARIABLE } from "../modules/settings/file";
+import { ConfigError, type Env, loadConfig } from "../modules/settings/load";
+import { REMOVED_SETTINGS, SETTINGS } from "../modules/settings/table";
 
 /** The problems `read` reports in its ConfigError; fails the test when it reports none. */
 export function problemsFrom(read: () => unknown, what = "the call"): readonly string[] {

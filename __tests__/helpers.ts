@@ -4,7 +4,7 @@ import path from "node:path";
 import { type App, TerraformStack, Testing } from "cdktf";
 import { parse } from "yaml";
 import "./matchers";
-import { type Env, loadConfig } from "../modules/config";
+import { type Env, loadConfig } from "../modules/settings/load";
 import { buildStacks } from "../stacks/app";
 
 const built = new Map<string, ReturnType<typeof buildStacks>>();

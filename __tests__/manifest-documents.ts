@@ -10,8 +10,8 @@ import {
   parseManifests,
   readManifestFiles,
 } from "../modules/manifests/model";
-import { DEFAULT_MESH_VARIANT, type MeshVariant } from "../modules/mesh-variant";
-import { shopfrontManifestPaths } from "../modules/shopfront-manifests";
+import { DEFAULT_MESH_VARIANT, type MeshVariant } from "../modules/mesh/mesh-variant";
+import { shopfrontManifestPaths } from "../modules/shopfront/variants";
 
 // biome-ignore lint/suspicious/noExplicitAny: the tests break parsed objects in ways no type allows.
 export type Editable = any;

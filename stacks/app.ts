@@ -1,7 +1,7 @@
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { App, Manifest } from "cdktf";
-import { type Config, type Env, loadConfig } from "../modules/config";
+import { type Config, type Env, loadConfig } from "../modules/settings/load";
 import { ClusterStack } from "./cluster-stack";
 import { IstioStack } from "./istio-stack";
 import { NetworkStack } from "./network-stack";

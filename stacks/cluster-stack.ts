@@ -1,9 +1,10 @@
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
-import { type Config, STACK_NAMES } from "../modules/config";
-import { EksCluster } from "../modules/eks-cluster";
-import type { Network } from "../modules/network";
-import { NodeGroup } from "../modules/node-group";
+import { EksCluster } from "../modules/aws/eks-cluster";
+import type { Network } from "../modules/aws/network";
+import { NodeGroup } from "../modules/aws/node-group";
+import type { Config } from "../modules/settings/load";
+import { NODE_GROUP_NAME, STACK_NAMES } from "../modules/settings/names";
 import type { ClusterConnection } from "./cluster-connection";
 import { ProjectStack } from "./project-stack";
 
@@ -21,21 +22,21 @@ export class ClusterStack extends ProjectStack {
     this.eks = new EksCluster(this, "eks", {
       name: config.cluster.name,
       kubernetesVersion: config.cluster.kubernetesVersion,
-      region: config.region,
+      region: config.aws.region,
       subnetIds: privateSubnetIds,
       endpointPublicAccessCidrs: config.cluster.endpointPublicAccessCidrs,
       adminRoleArn: config.cluster.adminRoleArn,
     });
     this.nodeGroup = new NodeGroup(this, "on-demand-nodes", {
       clusterName: this.eks.cluster.name,
-      name: config.nodeGroup.name,
+      name: NODE_GROUP_NAME,
       namePrefix: config.cluster.name,
       subnetIds: privateSubnetIds,
-      instanceType: config.nodeGroup.instanceType,
-      minSize: config.nodeGroup.minSize,
-      desiredSize: config.nodeGroup.desiredSize,
-      maxSize: config.nodeGroup.maxSize,
-      labels: config.nodeGroup.labels,
+      instanceType: config.nodes.instanceType,
+      minSize: config.nodes.minSize,
+      desiredSize: config.nodes.desiredSize,
+      maxSize: config.nodes.maxSize,
+      labels: { app: NODE_GROUP_NAME },
       // Nodes join with the managed VPC CNI already enforcing NetworkPolicies.
       dependsOn: [this.eks.vpcCni],
     });
@@ -45,7 +46,7 @@ export class ClusterStack extends ProjectStack {
       name: cluster.name,
       endpoint: cluster.endpoint,
       certificateAuthorityData: cluster.certificateAuthority.get(0).data,
-      region: config.region,
+      region: config.aws.region,
     };
 
     new TerraformOutput(this, "cluster_name", { value: cluster.name });
@@ -57,7 +58,7 @@ export class ClusterStack extends ProjectStack {
     new TerraformOutput(this, "oidc_provider_arn", { value: this.eks.oidcProvider.arn });
     new TerraformOutput(this, "ConfigCommand", {
       description: "Points kubectl at the cluster as its admin role",
-      value: `aws eks update-kubeconfig --name ${cluster.name} --region ${config.region} --role-arn ${this.eks.adminRoleArn}`,
+      value: `aws eks update-kubeconfig --name ${cluster.name} --region ${config.aws.region} --role-arn ${this.eks.adminRoleArn}`,
     });
   }
 }

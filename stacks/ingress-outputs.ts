@@ -1,8 +1,8 @@
 import { DataKubernetesServiceV1 } from "@cdktf/provider-kubernetes/lib/data-kubernetes-service-v1";
 import type { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { type ITerraformDependable, TerraformOutput, type TerraformStack } from "cdktf";
-import type { IngressServiceType } from "../modules/config";
-import { GATEWAY_HTTP_PORT, ingressProtocol } from "../modules/ingress-load-balancer";
+import { GATEWAY_HTTP_PORT, ingressProtocol } from "../modules/mesh/ingress-load-balancer";
+import type { IngressServiceType } from "../modules/settings/sections/istio";
 
 /** Local port of the ingress when its Service has no load balancer. */
 export const INGRESS_FORWARD_PORT = 8080;

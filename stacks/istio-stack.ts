@@ -2,10 +2,11 @@ import { HelmProvider } from "@cdktf/provider-helm/lib/provider";
 import { HttpProvider } from "@cdktf/provider-http/lib/provider";
 import type { DataKubernetesServiceV1 } from "@cdktf/provider-kubernetes/lib/data-kubernetes-service-v1";
 import type { Construct } from "constructs";
-import { type Config, INGRESS_GATEWAY_NAME, STACK_NAMES } from "../modules/config";
-import { GatewayApiCrds } from "../modules/gateway-api-crds";
-import { Istio } from "../modules/istio";
-import { Observability } from "../modules/observability";
+import { GatewayApiCrds } from "../modules/mesh/gateway-api-crds";
+import { Istio } from "../modules/mesh/istio";
+import { Observability } from "../modules/mesh/observability";
+import type { Config } from "../modules/settings/load";
+import { INGRESS_GATEWAY_NAME, STACK_NAMES } from "../modules/settings/names";
 import {
   type ClusterConnection,
   clusterEndpoint,

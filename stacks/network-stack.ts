@@ -1,7 +1,8 @@
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
-import { type Config, STACK_NAMES } from "../modules/config";
-import { Network } from "../modules/network";
+import { Network } from "../modules/aws/network";
+import type { Config } from "../modules/settings/load";
+import { STACK_NAMES } from "../modules/settings/names";
 import { ProjectStack } from "./project-stack";
 
 /** eks-cluster-vpc-stack: the VPC that hosts the cluster. */
@@ -16,7 +17,7 @@ export class NetworkStack extends ProjectStack {
       cidr: config.network.vpcCidr,
       availabilityZones: config.network.availabilityZones,
       clusterName: config.cluster.name,
-      region: config.region,
+      region: config.aws.region,
     });
     new TerraformOutput(this, "vpc_id", { value: this.network.vpc.id });
   }

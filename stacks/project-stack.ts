@@ -1,7 +1,7 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { LocalBackend, S3Backend, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
-import type { Config } from "../modules/config";
+import type { Config } from "../modules/settings/load";
 
 /** Apps built for `npm run plan` only (`buildStacks(app, config, { offlinePlan: true })`). */
 const planOnlyApps = new WeakSet<Construct>();
@@ -38,7 +38,7 @@ export class ProjectStack extends TerraformStack {
       const backend = new S3Backend(this, {
         bucket,
         key: stateKey(config, stackName),
-        region: config.region,
+        region: config.aws.region,
         encrypt: true,
       });
       // Terraform >= 1.10 locks with a lock object beside the state; cdktf 0.21's S3Backend has no field for it.
@@ -52,13 +52,13 @@ export class ProjectStack extends TerraformStack {
   protected awsProvider(): AwsProvider {
     const { config } = this;
     return new AwsProvider(this, "aws", {
-      region: config.region,
+      region: config.aws.region,
       defaultTags: [
         {
           tags: {
             project: config.project,
-            environment: config.environment,
-            owner: config.owner,
+            environment: config.aws.environment,
+            owner: config.aws.owner,
             "managed-by": "cdktf",
             stack: this.stackName,
           },

@@ -1,11 +1,13 @@
 import type { DataKubernetesServiceV1 } from "@cdktf/provider-kubernetes/lib/data-kubernetes-service-v1";
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
-import { type Config, MESH_PROFILE_CHOICES, STACK_NAMES } from "../modules/config";
-import { GATEWAY_API_INGRESS } from "../modules/mesh-variant";
-import { ServiceDeletionWait } from "../modules/service-deletion-wait";
-import { Shopfront } from "../modules/shopfront";
-import { shopfrontRouteName } from "../modules/shopfront-manifests";
+import { GATEWAY_API_INGRESS } from "../modules/mesh/mesh-variant";
+import { ServiceDeletionWait } from "../modules/mesh/service-deletion-wait";
+import type { Config } from "../modules/settings/load";
+import { STACK_NAMES } from "../modules/settings/names";
+import { MESH_PROFILE_CHOICES } from "../modules/settings/sections/istio";
+import { Shopfront } from "../modules/shopfront/shopfront";
+import { shopfrontRouteName } from "../modules/shopfront/variants";
 import { type ClusterConnection, kubeconfigJson, kubernetesProvider } from "./cluster-connection";
 import { publishIngress } from "./ingress-outputs";
 import { ProjectStack } from "./project-stack";

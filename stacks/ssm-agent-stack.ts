@@ -1,7 +1,9 @@
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
-import { type Config, STACK_NAMES, VERSIONS } from "../modules/config";
-import { SsmAgentInstaller } from "../modules/ssm-agent-installer";
+import { SsmAgentInstaller } from "../modules/aws/ssm-agent-installer";
+import type { Config } from "../modules/settings/load";
+import { STACK_NAMES } from "../modules/settings/names";
+import { VERSIONS } from "../modules/settings/versions";
 import { type ClusterConnection, kubernetesProvider } from "./cluster-connection";
 import { ProjectStack } from "./project-stack";
 
@@ -15,7 +17,7 @@ export class SsmAgentStack extends ProjectStack {
 
   constructor(scope: Construct, config: Config, cluster: ClusterConnection) {
     super(scope, STACK_NAMES.ssmAgent, config);
-    if (!config.ssmAgentInstaller) {
+    if (!config.nodes.ssmAgentInstaller) {
       new TerraformOutput(this, "status", {
         value:
           "disabled: AL2023 nodes ship the SSM agent; set SSM_AGENT_INSTALLER=true to deploy the installer",

@@ -1,7 +1,8 @@
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
-import { type Config, STACK_NAMES } from "../modules/config";
-import { StateBucket } from "../modules/state-bucket";
+import { StateBucket } from "../modules/aws/state-bucket";
+import type { Config } from "../modules/settings/load";
+import { STACK_NAMES } from "../modules/settings/names";
 import { ProjectStack } from "./project-stack";
 
 /**

@@ -11,8 +11,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { App, Manifest, TerraformStack } from "cdktf";
-import { type Env, STACK_NAMES } from "../modules/config";
-import { readSettings } from "../modules/settings-file";
+import { readSettings } from "../modules/settings/file";
+import type { Env } from "../modules/settings/load";
+import { STACK_NAMES } from "../modules/settings/names";
 import { type ProjectStacks, synthesize, ValidationError } from "../stacks/app";
 import { runCommand } from "./run-command";
 import { orderOf } from "./stack-order";

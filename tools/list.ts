@@ -2,8 +2,9 @@
  * `npm run list`: the stacks in deploy order, each with the stacks it needs first (`cdktf list` prints
  * them alphabetically). Destroy goes the other way: `npm run destroy:all`.
  */
-import { ConfigError } from "../modules/config";
-import { readSettings } from "../modules/settings-file";
+
+import { readSettings } from "../modules/settings/file";
+import { ConfigError } from "../modules/settings/load";
 import { deployOrder } from "./stack-order";
 
 try {

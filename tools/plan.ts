@@ -6,8 +6,8 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { ConfigError } from "../modules/config";
-import { readSettings } from "../modules/settings-file";
+import { readSettings } from "../modules/settings/file";
+import { ConfigError } from "../modules/settings/load";
 import { checkAll, findToolchainSync } from "./terraform";
 
 async function plan(): Promise<number> {

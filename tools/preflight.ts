@@ -8,8 +8,10 @@
  * Exit codes: 0 no problem found (warnings and "cannot check" lines do not fail it), 1 a problem,
  * 2 bad usage or a settings file that cannot be read.
  */
-import { type Config, ConfigError, type Env, loadConfig, VERSIONS } from "../modules/config";
-import { readSettings } from "../modules/settings-file";
+
+import { readSettings } from "../modules/settings/file";
+import { type Config, ConfigError, type Env, loadConfig } from "../modules/settings/load";
+import { VERSIONS } from "../modules/settings/versions";
 import { runCommand } from "./run-command";
 
 /** The oldest kubectl for a cluster of Kubernetes `version` (x.y): one minor below it, Kubernetes' version skew. */
@@ -187,7 +189,7 @@ async function preflight(env: Env, run: Probe, timeoutSeconds: number): Promise<
     lines.push({
       status: "ok",
       subject: "settings",
-      message: `valid: cluster ${config.cluster.name} in ${config.region}`,
+      message: `valid: cluster ${config.cluster.name} in ${config.aws.region}`,
     });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
@@ -247,7 +249,7 @@ async function preflight(env: Env, run: Probe, timeoutSeconds: number): Promise<
   );
 
   // With invalid settings the region is unknown: the AWS CLI then uses its own default region.
-  const region = config?.region;
+  const region = config?.aws.region;
   const regionArgs = region ? ["--region", region] : [];
   const bucket = config ? config.state.bucket : env.STATE_BUCKET;
 

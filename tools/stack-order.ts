@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { App, TerraformStack } from "cdktf";
-import { type Env, loadConfig } from "../modules/config";
+import { type Env, loadConfig } from "../modules/settings/load";
 import { buildStacks } from "../stacks/app";
 
 export interface StackNode {

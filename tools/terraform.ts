@@ -20,7 +20,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { App } from "cdktf";
-import { type Env, loadConfig } from "../modules/config";
+import { type Env, loadConfig } from "../modules/settings/load";
 import { buildStacks } from "../stacks/app";
 import { runCommand } from "./run-command";
 

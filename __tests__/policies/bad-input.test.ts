@@ -7,13 +7,9 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import {
-  ConfigError,
-  loadConfig,
-  MALFORMED_FOR_EVERY_SETTING,
-  REMOVED_SETTINGS,
-  SETTINGS,
-} from "../../modules/config";
+import { MALFORMED_FOR_EVERY_SETTING } from "../../modules/settings/kinds";
+import { ConfigError, loadConfig } from "../../modules/settings/load";
+import { REMOVED_SETTINGS, SETTINGS } from "../../modules/settings/table";
 import { synthesize } from "../../stacks/app";
 
 const cases = [

@@ -3,7 +3,10 @@
  * every setting's longest accepted value yields names AWS accepts. Both are checked on the synthesized
  * Terraform JSON of every stack, so a resource added later is checked too.
  */
-import { CLUSTER_NAME_MAX_LENGTH, type Env, SETTINGS } from "../../modules/config";
+
+import type { Env } from "../../modules/settings/load";
+import { CLUSTER_NAME_MAX_LENGTH } from "../../modules/settings/names";
+import { SETTINGS } from "../../modules/settings/table";
 import { buildTestStacks, synthJson } from "../helpers";
 
 type Json = Record<string, unknown>;

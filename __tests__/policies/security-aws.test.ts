@@ -6,9 +6,9 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { Env } from "../../modules/config";
-import { EksCluster } from "../../modules/eks-cluster";
-import { ACCOUNT_KEY_STATEMENT } from "../../modules/kms";
+import { EksCluster } from "../../modules/aws/eks-cluster";
+import { ACCOUNT_KEY_STATEMENT } from "../../modules/aws/kms";
+import type { Env } from "../../modules/settings/load";
 import { awsFindings, type Finding, rule } from "../checkov-aws";
 import { buildTestStacks, synthJson, synthScope } from "../helpers";
 

@@ -6,11 +6,12 @@
  * ./checkov-kubernetes.ts; each test also asserts the property itself, so it fails if the manifests regress.
  */
 import { readFileSync } from "node:fs";
-import { INGRESS_GATEWAY_LABELS, VERSIONS } from "../../modules/config";
+import { SSM_AGENT_INSTALLER_ACCEPTED_FINDINGS } from "../../modules/aws/ssm-agent-installer";
 import { parseManifests, readManifestFiles } from "../../modules/manifests/model";
-import { MESH_VARIANTS } from "../../modules/mesh-variant";
-import { shopfrontManifestPaths } from "../../modules/shopfront-manifests";
-import { SSM_AGENT_INSTALLER_ACCEPTED_FINDINGS } from "../../modules/ssm-agent-installer";
+import { MESH_VARIANTS } from "../../modules/mesh/mesh-variant";
+import { INGRESS_GATEWAY_LABELS } from "../../modules/settings/names";
+import { VERSIONS } from "../../modules/settings/versions";
+import { shopfrontManifestPaths } from "../../modules/shopfront/variants";
 import {
   failures,
   KUBERNETES_RULES,

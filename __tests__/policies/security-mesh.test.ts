@@ -4,8 +4,9 @@
  * each test is named after its rule. Each fails when its rule is taken out of the manifests.
  */
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
-import { INGRESS_GATEWAY_NAME, INGRESS_GATEWAY_PRINCIPAL, type ShopfrontConfig } from "../../modules/config";
-import { Shopfront } from "../../modules/shopfront";
+import { INGRESS_GATEWAY_NAME, INGRESS_GATEWAY_PRINCIPAL } from "../../modules/settings/names";
+import type { ShopfrontConfig } from "../../modules/settings/table";
+import { Shopfront } from "../../modules/shopfront/shopfront";
 import {
   dependenciesOf,
   type KubernetesManifest,

@@ -1,5 +1,5 @@
 import { Testing } from "cdktf";
-import { loadConfig } from "../../modules/config";
+import { loadConfig } from "../../modules/settings/load";
 import { buildStacks } from "../../stacks/app";
 import { buildTestStacks, synthJson, testApp } from "../helpers";
 

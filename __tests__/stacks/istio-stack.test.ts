@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { loadConfig } from "../../modules/config";
+import { loadConfig } from "../../modules/settings/load";
 import { buildStacks } from "../../stacks/app";
 import { problemsOf, runMain } from "../config-problems";
 import {

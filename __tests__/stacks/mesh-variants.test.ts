@@ -1,10 +1,12 @@
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import type { App, TerraformStack } from "cdktf";
 import { parse } from "yaml";
-import { INGRESS_GATEWAY_PRINCIPAL, loadConfig, VERSIONS } from "../../modules/config";
-import { DEFAULT_HTTP_RETRY_POLICY } from "../../modules/istio";
-import { MESH_VARIANTS, type MeshVariant } from "../../modules/mesh-variant";
-import { Shopfront } from "../../modules/shopfront";
+import { DEFAULT_HTTP_RETRY_POLICY } from "../../modules/mesh/istio";
+import { MESH_VARIANTS, type MeshVariant } from "../../modules/mesh/mesh-variant";
+import { loadConfig } from "../../modules/settings/load";
+import { INGRESS_GATEWAY_PRINCIPAL } from "../../modules/settings/names";
+import { VERSIONS } from "../../modules/settings/versions";
+import { Shopfront } from "../../modules/shopfront/shopfront";
 import { validationErrors } from "../../stacks/app";
 import {
   buildTestStacks,

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { STACK_NAMES } from "../../modules/config";
+import { STACK_NAMES } from "../../modules/settings/names";
 import { type CommandResult, destroyAll, destroyOrder, type Runner } from "../../tools/destroy";
 
 const root = path.resolve(__dirname, "..", "..");

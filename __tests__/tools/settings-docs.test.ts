@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
-import { loadConfig, SETTINGS } from "../../modules/config";
-import { parseSettingsFile } from "../../modules/settings-file";
+import { parseSettingsFile } from "../../modules/settings/file";
+import { loadConfig } from "../../modules/settings/load";
+import { SETTINGS } from "../../modules/settings/table";
 import {
   EXAMPLE_SETTINGS_FILE,
   renderExampleSettingsFile,

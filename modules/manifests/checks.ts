@@ -4,9 +4,11 @@
  * fine and break traffic, and for the security and resilience settings the shopfront must keep (mutual
  * TLS, authorization, timeouts, retries, circuit breakers, disruption budgets). Needs no cluster.
  */
-import { INGRESS_GATEWAY_LABELS, INGRESS_GATEWAY_PRINCIPAL, weightSumProblem } from "../config";
-import { MESH_LABELS } from "../mesh-variant";
-import { type Finding, finding } from "./finding";
+
+import { MESH_LABELS } from "../mesh/mesh-variant";
+import { INGRESS_GATEWAY_LABELS, INGRESS_GATEWAY_PRINCIPAL } from "../settings/names";
+import { weightSumProblem } from "../settings/sections/shopfront";
+import { type Finding, finding, resourceName } from "./finding";
 import {
   authorizationPolicySelects,
   backendsOf,
@@ -25,7 +27,7 @@ import {
   selects,
 } from "./inventory";
 import { checkMeshVariants } from "./mesh-variants";
-import { type ManifestDocument, resourceName } from "./model";
+import type { ManifestDocument } from "./model";
 import { checkSchema } from "./schemas";
 
 /** The most retries a route may make: each one adds load to a version that is already failing. */

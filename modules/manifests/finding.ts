@@ -1,4 +1,13 @@
-import { type ManifestDocument, resourceName } from "./model";
+/** What a finding needs of a manifest document: its file and its object's kind and name. */
+interface LocatedObject {
+  readonly file: string;
+  readonly object: { readonly kind: string; readonly metadata: { readonly name: string } };
+}
+
+/** `Kind/name`, as findings and error messages name a resource. */
+export function resourceName(object: LocatedObject["object"]): string {
+  return `${object.kind}/${object.metadata.name}`;
+}
 
 /** One problem the manifest checks found, located as precisely as a user needs to fix it. */
 export interface Finding {
@@ -32,7 +41,7 @@ export function fieldPath(segments: readonly (string | number)[]): string {
 
 /** A finding on `document`, at the field whose path segments are `field`. */
 export function finding(
-  document: ManifestDocument,
+  document: LocatedObject,
   field: readonly (string | number)[],
   message: string,
   severity: Finding["severity"] = "error",

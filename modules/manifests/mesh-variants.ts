@@ -4,8 +4,9 @@
  * select, the resilience and security the routes must keep, and the waypoints that ambient mode's
  * labels and L7 policies need.
  */
-import { weightSumProblem } from "../config";
-import { GATEWAY_CLASSES, MESH_LABELS } from "../mesh-variant";
+
+import { GATEWAY_CLASSES, MESH_LABELS } from "../mesh/mesh-variant";
+import { weightSumProblem } from "../settings/sections/shopfront";
 import { type Finding, finding } from "./finding";
 import {
   authorizationPolicySelects,

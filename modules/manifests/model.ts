@@ -7,8 +7,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
-import type { Weights } from "../config";
-import type { Finding } from "./finding";
+import type { Weights } from "../settings/sections/shopfront";
+import { type Finding, resourceName } from "./finding";
 
 /** The VirtualService whose route weights SHOPFRONT_WEIGHTS (and the analyzer's --weights) set. */
 export const SHOPFRONT_VIRTUAL_SERVICE = "shopfront-virtual-service";
@@ -43,11 +43,6 @@ export interface ManifestDocument {
 export interface ParsedManifests {
   readonly documents: ManifestDocument[];
   readonly findings: Finding[];
-}
-
-/** `Kind/name`, as findings and error messages name a resource. */
-export function resourceName(object: KubeObject): string {
-  return `${object.kind}/${object.metadata.name}`;
 }
 
 /** The `.yaml` and `.yml` files of a folder, sorted, as paths under `dir`. */

@@ -8,14 +8,6 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import {
-  ConfigError,
-  type Env,
-  parseWeights,
-  readValue,
-  SETTINGS,
-  type SettingKind,
-} from "../../modules/config";
 import { checkManifests } from "../../modules/manifests/checks";
 import { formatFinding } from "../../modules/manifests/finding";
 import {
@@ -30,13 +22,17 @@ import {
   type MeshVariant,
   ROUTING_APIS,
   type RoutingApi,
-} from "../../modules/mesh-variant";
-import { readSettings } from "../../modules/settings-file";
+} from "../../modules/mesh/mesh-variant";
+import { readSettings } from "../../modules/settings/file";
+import { readValue, type SettingKind } from "../../modules/settings/kinds";
+import { ConfigError, type Env } from "../../modules/settings/load";
+import { parseWeights } from "../../modules/settings/sections/shopfront";
+import { SETTINGS } from "../../modules/settings/table";
 import {
   ingressPrincipal,
   shopfrontManifestPaths,
   withShopfrontWeights,
-} from "../../modules/shopfront-manifests";
+} from "../../modules/shopfront/variants";
 
 /** Where the command writes: the console, or a test's buffers. */
 export interface Io {

@@ -8,8 +8,8 @@
  */
 import path from "node:path";
 import { Command, CommanderError } from "commander";
-import { ConfigError, type Env } from "../../modules/config";
-import { readSettings } from "../../modules/settings-file";
+import { readSettings } from "../../modules/settings/file";
+import { ConfigError, type Env } from "../../modules/settings/load";
 import { addFlags, type FlagValues, MAX_REQUESTS, readFlags } from "./flags";
 import { HttpClient, type Outcome, plannedRequests, type RunResult, runAtRate, runBatch } from "./http";
 import { countText, loadText, ProgressLine, podsText, progressBar } from "./report";

@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { SETTINGS } from "../../modules/config";
+import { SETTINGS } from "../../modules/settings/table";
 import { COMMANDS, FLAGS, type Flag, longFlag, meaningOf, usageOf } from "./flags";
 
 export const TRAFFIC_PAGE = "docs/traffic.md";

@@ -1,19 +1,14 @@
 /**
  * The traffic tool's flags, each declared once in FLAGS: the commands that take it, its form (a
- * SettingKind, as the project's settings are declared in modules/config.ts), its default and what it
+ * SettingKind, as the project's settings are declared in modules/settings/), its default and what it
  * does. The commander options and their `--help`, the validation and its messages, the flags reference
  * in docs/traffic.md and the bad-input tests all come from this table.
  */
 import { type Command, Option } from "commander";
 import { z } from "zod";
-import {
-  oneOf,
-  readValue,
-  refuse,
-  SETTINGS,
-  type SettingKind,
-  SHOPFRONT_VERSIONS,
-} from "../../modules/config";
+import { oneOf, readValue, refuse, type SettingKind } from "../../modules/settings/kinds";
+import { SHOPFRONT_VERSIONS } from "../../modules/settings/names";
+import { SETTINGS } from "../../modules/settings/table";
 import { GATEWAY_URL_FORM, gatewayUrl, ROUTE_FILES, UsageError } from "./targets";
 
 export const COMMANDS = ["count", "pods", "load"] as const;

@@ -5,7 +5,6 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { type Env, readValue, SETTINGS, STACK_NAMES, type Weights } from "../../modules/config";
 import type { Finding } from "../../modules/manifests/finding";
 import {
   loadManifests,
@@ -14,8 +13,13 @@ import {
   routeWeights,
   SHOPFRONT_VIRTUAL_SERVICE,
 } from "../../modules/manifests/model";
-import { SHOPFRONT_HTTP_ROUTE } from "../../modules/mesh-variant";
-import { httpRouteWeights } from "../../modules/shopfront-manifests";
+import { SHOPFRONT_HTTP_ROUTE } from "../../modules/mesh/mesh-variant";
+import { readValue } from "../../modules/settings/kinds";
+import type { Env } from "../../modules/settings/load";
+import { STACK_NAMES } from "../../modules/settings/names";
+import type { Weights } from "../../modules/settings/sections/shopfront";
+import { SETTINGS } from "../../modules/settings/table";
+import { httpRouteWeights } from "../../modules/shopfront/variants";
 
 /** Bad input or a target that cannot be used: the command-line tool exits with 2. */
 export class UsageError extends Error {

@@ -2,7 +2,7 @@
  * From a run's tally to a summary and a verdict. A summary is exactly the object that `--json`
  * prints, and the human report renders it: one source for both.
  */
-import type { Weights } from "../../modules/config";
+import type { Weights } from "../../modules/settings/sections/shopfront";
 import type { RunResult, StopReason } from "./http";
 import { goodnessOfFit, percentile, sampleSizeForMargin } from "./stats";
 import type { Tally } from "./tally";

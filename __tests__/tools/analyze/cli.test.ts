@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Env } from "../../../modules/config";
+import type { Env } from "../../../modules/settings/load";
 import { type Io, run } from "../../../tools/analyze/cli";
 
 const APP = "manifests/shopfront.yaml";

@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { readValue } from "../../../modules/config";
+import { readValue } from "../../../modules/settings/kinds";
 import {
   COMMANDS,
   type CommandName,

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { SHOPFRONT_VERSIONS } from "../../../modules/config";
+import { SHOPFRONT_VERSIONS } from "../../../modules/settings/names";
 import {
   defaultRouteFile,
   gatewayUrl,
