@@ -1,6 +1,6 @@
 /**
  * The schema-valid objects of the manifests by kind, typed by their models, and how the checks
- * (./checks.ts, ./mesh-variants.ts) read them: which pods a selector or a Service selects, a host as
+^ * (./rules/) read them: which pods a selector or a Service selects, a host as
  * Istio resolves it, the DestinationRules of a host, the policies that select some pods.
  */
 import type { ManifestDocument } from "./model";
@@ -172,3 +172,43 @@ export function destinationRulesFor(
     (rule) => qualify(rule.object.spec?.host ?? "", rule.namespace) === fqdn,
   );
 }
+
+export function formatLabels(labels: Labels): string {
+  return Object.entries(labels)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(", ");
+}
+
+/** Pods opt out of the sidecar with the label (or the older annotation) `sidecar.istio.io/inject: "false"`. */
+export function optsOutOfSidecar(deployment: Resource<IDeployment>): boolean {
+  const metadata = deployment.object.spec?.template.metadata;
+  return (
+    metadata?.labels?.["sidecar.istio.io/inject"] === "false" ||
+    metadata?.annotations?.["sidecar.istio.io/inject"] === "false"
+  );
+}
+
+export function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}
+
+/** The Service a host names, resolved from `namespace` as Istio resolves it. */
+export function serviceForHost(
+  inventory: Inventory,
+  host: string,
+  namespace: string,
+): Resource<IService> | undefined {
+  const fqdn = qualifiedHost(host, namespace);
+  return inventory.services.find(
+    (service) => `${service.name}.${service.namespace}.svc.cluster.local` === fqdn,
+  );
+}
+
+/** A host as written, with its fully qualified form when that differs. */
+export function describeHost(host: string, namespace: string): string {
+  const fqdn = qualifiedHost(host, namespace);
+  return fqdn === host ? host : `${host} (${fqdn})`;
+}
+
+/** The route lists of a VirtualService. */
+export const ROUTE_KINDS = ["http", "tcp", "tls"] as const;

@@ -5,9 +5,9 @@
  * labels and L7 policies need.
  */
 
-import { GATEWAY_CLASSES, MESH_LABELS } from "../mesh/mesh-variant";
-import { weightSumProblem } from "../settings/sections/shopfront";
-import { type Finding, finding } from "./finding";
+import { GATEWAY_CLASSES, MESH_LABELS } from "../../mesh/mesh-variant";
+import { weightSumProblem } from "../../settings/sections/shopfront";
+import { type Finding, finding } from "../finding";
 import {
   authorizationPolicySelects,
   backendsOf,
@@ -23,7 +23,7 @@ import {
   qualifiedServiceHost,
   type Resource,
   selects,
-} from "./inventory";
+} from "../inventory";
 
 /** The keys that istiod reads from a Gateway's parametersRef ConfigMap; any other is an error there. */
 const GATEWAY_PARAMETER_KEYS = [
