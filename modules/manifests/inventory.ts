@@ -1,6 +1,6 @@
 /**
  * The schema-valid objects of the manifests by kind, typed by their models, and how the checks
-^ * (./rules/) read them: which pods a selector or a Service selects, a host as
+ * (./rules/) read them: which pods a selector or a Service selects, a host as
  * Istio resolves it, the DestinationRules of a host, the policies that select some pods.
  */
 import type { ManifestDocument } from "./model";
