@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { App, TerraformStack } from "cdktf";
-import { type Env, loadConfig } from "../modules/settings/load";
+import type { Config } from "../modules/settings/load";
 import { buildStacks } from "../stacks/app";
 
 export interface StackNode {
@@ -49,9 +49,8 @@ export function orderOf(stacks: readonly TerraformStack[]): StackNode[] {
   );
 }
 
-/** The app's stacks built from the settings in `env`, in deploy order. Writes nothing that stays. */
-export function deployOrder(env: Env): StackNode[] {
-  const config = loadConfig(env);
+/** The app's stacks built from `config`, in deploy order. Writes nothing that stays. */
+export function deployOrder(config: Config): StackNode[] {
   // App creates its output folder on construction; nothing is synthesized into it.
   const outdir = mkdtempSync(path.join(tmpdir(), "shopfront-stack-order-"));
   try {
