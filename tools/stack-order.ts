@@ -40,7 +40,7 @@ export function sortForDeploy(stacks: readonly StackNode[]): StackNode[] {
  * `stacks`, given in creation order, in deploy order. They must be prepared (synthesized, say):
  * cross-stack references become dependencies only then.
  */
-export function orderOf(stacks: readonly TerraformStack[]): StackNode[] {
+function orderOf(stacks: readonly TerraformStack[]): StackNode[] {
   return sortForDeploy(
     stacks.map((stack) => ({
       name: stack.node.id,
