@@ -36,7 +36,8 @@ export class IstioStack extends ProjectStack {
   readonly ingressService?: DataKubernetesServiceV1;
 
   constructor(scope: Construct, config: Config, cluster: ClusterConnection) {
-    super(scope, STACK_NAMES.istio, config);
+    // The mesh variant decides which releases the stack holds and which ingress it removes.
+    super(scope, STACK_NAMES.istio, config, { teardownSettings: ["MESH_MODE", "ROUTING_API"] });
     // helm 3.x: `kubernetes` and its `exec` are single objects (attributes), no longer blocks.
     new HelmProvider(this, "helm", {
       kubernetes: { ...clusterEndpoint(cluster), exec: execCredentials(cluster) },

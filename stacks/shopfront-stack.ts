@@ -26,7 +26,10 @@ export class ShopfrontStack extends ProjectStack {
   readonly ingressRelease?: ServiceDeletionWait;
 
   constructor(scope: Construct, config: Config, cluster: ClusterConnection) {
-    super(scope, STACK_NAMES.shopfront, config);
+    // With another routing API or Service type, the destroy would lose the load balancer wait below.
+    super(scope, STACK_NAMES.shopfront, config, {
+      teardownSettings: ["MESH_MODE", "ROUTING_API", "INGRESS_SERVICE_TYPE"],
+    });
     const provider = kubernetesProvider(this, cluster);
     const { routingApi, ingressServiceType, ingressCertificateArn } = config.istio;
     // istiod, not Terraform, creates the Gateway API ingress's LoadBalancer Service: on destroy, wait

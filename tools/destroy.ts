@@ -1,38 +1,46 @@
 /**
  * `npm run destroy:all`: destroys the deployed stacks one at a time, in reverse deploy order, with
- * Terraform in each stack's synthesized folder. A stack whose state is absent or holds no resource is
- * skipped, so a partial deploy (say the cluster without Istio and the shopfront) is destroyed without
- * naming stacks; the first failure stops the run, and running it again resumes. tf-state-bootstrap is
- * never destroyed here: it holds every other stack's state (docs/operations.md says how to remove it).
+ * Terraform in each stack's synthesized folder. First it reads every stack's state where the settings
+ * say it is (tools/deploy-state.ts) and checks the deploy record each holds (stacks/deploy-record.ts):
+ * settings that differ from the deploy's, or that point where nothing is deployed, are refused before
+ * anything is synthesized or destroyed. A stack with no state or an empty one is skipped, so a partial
+ * deploy is destroyed without naming stacks; the first failure stops the run, and running it again
+ * resumes. tf-state-bootstrap is never destroyed here: it holds every other stack's state
+ * (docs/operations.md says how to remove it).
  *
  * Usage: npm run destroy:all -- [--auto-approve] [stack ...]
- * Exit codes: 0 every stack destroyed or skipped, 1 a stack failed, 2 bad usage or settings.
+ * Exit codes: 0 every deployed stack destroyed (or nothing left to destroy), 1 a stack failed or a
+ * state could not be read, 2 refused before anything was destroyed: bad arguments or settings,
+ * settings that differ from the deploy's, or nothing deployed where they point.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
-import { App, Manifest, TerraformStack } from "cdktf";
-import { readSettings } from "../modules/settings/file";
-import type { Env } from "../modules/settings/load";
+import { App, Manifest } from "cdktf";
+import { Command } from "commander";
 import { STACK_NAMES } from "../modules/settings/names";
-import { type ProjectStacks, synthesize, ValidationError } from "../stacks/app";
+import { synthesize, ValidationError } from "../stacks/app";
+import { stateLocation } from "../stacks/project-stack";
+import {
+  type CommandContext,
+  type CommandSettings,
+  exitWith,
+  InputRefusal,
+  processContext,
+  runTool,
+} from "./command-line";
+import {
+  type CommandResult,
+  describeLocation,
+  type Runner,
+  readState,
+  type SurveyedStack,
+  wholeError,
+} from "./deploy-state";
+import { nothingDeployed, settingDifferences } from "./destroy-refusals";
 import { runCommand } from "./run-command";
-import { orderOf } from "./stack-order";
+import { deployOrder } from "./stack-order";
 
-export interface CommandResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/**
- * Runs a command in `cwd`. `interactive` hands it the terminal (terraform destroy asks before it
- * deletes anything); otherwise its output is captured.
- */
-export type Runner = (
-  command: string,
-  args: readonly string[],
-  options: { readonly cwd: string; readonly interactive?: boolean },
-) => Promise<CommandResult>;
+export type { CommandResult, Runner, SurveyedStack } from "./deploy-state";
 
 export interface StackOutcome {
   readonly stack: string;
@@ -41,52 +49,27 @@ export interface StackOutcome {
 }
 
 export interface DestroyOptions {
-  /** Every stack in deploy order (tools/stack-order.ts). */
-  readonly deployOrder: readonly string[];
+  /** The stacks in destroy order (destroyOrder), each with its state. */
+  readonly stacks: readonly SurveyedStack[];
   /** The folder holding one synthesized folder per stack (cdktf.out/stacks). */
   readonly stacksDir: string;
   readonly run: Runner;
   /** Pass -auto-approve to terraform destroy; otherwise terraform asks for each stack. */
   readonly autoApprove?: boolean;
-  /** Destroy only these stacks (still in reverse deploy order); default every stack but the bootstrap. */
-  readonly only?: readonly string[];
   /** Receives one line per stack as it finishes. */
   readonly report?: (line: string) => void;
-}
-
-/** The managed resources in a `terraform state list` output (data sources hold nothing to destroy). */
-function managedResources(stateList: string): string[] {
-  return stateList
-    .split("\n")
-    .map((line) => line.trim())
-    .filter((line) => line !== "" && !/(^|\.)data\./.test(line));
-}
-
-/** Terraform's `Error:` lines, else the last lines of its output. */
-function errorSummary(text: string): string {
-  const lines = text.trim().split("\n");
-  const errors = lines.filter((line) => /^(│\s*)?Error: /.test(line));
-  return (errors.length > 0 ? errors.slice(0, 3) : lines.slice(-5)).join("\n    ");
-}
-
-/** The state file of a stack on a local backend, when its synthesized code names one. */
-function localStatePath(stackDir: string): string | undefined {
-  const code = JSON.parse(readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8"));
-  const local = code.terraform?.backend?.local;
-  if (!local) return undefined;
-  return path.resolve(stackDir, local.path ?? "terraform.tfstate");
 }
 
 /** The stacks `destroyAll` would destroy, in the order it goes; throws on an unknown or protected name. */
 export function destroyOrder(deployOrder: readonly string[], only?: readonly string[]): string[] {
   for (const name of only ?? []) {
     if (name === STACK_NAMES.bootstrap) {
-      throw new Error(
+      throw new InputRefusal(
         `${name} holds every other stack's state and is not destroyed here: see docs/operations.md, "Remove the state bucket"`,
       );
     }
     if (!deployOrder.includes(name)) {
-      throw new Error(`no stack named ${name} (the stacks are ${deployOrder.join(", ")})`);
+      throw new InputRefusal(`no stack named ${name} (the stacks are ${deployOrder.join(", ")})`);
     }
   }
   return [...deployOrder]
@@ -94,7 +77,13 @@ export function destroyOrder(deployOrder: readonly string[], only?: readonly str
     .filter((name) => name !== STACK_NAMES.bootstrap && (!only || only.includes(name)));
 }
 
-/** Destroys the stacks one at a time; stops at the first failure. Returns what happened to each. */
+/** Terraform's whole error, indented under the stack's line, and what to do next. */
+function failure(step: string, result: CommandResult): string {
+  const error = wholeError(result).split("\n").join("\n    ");
+  return `${step} exited ${result.code}:\n    ${error}\n  fix the cause above, then run npm run destroy:all again (destroyed stacks are skipped)`;
+}
+
+/** Destroys the stacks that hold resources, one at a time; stops at the first failure. */
 export async function destroyAll(options: DestroyOptions): Promise<StackOutcome[]> {
   const { run, report = () => undefined } = options;
   const outcomes: StackOutcome[] = [];
@@ -103,44 +92,24 @@ export async function destroyAll(options: DestroyOptions): Promise<StackOutcome[
     report(`${outcome.outcome.padEnd(9)} ${outcome.stack}: ${outcome.detail}`);
     return outcome.outcome !== "failed";
   };
-  for (const stack of destroyOrder(options.deployOrder, options.only)) {
+  for (const { stack, state } of options.stacks) {
+    if (state.kind === "absent") {
+      finish({ stack, outcome: "skipped", detail: "no state: never deployed" });
+      continue;
+    }
+    if (state.resources === 0) {
+      finish({ stack, outcome: "skipped", detail: "its state holds no resource" });
+      continue;
+    }
     const cwd = path.join(options.stacksDir, stack);
     if (!existsSync(path.join(cwd, "cdk.tf.json"))) {
       finish({ stack, outcome: "failed", detail: `no synthesized code in ${cwd}: run npm run synth` });
       break;
     }
-    // A local state file that does not exist: never deployed, and no init (which fetches providers) needed.
-    const localState = localStatePath(cwd);
-    if (localState && !existsSync(localState)) {
-      finish({ stack, outcome: "skipped", detail: "no state: never deployed" });
-      continue;
-    }
     const init = await run("terraform", ["init", "-input=false", "-no-color"], { cwd });
     if (init.code !== 0) {
-      finish({
-        stack,
-        outcome: "failed",
-        detail: `terraform init exited ${init.code}:\n    ${errorSummary(init.stderr || init.stdout)}`,
-      });
+      finish({ stack, outcome: "failed", detail: failure("terraform init", init) });
       break;
-    }
-    const state = await run("terraform", ["state", "list"], { cwd });
-    if (state.code !== 0 && /No state file was found/.test(state.stderr)) {
-      finish({ stack, outcome: "skipped", detail: "no state: never deployed" });
-      continue;
-    }
-    if (state.code !== 0) {
-      finish({
-        stack,
-        outcome: "failed",
-        detail: `terraform state list exited ${state.code}:\n    ${errorSummary(state.stderr || state.stdout)}`,
-      });
-      break;
-    }
-    const resources = managedResources(state.stdout);
-    if (resources.length === 0) {
-      finish({ stack, outcome: "skipped", detail: "its state holds no resource" });
-      continue;
     }
     const destroy = await run(
       "terraform",
@@ -155,78 +124,133 @@ export async function destroyAll(options: DestroyOptions): Promise<StackOutcome[
       });
       break;
     }
-    const count = resources.length;
+    const count = state.resources;
     finish({ stack, outcome: "destroyed", detail: `${count} resource${count === 1 ? "" : "s"}` });
   }
   return outcomes;
 }
 
-/** Runs commands for real, with HashiCorp's checkpoint call off. */
-const spawnRunner: Runner = async (command, args, { cwd, interactive }) => {
-  const env = { ...process.env, CHECKPOINT_DISABLE: "1" };
-  const result = await runCommand(command, args, interactive ? { cwd, env, terminal: true } : { cwd, env });
-  return result.kind === "exited"
-    ? { code: result.code, stdout: result.stdout, stderr: result.stderr }
-    : { code: 127, stdout: "", stderr: `${command}: ${result.message}` };
-};
+/** What to do when a state cannot be read, from the AWS CLI's error. */
+function nextStepFor(error: string): string {
+  if (/ENOENT|command not found/.test(error)) {
+    return "install the AWS CLI (README, Prerequisites), then run npm run destroy:all again";
+  }
+  if (/credential|expired|token|sso/i.test(error)) {
+    return "sign in to AWS as the deploy did (aws configure, aws sso login, or AWS_PROFILE; npm run preflight shows the identity), then run npm run destroy:all again";
+  }
+  return "fix the cause above (npm run preflight checks the credentials and the state bucket), then run npm run destroy:all again";
+}
 
-async function destroyCommand(argv: readonly string[]): Promise<number> {
-  const autoApprove = argv.includes("--auto-approve");
-  const unknownFlag = argv.find((arg) => arg.startsWith("-") && arg !== "--auto-approve");
-  if (unknownFlag) {
-    process.stderr.write(
-      `destroy:all: unknown option ${unknownFlag} (usage: [--auto-approve] [stack ...])\n`,
-    );
-    return 2;
+export interface DestroyContext extends CommandContext {
+  readonly run: Runner;
+}
+
+/** Reads every state, refuses what must be refused, then destroys what the states hold. */
+async function destroyDeployed(
+  settings: CommandSettings,
+  stacks: readonly string[],
+  autoApprove: boolean,
+  context: DestroyContext,
+): Promise<number> {
+  const { config } = settings;
+  const located = stacks.map((stack) => ({ stack, location: stateLocation(config, stack, context.cwd) }));
+  const surveyed: SurveyedStack[] = [];
+  for (const { stack, location } of located) {
+    const state = await readState(location, context.run);
+    if (state.kind === "unreadable") {
+      context.err(
+        `destroy:all: cannot read the state of ${stack} at ${describeLocation(location)}, so nothing was destroyed:\n    ${state.error.split("\n").join("\n    ")}\nnext: ${nextStepFor(state.error)}`,
+      );
+      return 1;
+    }
+    surveyed.push({ stack, state });
   }
-  const only = argv.filter((arg) => !arg.startsWith("-"));
-  let settings: Env;
-  let built: ProjectStacks;
+  if (surveyed.every(({ state }) => state.kind === "absent")) {
+    const locations = located.map(({ location }) => location);
+    throw new InputRefusal(await nothingDeployed(settings, locations, surveyed, context));
+  }
+  const differences = settingDifferences(settings, surveyed);
+  if (differences.length > 0) {
+    throw new InputRefusal(
+      `these settings differ from those the stacks were deployed with (the deploy record in each stack's state), so nothing was destroyed:\n${differences.map((line) => `  ${line}`).join("\n")}\nset them back to the recorded values (settings.env, or the environment), then run npm run destroy:all again`,
+    );
+  }
+  const deployed = surveyed.filter(({ state }) => state.kind === "found" && state.resources > 0);
+  if (deployed.length === 0) {
+    context.out(
+      `nothing left to destroy: the states where the settings point hold no resource (destroyed already); ${STACK_NAMES.bootstrap} (the state bucket) is kept`,
+    );
+    return 0;
+  }
+  for (const { stack, state } of deployed) {
+    if (state.kind === "found" && state.record === undefined) {
+      context.out(
+        `note: ${stack}'s state holds no deploy record (deployed before destroy:all kept one): it is destroyed with the current settings`,
+      );
+    }
+  }
+  let built: ReturnType<typeof synthesize>;
   try {
-    // The settings file's settings under the environment's, as cdktf deploy read them (main.ts).
-    settings = readSettings();
-    // A name that is not a stack to destroy is refused before the synth writes anything.
-    destroyOrder(Object.values(STACK_NAMES), only.length > 0 ? only : undefined);
-    // The same code `cdktf deploy` used, from the same settings.
-    built = synthesize(settings);
+    // The same code `cdktf deploy` used, from settings that the records agree with.
+    built = synthesize(settings.env);
   } catch (error) {
-    // Broken constructs are synth's refusal, reported as such.
-    if (error instanceof ValidationError) throw error;
-    process.stderr.write(`destroy:all: ${error instanceof Error ? error.message : error}\n`);
-    return 2;
+    if (!(error instanceof ValidationError)) throw error;
+    context.err(error.message);
+    return 1;
   }
-  if (!settings.STATE_BUCKET) {
-    process.stdout.write(
-      "note: STATE_BUCKET is unset, so this reads local state files; if you deployed with a state bucket, set it in settings.env\n",
-    );
-  }
-  const app = App.of(built.bootstrap);
-  const stacks = app.node.children.filter(TerraformStack.isStack);
+  const app = App.of(built.bootstrap) as App;
   const outcomes = await destroyAll({
-    deployOrder: orderOf(stacks).map((stack) => stack.name),
+    stacks: surveyed,
     stacksDir: path.resolve(app.outdir, Manifest.stacksFolder),
-    run: spawnRunner,
+    run: context.run,
     autoApprove,
-    only: only.length > 0 ? only : undefined,
-    report: (line) => process.stdout.write(`${line}\n`),
+    report: context.out,
   });
   if (outcomes.some((o) => o.outcome === "failed")) return 1;
-  process.stdout.write(
-    `done: ${STACK_NAMES.bootstrap} (the state bucket) is kept; docs/operations.md says how to remove it\n`,
+  const destroyed = outcomes.filter((o) => o.outcome === "destroyed").length;
+  context.out(
+    `done: ${destroyed} stack${destroyed === 1 ? "" : "s"} destroyed; ${STACK_NAMES.bootstrap} (the state bucket) is kept; docs/operations.md says how to remove it`,
   );
   return 0;
 }
+
+/** The command on `argv`, with the settings, folder, output and command runner of `context`. */
+export function destroyCommand(argv: readonly string[], context: DestroyContext): Promise<number> {
+  const program = new Command("destroy:all")
+    .description("destroy the deployed stacks, one at a time, in reverse deploy order")
+    .argument("[stacks...]", "only these stacks, still in reverse deploy order (default: every stack)")
+    .option("--auto-approve", "do not ask before destroying each stack");
+  return runTool<{ autoApprove?: boolean }>(program, argv, context, ({ args, options, settings }) => {
+    const only = args.length > 0 ? args : undefined;
+    const stacks = destroyOrder(
+      deployOrder(settings.config).map((stack) => stack.name),
+      only,
+    );
+    return destroyDeployed(settings, stacks, options.autoApprove === true, context);
+  });
+}
+
+/** Runs commands for real, with HashiCorp's checkpoint call off; the AWS CLI may take a minute at most. */
+const spawnRunner: Runner = async (command, args, { cwd, interactive }) => {
+  const env = { ...process.env, CHECKPOINT_DISABLE: "1" };
+  const result = await runCommand(
+    command,
+    args,
+    interactive
+      ? { cwd, env, terminal: true }
+      : { cwd, env, timeoutMs: command === "aws" ? 60_000 : undefined },
+  );
+  if (result.kind === "exited") return { code: result.code, stdout: result.stdout, stderr: result.stderr };
+  if (result.kind === "timeout") {
+    return { code: 124, stdout: result.stdout, stderr: `${result.stderr}\n${command}: ${result.message}` };
+  }
+  return { code: 127, stdout: "", stderr: `${command}: ${result.message}` };
+};
 
 /**
  * The command, as tools/app.js runs it: the schema packages that the synth checks the manifests with
  * load natively there, not under tsx.
  */
 export function main(): void {
-  destroyCommand(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error) => {
-      process.stderr.write(`${error}\n`);
-      process.exit(1);
-    },
-  );
+  exitWith("destroy:all", (argv) => destroyCommand(argv, { ...processContext(), run: spawnRunner }));
 }

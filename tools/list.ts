@@ -1,22 +1,24 @@
 /**
  * `npm run list`: the stacks in deploy order, each with the stacks it needs first (`cdktf list` prints
- * them alphabetically). Destroy goes the other way: `npm run destroy:all`.
+ * them alphabetically). Destroy goes the other way: `npm run destroy:all`. Takes no arguments.
  */
-
-import { readSettings } from "../modules/settings/file";
-import { ConfigError } from "../modules/settings/load";
+import { Command } from "commander";
+import { type CommandContext, exitWith, processContext, runTool } from "./command-line";
 import { deployOrder } from "./stack-order";
 
-try {
-  const order = deployOrder(readSettings());
-  const width = Math.max(...order.map((stack) => stack.name.length));
-  order.forEach((stack, index) => {
-    const after = stack.dependsOn.length > 0 ? `after ${stack.dependsOn.join(", ")}` : "";
-    const line = `${index + 1}. ${stack.name.padEnd(width)}  ${after}`;
-    process.stdout.write(`${line.trimEnd()}\n`);
+export function list(argv: readonly string[], context: CommandContext = processContext()): Promise<number> {
+  const program = new Command("list").description(
+    "the stacks in deploy order, each with what it comes after",
+  );
+  return runTool(program, argv, context, ({ settings }) => {
+    const order = deployOrder(settings.config);
+    const width = Math.max(...order.map((stack) => stack.name.length));
+    order.forEach((stack, index) => {
+      const after = stack.dependsOn.length > 0 ? `after ${stack.dependsOn.join(", ")}` : "";
+      context.out(`${index + 1}. ${stack.name.padEnd(width)}  ${after}`.trimEnd());
+    });
+    return 0;
   });
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exit(1);
 }
+
+if (require.main === module) exitWith("list", list);

@@ -2,36 +2,48 @@
  * `npm run plan`: terraform init (from the local provider mirror), validate and plan, offline, for
  * every stack whose providers are mirrored, with the settings every command reads. Plans are written to
  * cdktf.out/offline-plan/<stack>.txt for review; the synthesized plan-only code (mock credentials) stays
- * in a scratch folder, removed at the end, and is never deployable.
+ * in a scratch folder, removed at the end, and is never deployable. Takes no arguments.
+ *
+ * Exit codes: 0 planned, 1 a fault, 2 bad input (an argument, a setting) or no terraform.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { readSettings } from "../modules/settings/file";
-import { ConfigError } from "../modules/settings/load";
+import { Command } from "commander";
+import { type CommandContext, exitWith, processContext, REFUSED, runTool } from "./command-line";
 import { checkAll, findToolchainSync } from "./terraform";
 
-async function plan(): Promise<number> {
-  const settings = readSettings();
-  const toolchain = findToolchainSync();
-  if ("missing" in toolchain) {
-    process.stderr.write(`plan: ${toolchain.missing}\n`);
-    return 2;
-  }
-  const { workDir, checks } = await checkAll(toolchain, settings);
-  rmSync(workDir, { recursive: true, force: true });
-  const outDir = path.resolve("cdktf.out", "offline-plan");
-  mkdirSync(outDir, { recursive: true });
-  for (const check of checks) {
-    const status = check.plan
-      ? `planned: ${check.plan.create} to add, ${check.plan.update} to change, ${check.plan.delete} to destroy${check.note ? ` (${check.note})` : ""}`
-      : check.validated
-        ? `validated; ${check.note}`
-        : `skipped: ${check.note}`;
-    process.stdout.write(`${check.stack.padEnd(38)} ${status}\n`);
-    if (check.plan) writeFileSync(path.join(outDir, `${check.stack}.txt`), check.plan.text);
-  }
-  process.stdout.write(`\nPlans for review: ${outDir}\n`);
-  return 0;
+export function plan(argv: readonly string[], context: CommandContext = processContext()): Promise<number> {
+  const program = new Command("plan").description(
+    "terraform validate and plan of every stack whose providers are mirrored, offline, for review",
+  );
+  return runTool(program, argv, context, async ({ settings }) => {
+    if (settings.config.state.bucket) {
+      // An S3 backend needs AWS credentials, which an offline plan never has.
+      context.out(
+        `note: STATE_BUCKET=${settings.config.state.bucket} is not read here: these plans start from empty local state, as a first deploy does`,
+      );
+    }
+    const toolchain = findToolchainSync(context.env);
+    if ("missing" in toolchain) {
+      context.err(`plan: ${toolchain.missing}`);
+      return REFUSED;
+    }
+    const { workDir, checks } = await checkAll(toolchain, settings.env);
+    rmSync(workDir, { recursive: true, force: true });
+    const outDir = path.resolve(context.cwd, "cdktf.out", "offline-plan");
+    mkdirSync(outDir, { recursive: true });
+    for (const check of checks) {
+      const status = check.plan
+        ? `planned: ${check.plan.create} to add, ${check.plan.update} to change, ${check.plan.delete} to destroy${check.note ? ` (${check.note})` : ""}`
+        : check.validated
+          ? `validated; ${check.note}`
+          : `skipped: ${check.note}`;
+      context.out(`${check.stack.padEnd(38)} ${status}`);
+      if (check.plan) writeFileSync(path.join(outDir, `${check.stack}.txt`), check.plan.text);
+    }
+    context.out(`\nPlans for review: ${outDir}`);
+    return 0;
+  });
 }
 
 /**
@@ -39,11 +51,5 @@ async function plan(): Promise<number> {
  * load natively there, not under tsx.
  */
 export function main(): void {
-  plan().then(
-    (code) => process.exit(code),
-    (error) => {
-      process.stderr.write(`${error instanceof ConfigError ? error.message : error}\n`);
-      process.exit(1);
-    },
-  );
+  exitWith("plan", plan);
 }

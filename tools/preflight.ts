@@ -6,12 +6,14 @@
  * with its children, after --timeout seconds (default 10).
  *
  * Exit codes: 0 no problem found (warnings and "cannot check" lines do not fail it), 1 a problem,
- * 2 bad usage or a settings file that cannot be read.
+ * 2 bad usage or bad settings (a settings file that cannot be read stops it; a bad value is listed
+ * with the other checks), as every command refuses bad input (tools/command-line.ts).
  */
 
 import { readSettings } from "../modules/settings/file";
 import { type Config, ConfigError, type Env, loadConfig } from "../modules/settings/load";
 import { VERSIONS } from "../modules/settings/versions";
+import { REFUSED } from "./command-line";
 import { runCommand } from "./run-command";
 
 /** The oldest kubectl for a cluster of Kubernetes `version` (x.y): one minor below it, Kubernetes' version skew. */
@@ -463,7 +465,9 @@ export async function runPreflight(
     (command, args) => probe(command, args, timeoutSeconds * 1000, env),
     timeoutSeconds,
   );
-  return { report: formatReport(lines), code: lines.some((line) => line.status === "problem") ? 1 : 0 };
+  const problem = (subject?: string) =>
+    lines.some((line) => line.status === "problem" && (subject === undefined || line.subject === subject));
+  return { report: formatReport(lines), code: problem("settings") ? REFUSED : problem() ? 1 : 0 };
 }
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { App, TerraformStack } from "cdktf";
-import { type Env, loadConfig } from "../modules/settings/load";
+import type { Config } from "../modules/settings/load";
 import { buildStacks } from "../stacks/app";
 
 export interface StackNode {
@@ -40,7 +40,7 @@ export function sortForDeploy(stacks: readonly StackNode[]): StackNode[] {
  * `stacks`, given in creation order, in deploy order. They must be prepared (synthesized, say):
  * cross-stack references become dependencies only then.
  */
-export function orderOf(stacks: readonly TerraformStack[]): StackNode[] {
+function orderOf(stacks: readonly TerraformStack[]): StackNode[] {
   return sortForDeploy(
     stacks.map((stack) => ({
       name: stack.node.id,
@@ -49,9 +49,8 @@ export function orderOf(stacks: readonly TerraformStack[]): StackNode[] {
   );
 }
 
-/** The app's stacks built from the settings in `env`, in deploy order. Writes nothing that stays. */
-export function deployOrder(env: Env): StackNode[] {
-  const config = loadConfig(env);
+/** The app's stacks built from `config`, in deploy order. Writes nothing that stays. */
+export function deployOrder(config: Config): StackNode[] {
   // App creates its output folder on construction; nothing is synthesized into it.
   const outdir = mkdtempSync(path.join(tmpdir(), "shopfront-stack-order-"));
   try {

@@ -1,4 +1,4 @@
-import { Testing } from "cdktf";
+import { type TerraformStack, Testing } from "cdktf";
 import { loadConfig } from "../../modules/settings/load";
 import { buildStacks } from "../../stacks/app";
 import { buildTestStacks, synthJson, testApp } from "../helpers";
@@ -107,6 +107,44 @@ describe("stacks and state", () => {
       skip_credentials_validation: true,
       skip_requesting_account_id: true,
       skip_metadata_api_check: "true",
+    });
+  });
+});
+
+describe("the deploy record", () => {
+  const recordIn = (stack: TerraformStack) => JSON.parse(synthJson(stack).output.deploy_record.value);
+
+  it("is an output of every stack but the bootstrap one, holding the cluster name and region it was deployed with", () => {
+    const stacks = buildTestStacks({
+      CLUSTER_NAME: "shop-a",
+      AWS_REGION: "eu-west-1",
+      AVAILABILITY_ZONES: "eu-west-1a,eu-west-1b",
+    });
+    for (const stack of [stacks.network, stacks.cluster, stacks.ssmAgent]) {
+      expect({ stack: stack.stackName, record: recordIn(stack) }).toEqual({
+        stack: stack.stackName,
+        record: { CLUSTER_NAME: "shop-a", AWS_REGION: "eu-west-1" },
+      });
+    }
+    expect(synthJson(stacks.bootstrap).output).not.toHaveProperty("deploy_record");
+  });
+
+  it("holds, in istio-stack and shopfront-stack, the mesh variant and the ingress type that decide what their destroy does", () => {
+    // With these, shopfront-stack's destroy waits for the Gateway API ingress's load balancer.
+    const stacks = buildTestStacks({ ROUTING_API: "gateway-api", MESH_MODE: "ambient" });
+    expect(stacks.shopfront.ingressRelease).toBeDefined();
+    expect(recordIn(stacks.shopfront)).toEqual({
+      CLUSTER_NAME: "shopfront-eks",
+      AWS_REGION: "us-east-1",
+      MESH_MODE: "ambient",
+      ROUTING_API: "gateway-api",
+      INGRESS_SERVICE_TYPE: "LoadBalancer",
+    });
+    expect(recordIn(stacks.istio)).toEqual({
+      CLUSTER_NAME: "shopfront-eks",
+      AWS_REGION: "us-east-1",
+      MESH_MODE: "ambient",
+      ROUTING_API: "gateway-api",
     });
   });
 });

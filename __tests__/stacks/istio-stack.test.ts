@@ -93,6 +93,7 @@ describe("istio-stack", () => {
           value: "kubectl -n istio-system port-forward svc/istio-ingressgateway 8080:80",
         }),
         gateway_url: expect.objectContaining({ value: "http://localhost:8080" }),
+        deploy_record: expect.anything(),
       });
     });
   });

@@ -192,7 +192,7 @@ describe("npm run preflight", () => {
     expect(started.filter(isRunning)).toEqual([]);
   });
 
-  it("names a bad setting and an old terraform, and exits 1", async () => {
+  it("names a bad setting and an old terraform, and exits 2, as every command does on a bad setting", async () => {
     terraformStub("1.5.7");
     jqStub();
     kubectlStub();
@@ -208,7 +208,7 @@ describe("npm run preflight", () => {
     expect(run.line("terraform")).toMatch(
       /^problem\s+terraform\s+terraform 1\.5\.7 is older than 1\.10\.0: upgrade it/,
     );
-    expect(run.status).toBe(1);
+    expect(run.status).toBe(2);
   });
 
   it("wants kubectl within one minor version of the cluster, and names it when missing", async () => {

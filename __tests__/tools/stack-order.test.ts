@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { loadConfig } from "../../modules/settings/load";
 import { STACK_NAMES } from "../../modules/settings/names";
 import { deployOrder, sortForDeploy } from "../../tools/stack-order";
 
@@ -9,7 +10,7 @@ const root = path.resolve(__dirname, "..", "..");
 
 describe("deploy order", () => {
   it("puts every stack after the stacks it depends on, from the app's own wiring", () => {
-    const order = deployOrder({});
+    const order = deployOrder(loadConfig({}));
     const names = order.map((stack) => stack.name);
     expect(names).toEqual([
       STACK_NAMES.bootstrap,
@@ -48,12 +49,17 @@ describe("deploy order", () => {
 });
 
 describe("npm run list", () => {
-  it("prints the stacks numbered in deploy order, each with what it comes after", () => {
-    const run = spawnSync(process.execPath, ["--import", "tsx", "tools/list.ts"], {
+  /** tools/list.ts as npm runs it, with only `env` as settings and arguments `args`. */
+  function list(args: readonly string[] = [], env: Record<string, string> = {}) {
+    return spawnSync(process.execPath, ["--import", "tsx", "tools/list.ts", ...args], {
       cwd: root,
       encoding: "utf8",
-      env: { PATH: process.env.PATH, TMPDIR: process.env.TMPDIR },
+      env: { PATH: process.env.PATH, TMPDIR: process.env.TMPDIR, ...env },
     });
+  }
+
+  it("prints the stacks numbered in deploy order, each with what it comes after", () => {
+    const run = list();
     expect(run.stderr).toBe("");
     expect(run.stdout.split("\n").filter(Boolean)).toEqual([
       "1. tf-state-bootstrap",
@@ -66,41 +72,46 @@ describe("npm run list", () => {
     expect(run.status).toBe(0);
   });
 
-  it("refuses a bad setting with the config's message, exit 1", () => {
-    const run = spawnSync(process.execPath, ["--import", "tsx", "tools/list.ts"], {
-      cwd: root,
-      encoding: "utf8",
-      env: { PATH: process.env.PATH, TMPDIR: process.env.TMPDIR, AWS_REGION: "moon-base-9!" },
-    });
-    expect(run.stderr).toMatch(/AWS_REGION="moon-base-9!"/);
+  it("refuses a bad setting with the config's message, exit 2", () => {
+    const run = list([], { AWS_REGION: "moon-base-9!" });
+    expect(run.stderr).toMatch(/^list: invalid configuration:\n {2}- AWS_REGION="moon-base-9!"/);
     expect(run.stdout).toBe("");
-    expect(run.status).toBe(1);
+    expect(run.status).toBe(2);
   });
 
-  it("reads the settings file, as deploy does: refuses its bad setting, naming where it is written, exit 1", () => {
+  it("reads the settings file, as deploy does: refuses its bad setting or key, naming where it is written, exit 2", () => {
     const folder = mkdtempSync(path.join(tmpdir(), "stack-order-test-"));
     try {
       const file = path.join(folder, "cluster.settings.env");
       writeFileSync(file, "OWNER=me\nAWS_REGION=moon-base-9!\n");
-      const run = spawnSync(process.execPath, ["--import", "tsx", "tools/list.ts"], {
-        cwd: root,
-        encoding: "utf8",
-        env: { PATH: process.env.PATH, TMPDIR: process.env.TMPDIR, SETTINGS_FILE: file },
-      });
+      const run = list([], { SETTINGS_FILE: file });
       expect(run.stderr).toMatch(new RegExp(`AWS_REGION="moon-base-9!" .*\\(${file}:2\\)`));
       expect(run.stdout).toBe("");
-      expect(run.status).toBe(1);
+      expect(run.status).toBe(2);
       writeFileSync(file, "CLUSTER_NAM=typo\n");
-      const typo = spawnSync(process.execPath, ["--import", "tsx", "tools/list.ts"], {
-        cwd: root,
-        encoding: "utf8",
-        env: { PATH: process.env.PATH, TMPDIR: process.env.TMPDIR, SETTINGS_FILE: file },
-      });
+      const typo = list([], { SETTINGS_FILE: file });
       expect(typo.stderr).toContain(`${file}:1: CLUSTER_NAM is not a setting (did you mean CLUSTER_NAME?`);
       expect(typo.stdout).toBe("");
-      expect(typo.status).toBe(1);
+      expect(typo.status).toBe(2);
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
+  });
+
+  it("refuses an unknown option, exit 2", () => {
+    const run = list(["--bogus"]);
+    expect(run.stderr).toBe(
+      "list: unknown option '--bogus' (usage: npm run list -- [options]; --help says more)\n",
+    );
+    expect(run.stdout).toBe("");
+    expect(run.status).toBe(2);
+  });
+
+  it("refuses an argument, as it takes none, exit 2", () => {
+    const run = list(["istio-stack"]);
+    expect(run.stderr).toBe(
+      "list: unexpected argument istio-stack (usage: npm run list -- [options]; --help says more)\n",
+    );
+    expect(run.status).toBe(2);
   });
 });

@@ -23,9 +23,8 @@ import {
   ROUTING_APIS,
   type RoutingApi,
 } from "../../modules/mesh/mesh-variant";
-import { readSettings } from "../../modules/settings/file";
 import { readValue, type SettingKind } from "../../modules/settings/kinds";
-import { ConfigError, type Env } from "../../modules/settings/load";
+import type { Env } from "../../modules/settings/load";
 import { parseWeights } from "../../modules/settings/sections/shopfront";
 import { SETTINGS } from "../../modules/settings/table";
 import {
@@ -33,6 +32,7 @@ import {
   shopfrontManifestPaths,
   withShopfrontWeights,
 } from "../../modules/shopfront/variants";
+import { InputRefusal, REFUSED, readCommandSettings } from "../command-line";
 
 /** Where the command writes: the console, or a test's buffers. */
 export interface Io {
@@ -164,12 +164,12 @@ function withWeights(
 export function main(): void {
   let env: Env;
   try {
-    // The settings file's settings under the environment's, as every command of the project reads them.
-    env = readSettings(process.env, process.cwd());
+    // Read and validated as every command of the project reads them, a flag or not.
+    env = readCommandSettings(process.env, process.cwd()).env;
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
+    if (!(error instanceof InputRefusal)) throw error;
     consoleIo.err(`analyze: ${error.message}`);
-    process.exitCode = 2;
+    process.exitCode = REFUSED;
     return;
   }
   process.exitCode = run(process.argv.slice(2), consoleIo, env);

@@ -8,8 +8,8 @@
  */
 import path from "node:path";
 import { Command, CommanderError } from "commander";
-import { readSettings } from "../../modules/settings/file";
-import { ConfigError, type Env } from "../../modules/settings/load";
+import type { Env } from "../../modules/settings/load";
+import { InputRefusal, REFUSED, readCommandSettings } from "../command-line";
 import { addFlags, type FlagValues, MAX_REQUESTS, readFlags } from "./flags";
 import { HttpClient, type Outcome, plannedRequests, type RunResult, runAtRate, runBatch } from "./http";
 import { countText, loadText, ProgressLine, podsText, progressBar } from "./report";
@@ -262,12 +262,12 @@ export interface Host {
 export function main(host: Host = process, runner: typeof run = run): void {
   let env: Env;
   try {
-    // The settings file's settings under the environment's, as every command of the project reads them.
-    env = readSettings(host.env, host.cwd());
+    // Read and validated as every command of the project reads them: a bad value stops it here.
+    env = readCommandSettings(host.env, host.cwd()).env;
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
+    if (!(error instanceof InputRefusal)) throw error;
     host.stderr.write(`error: ${error.message}\n`);
-    host.exitCode = 2;
+    host.exitCode = REFUSED;
     return;
   }
   const interrupt = new AbortController();
