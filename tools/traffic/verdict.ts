@@ -3,7 +3,7 @@
  * prints, and the human report renders it: one source for both.
  */
 import type { Weights } from "../../modules/settings/sections/shopfront";
-import type { RunResult, StopReason } from "./http";
+import type { RunResult, StopReason } from "./engine/runs";
 import { goodnessOfFit, percentile, sampleSizeForMargin } from "./stats";
 import type { Tally } from "./tally";
 

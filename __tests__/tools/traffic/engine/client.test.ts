@@ -3,12 +3,13 @@ import http from "node:http";
 import https from "node:https";
 import net from "node:net";
 import path from "node:path";
-import { errors } from "undici";
-import { causeOf, HttpClient, MAX_BODY_BYTES, type Outcome, runBatch } from "../../../tools/traffic/http";
-import { Tally } from "../../../tools/traffic/tally";
-import { closeAll, deadPort, startFixedServer, startSilentServer } from "./mesh";
+import { HttpClient } from "../../../../tools/traffic/engine/client";
+import { MAX_BODY_BYTES, type Outcome } from "../../../../tools/traffic/engine/outcome";
+import { runBatch } from "../../../../tools/traffic/engine/runs";
+import { Tally } from "../../../../tools/traffic/tally";
+import { closeAll, deadPort, startFixedServer, startSilentServer } from "../mesh";
 
-const TLS_FIXTURES = path.join(__dirname, "..", "..", "fixtures", "traffic", "tls");
+const TLS_FIXTURES = path.join(__dirname, "..", "..", "..", "fixtures", "traffic", "tls");
 
 /** A raw TCP server on 127.0.0.1 that gives each connection to `onConnection`. */
 async function rawServer(onConnection: (socket: net.Socket, index: number) => void) {
@@ -352,32 +353,5 @@ describe("request engine", () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     // Trusted through NODE_EXTRA_CA_CERTS, the same server answers: subprocess.test.ts.
     expect(outcomes).toMatchObject([{ kind: "failure", cause: "DEPTH_ZERO_SELF_SIGNED_CERT" }]);
-  });
-});
-
-describe("causes of failure", () => {
-  test.each([
-    [new errors.ConnectTimeoutError(), "timeout"],
-    [new errors.HeadersTimeoutError(), "timeout"],
-    [new errors.BodyTimeoutError(), "timeout"],
-    [new errors.SocketError("other side closed"), "ECONNRESET"],
-    [new errors.SocketError("closed"), "ECONNRESET"],
-    [new errors.SocketError("bad response"), "bad response"],
-    [new errors.HeadersOverflowError(), "bad response"],
-    [new errors.ResponseContentLengthMismatchError(), "bad response"],
-    [new errors.ClientDestroyedError(), "closed"],
-    [Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }), "ECONNREFUSED"],
-    [Object.assign(new Error("getaddrinfo ENOTFOUND"), { code: "ENOTFOUND" }), "ENOTFOUND"],
-    [
-      new AggregateError([Object.assign(new Error("connect ECONNREFUSED ::1"), { code: "ECONNREFUSED" })]),
-      "ECONNREFUSED",
-    ],
-    [
-      Object.assign(new Error("Parse Error: Expected HTTP/"), { code: "HPE_INVALID_CONSTANT" }),
-      "bad response",
-    ],
-    [new Error("something else"), "something else"],
-  ])("%p is %j", (error, cause) => {
-    expect(causeOf(error)).toBe(cause);
   });
 });
