@@ -124,11 +124,20 @@ export class HttpClient implements ExchangeOwner {
   }
 
   /** @internal An exchange has its outcome: its connection takes the next waiting request, if any. */
-  finished(exchange: Exchange): void {
+  finished(exchange: Exchange, inUndiciError: boolean): void {
     this.inFlight.delete(exchange);
     const connection = exchange.connection;
     if (!connection) return;
     exchange.connection = undefined;
+    // undici fails a connection's requests one by one and then checks its own queue (a refused
+    // connect asserts it is empty): a request handed to the connection from inside that loop breaks
+    // the check and crashes the process, so it is handed over once undici's callback has returned.
+    if (inUndiciError) queueMicrotask(() => this.handOff(connection));
+    else this.handOff(connection);
+  }
+
+  /** Gives a free connection the next waiting request, or keeps it idle. */
+  private handOff(connection: Client): void {
     while (this.waitingHead < this.waiting.length) {
       const next = this.waiting[this.waitingHead++];
       // A queue that never empties (a slow target under `load`) drops what it has handed out.

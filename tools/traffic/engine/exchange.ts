@@ -11,8 +11,11 @@ export interface ExchangeOwner {
   readonly timeoutMs: number;
   /** Hands an exchange to a connection (again, for a retry). */
   send(exchange: Exchange, connection: Client): void;
-  /** An exchange has its outcome: its connection is free for the next request. */
-  finished(exchange: Exchange): void;
+  /**
+   * An exchange has its outcome: its connection is free for the next request. `inUndiciError`: the
+   * outcome came from undici's error callback, whose caller is not done with the connection yet.
+   */
+  finished(exchange: Exchange, inUndiciError: boolean): void;
 }
 
 /** A failure that may be the server closing a keep-alive connection just as the request went out. */
@@ -92,10 +95,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.retried = true;
       this.over = false;
       this.controller = undefined;
-      this.owner.send(this, this.connection as Client);
+      const connection = this.connection as Client;
+      // Not from inside the callback: undici is still failing the connection's queue (see finished).
+      queueMicrotask(() => {
+        if (!this.settled) this.owner.send(this, connection);
+      });
       return;
     }
-    this.settle({ kind: "failure", cause, latencyMs: performance.now() - this.started });
+    this.settle({ kind: "failure", cause, latencyMs: performance.now() - this.started }, true);
   }
 
   /** Ends the request as a failure with `cause`; its connection, mid-exchange, is closed. */
@@ -124,12 +131,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
     });
   }
 
-  private settle(outcome: Outcome): void {
+  private settle(outcome: Outcome, inUndiciError = false): void {
     this.settled = true;
     // Cut short mid-exchange: its connection is closed before it takes another request, so that
     // the next one never goes out behind this one (undici reconnects for it).
     if (!this.over && this.controller && !this.controller.aborted) this.controller.abort(ENDED);
-    this.owner.finished(this);
+    this.owner.finished(this, inUndiciError);
     this.resolve(outcome);
   }
 }

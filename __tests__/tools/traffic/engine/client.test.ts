@@ -305,6 +305,60 @@ describe("request engine", () => {
     expect(await pending).toMatchObject({ kind: "failure", cause: "closed" });
   });
 
+  test("a request the server drops as it dies is sent once more, and fails as refused", async () => {
+    const server = await rawServer((socket) => socket.on("data", () => server.close()));
+    const outcomes = await getInTurn(server.url, 1);
+    expect(outcomes).toMatchObject([{ kind: "failure", cause: "ECONNREFUSED" }]);
+    expect(server.connections()).toBe(1);
+  });
+
+  test("requests queued behind a connection that is refused each fail as refused, one after the other", async () => {
+    const client = new HttpClient(new URL(`http://127.0.0.1:${await deadPort()}/`), {
+      maxSockets: 2,
+      timeoutMs: 2000,
+    });
+    const outcomes = await Promise.all(Array.from({ length: 50 }, () => client.get()));
+    await client.close();
+    expect(outcomes.map((o) => o.kind === "failure" && o.cause)).toEqual(Array(50).fill("ECONNREFUSED"));
+  });
+
+  test("close in the same turn as the requests, before any connection is made, ends them all as `closed`", async () => {
+    const server = await rawServer((socket) => socket.on("data", () => socket.write(answer("pod-a:v1"))));
+    const client = new HttpClient(server.url, { maxSockets: 4, timeoutMs: 2000 });
+    const pending = Promise.all(Array.from({ length: 20 }, () => client.get()));
+    await client.close();
+    const outcomes = await pending;
+    // Whatever undici still had queued fails after close: the process must go on, nothing thrown.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await server.close();
+    expect(outcomes.map((o) => o.kind === "failure" && o.cause)).toEqual(Array(20).fill("closed"));
+  });
+
+  test("close from the callback of a refused request ends the rest as `closed`", async () => {
+    const client = new HttpClient(new URL(`http://127.0.0.1:${await deadPort()}/`), {
+      maxSockets: 1,
+      timeoutMs: 2000,
+    });
+    const outcomes: Outcome[] = [];
+    let closing: Promise<void> | undefined;
+    await new Promise<void>((resolve) => {
+      for (let i = 0; i < 3; i++) {
+        client.request(undefined, (outcome) => {
+          outcomes.push(outcome);
+          closing ??= client.close();
+          if (outcomes.length === 3) resolve();
+        });
+      }
+    });
+    await closing;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(outcomes.map((o) => o.kind === "failure" && o.cause)).toEqual([
+      "ECONNREFUSED",
+      "closed",
+      "closed",
+    ]);
+  });
+
   test("a body over the cap is not read further and is `bad body`; the next request is answered", async () => {
     const big = new URL(await startFixedServer("x".repeat(100_000)));
     const outcomes = await getInTurn(big, 2);
