@@ -131,17 +131,10 @@ async function pods(flags: FlagValues<"pods">, io: Io): Promise<ExitCode> {
   const replicas =
     flags.replicas !== undefined
       ? { count: flags.replicas, source: "--replicas" }
-      : fromManifests(
-          replicasFromManifests(path.resolve(io.cwd, manifests), flags.version, manifests),
-          path.dirname(manifests),
-        );
+      : replicasFromManifests(path.resolve(io.cwd, manifests), flags.version, manifests);
   const { tally, context } = await sampleTarget(flags, io);
   const summary = summarizePods(tally, { ...context, version: flags.version, replicas });
   return emit(summary, podsText, flags.json, io);
-}
-
-function fromManifests(count: number | undefined, directory: string) {
-  return count === undefined ? undefined : { count, source: `the Deployments in ${directory}/` };
 }
 
 /** `given` holds the flags as typed, for the message that quotes them. */

@@ -283,7 +283,9 @@ describe("pods", () => {
     ]);
     expect(code).toBe(1);
     expect(stdout).toMatch(/^shopfront-v2-5d8f7c9b6-0 +\d+ +100\.0% +50\.0% +█{40}$/m);
-    expect(stdout).toContain("pods expected: 2 (from the Deployments in");
+    expect(stdout).toContain(
+      `pods expected: 2 (from the Deployments in ${path.dirname(path.dirname(FIXTURE_MESH))}/)`,
+    );
     expect(stdout).toMatch(/the 2 pods of v2 are not evenly loaded: p = .* < --alpha 0\.01/);
   });
 
