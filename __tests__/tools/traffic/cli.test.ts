@@ -139,6 +139,13 @@ describe("count", () => {
     );
   });
 
+  test("a p-value below 1e-12 reads `p < 1e-12`, in the test line and the verdict", async () => {
+    const { code, stdout } = await traffic(["count", "--url", skewed, "--expect", EXPECT, "-n", "400"]);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^chi-square [\d.]+, 3 degrees of freedom, p < 1e-12 \(alpha 0\.01\)$/m);
+    expect(stdout).toContain("the split is inconsistent with the expected weights: p < 1e-12 < --alpha 0.01");
+  });
+
   test("without --expect, SHOPFRONT_WEIGHTS sets the expected split", async () => {
     const { code, stdout } = await traffic(["count", "--url", skewed, "--json"], {
       env: { SHOPFRONT_WEIGHTS: "v1=70,v2=10,v3=10,v4=10" },
