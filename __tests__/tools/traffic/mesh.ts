@@ -76,15 +76,45 @@ export function weightedPicker(weights: Readonly<Record<string, number>>): () =>
   };
 }
 
+/**
+ * Picks by the weights at random, as Envoy's weighted clusters do, from a generator seeded with
+ * `seed` (mulberry32): a real gateway's spread around the weights, the same on every run.
+ */
+export function randomPicker(weights: Readonly<Record<string, number>>, seed: number): () => string {
+  const entries = Object.entries(weights).filter(([, weight]) => weight > 0);
+  const total = entries.reduce((sum, [, weight]) => sum + weight, 0);
+  let state = seed >>> 0;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return () => {
+    let point = random() * total;
+    for (const [name, weight] of entries) {
+      point -= weight;
+      if (point < 0) return name;
+    }
+    return entries[entries.length - 1][0];
+  };
+}
+
 export interface RouterOptions {
   readonly weights: Readonly<Record<string, number>>;
+  /** Pick versions at random from this seed (randomPicker) instead of by smooth round robin. */
+  readonly seed?: number;
   /** `round-robin` (DestinationRule ROUND_ROBIN), or `first`: every request to the version's first pod. */
   readonly podPolicy?: "round-robin" | "first";
 }
 
 /** The gateway: picks a version by weight and a pod by the policy, and proxies the request there. */
 export async function startRouter(pods: readonly Pod[], options: RouterOptions): Promise<string> {
-  const pickVersion = weightedPicker(options.weights);
+  const pickVersion =
+    options.seed === undefined
+      ? weightedPicker(options.weights)
+      : randomPicker(options.weights, options.seed);
   const next = new Map<string, number>();
   const agent = new http.Agent({ keepAlive: true });
   const port = await listen(
