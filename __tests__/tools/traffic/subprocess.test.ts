@@ -121,8 +121,14 @@ test("a healthy pod whose first 3 connections drop: each of 4 real runs ends wit
     }),
   );
   for (const { code, stdout, stderr } of runs) {
-    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
-    expect(JSON.parse(stdout)).toMatchObject({ total: 50, versions: { v1: 50 }, exitCode: 0 });
+    // The causes too, so that a failure says which requests failed and why.
+    const summary = JSON.parse(stdout || "{}");
+    expect({ code, stderr, errorCauses: summary.errorCauses }).toEqual({
+      code: 0,
+      stderr: "",
+      errorCauses: {},
+    });
+    expect(summary).toMatchObject({ total: 50, versions: { v1: 50 }, exitCode: 0 });
   }
 });
 
