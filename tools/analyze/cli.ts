@@ -2,11 +2,13 @@
  * `npm run analyze [-- [--mesh-mode sidecar|ambient] [--routing-api istio|gateway-api]
  * [--weights v1=25,v2=25,v3=25,v4=25] [paths...]]`: runs the manifest checks of modules/manifests on
  * manifest files (default: the shopfront's manifests for that mesh variant, as shopfront-stack
- * deploys them) and prints one finding a line, `file: Kind/name: field: message`. The variant comes
+ * deploys them; a folder laid out as manifests/ is read the same way) and prints one finding a line,
+ * `file: Kind/name: field: message`. The variant comes
  * from the flags, else MESH_MODE and ROUTING_API; the weights from --weights, else SHOPFRONT_WEIGHTS,
  * as at synth. Exit status: 0 clean or warnings only, 1 on any error finding, 2 on a usage error.
  */
 import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { Command, CommanderError } from "commander";
 import { checkManifests } from "../../modules/manifests/checks";
 import { formatFinding } from "../../modules/manifests/finding";
@@ -19,9 +21,11 @@ import {
 import {
   DEFAULT_MESH_VARIANT,
   MESH_MODES,
+  MESH_VARIANTS,
   type MeshVariant,
   ROUTING_APIS,
   type RoutingApi,
+  variantFolders,
 } from "../../modules/mesh/mesh-variant";
 import { readValue, type SettingKind } from "../../modules/settings/kinds";
 import type { Env } from "../../modules/settings/load";
@@ -54,7 +58,10 @@ class UsageError extends Error {}
 export function run(argv: readonly string[], io: Io = consoleIo, env: Env = process.env): number {
   const program = new Command("analyze")
     .description("Validate Kubernetes and Istio manifests offline, as istioctl analyze would")
-    .argument("[paths...]", "manifest files or folders of .yaml files (default: the variant's manifests)")
+    .argument(
+      "[paths...]",
+      "manifest files or folders of .yaml files (default: the variant's manifests); a folder laid out as manifests/ (sidecar/, routing-istio/, ...) gives the variant's files in it",
+    )
     .option(
       "--mesh-mode <mode>",
       `the data plane: ${MESH_MODES.join(" or ")} (default: MESH_MODE, else sidecar)`,
@@ -82,8 +89,14 @@ export function run(argv: readonly string[], io: Io = consoleIo, env: Env = proc
         : ["--routing-api", options.routingApi],
     );
     const given = program.args;
-    const paths =
-      given.length > 0 ? given.flatMap(expandPath) : shopfrontManifestPaths(DEFAULT_MANIFESTS_DIR, variant);
+    // A file named twice, or by a folder and again on its own, is read once.
+    const paths = [
+      ...new Set(
+        given.length > 0
+          ? given.flatMap((path) => expandPath(path, variant))
+          : shopfrontManifestPaths(DEFAULT_MANIFESTS_DIR, variant),
+      ),
+    ];
     const { documents, findings: parseFindings } = parseManifests(readManifestFiles(paths));
     const flag = options.weights;
     const weights =
@@ -119,9 +132,21 @@ export function run(argv: readonly string[], io: Io = consoleIo, env: Env = proc
   }
 }
 
-function expandPath(path: string): string[] {
+/**
+ * The manifest files that `path` names: a file itself; a folder laid out as manifests/ (a folder per
+ * data plane and per routing API beside the shared files), the files that `variant` composes from
+ * it, as synth does; any other folder, its .yaml files.
+ */
+function expandPath(path: string, variant: MeshVariant): string[] {
   if (!existsSync(path)) throw new UsageError(`${path}: no such file or folder`);
-  return statSync(path).isDirectory() ? manifestPathsIn(path) : [path];
+  if (!statSync(path).isDirectory()) return [path];
+  return hasVariantFolders(path) ? shopfrontManifestPaths(path, variant) : manifestPathsIn(path);
+}
+
+function hasVariantFolders(dir: string): boolean {
+  return MESH_VARIANTS.some((variant) =>
+    Object.values(variantFolders(variant)).some((folder) => existsSync(join(dir, folder))),
+  );
 }
 
 /**

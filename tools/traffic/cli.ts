@@ -10,8 +10,10 @@ import path from "node:path";
 import { Command, CommanderError } from "commander";
 import type { Env } from "../../modules/settings/load";
 import { InputRefusal, REFUSED, readCommandSettings } from "../command-line";
+import { HttpClient } from "./engine/client";
+import type { Outcome } from "./engine/outcome";
+import { plannedRequests, type RunResult, runAtRate, runBatch } from "./engine/runs";
 import { addFlags, type FlagValues, MAX_REQUESTS, readFlags } from "./flags";
-import { HttpClient, type Outcome, plannedRequests, type RunResult, runAtRate, runBatch } from "./http";
 import { countText, loadText, ProgressLine, podsText, progressBar } from "./report";
 import { Tally } from "./tally";
 import { defaultRouteFile, replicasFromManifests, resolveExpected, resolveUrl, UsageError } from "./targets";
@@ -129,17 +131,10 @@ async function pods(flags: FlagValues<"pods">, io: Io): Promise<ExitCode> {
   const replicas =
     flags.replicas !== undefined
       ? { count: flags.replicas, source: "--replicas" }
-      : fromManifests(
-          replicasFromManifests(path.resolve(io.cwd, manifests), flags.version, manifests),
-          path.dirname(manifests),
-        );
+      : replicasFromManifests(path.resolve(io.cwd, manifests), flags.version, manifests);
   const { tally, context } = await sampleTarget(flags, io);
   const summary = summarizePods(tally, { ...context, version: flags.version, replicas });
   return emit(summary, podsText, flags.json, io);
-}
-
-function fromManifests(count: number | undefined, directory: string) {
-  return count === undefined ? undefined : { count, source: `the Deployments in ${directory}/` };
 }
 
 /** `given` holds the flags as typed, for the message that quotes them. */
@@ -249,6 +244,7 @@ export interface Host {
   readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
   cwd(): string;
   on(event: "SIGINT", listener: () => void): unknown;
+  on(event: "uncaughtException", listener: (error: unknown) => void): unknown;
   once(event: "beforeExit", listener: () => void): unknown;
   exit(code: number): void;
   exitCode?: number | string | null;
@@ -257,7 +253,8 @@ export interface Host {
 /**
  * The process around `run`: Ctrl-C interrupts the run (a second one, a second later, ends the
  * process at once), and the exit code is the run's. A run that leaves Node nothing to wait for
- * before its report is a fault, never a success: the process then exits 2 with an `error:` line.
+ * before its report, or a fault that escapes it, is never a success or a verdict: the process then
+ * exits 2 with an `error:` line, not 0, nor Node's own 1 for a crash, which reads as a failed check.
  */
 export function main(host: Host = process, runner: typeof run = run): void {
   let env: Env;
@@ -285,6 +282,7 @@ export function main(host: Host = process, runner: typeof run = run): void {
     host.stderr.write("error: the run ended before its report (nothing left to wait for): no result\n");
     host.exit(2);
   });
+  host.on("uncaughtException", (error) => fault(host, error));
   runner(host.argv.slice(2), {
     stdout: (text) => host.stdout.write(text),
     stderr: (text) => host.stderr.write(text),
@@ -295,13 +293,14 @@ export function main(host: Host = process, runner: typeof run = run): void {
   }).then(
     // Exit at once: the run is over, and nothing left behind may keep the process alive.
     (code) => host.exit(code),
-    (error: unknown) => {
-      host.stderr.write(
-        `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-      );
-      host.exit(2);
-    },
+    (error: unknown) => fault(host, error),
   );
+}
+
+/** Ends the process on a fault of the tool itself: its stack on stderr, exit 2. */
+function fault(host: Host, error: unknown): void {
+  host.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  host.exit(2);
 }
 
 if (require.main === module) main();

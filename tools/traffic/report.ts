@@ -1,11 +1,11 @@
 /** Human output: tables with bar charts, verdicts, and the progress line a terminal gets during a run. */
 import {
   type CountSummary,
-  formatP,
   INTERRUPTED,
   type Latency,
   type LoadSummary,
   type PodsSummary,
+  pValueText,
 } from "./verdict";
 
 /** Characters of bar for a 100% share. */
@@ -71,7 +71,7 @@ function testLine(
 ) {
   const dof = `${test.dof} degree${test.dof === 1 ? "" : "s"} of freedom`;
   const note = test.approximate ? " (approximate: an expected count is under 5; send more requests)" : "";
-  return `chi-square ${test.statistic.toFixed(2)}, ${dof}, p = ${formatP(test.pValue)} (alpha ${alpha})${note}`;
+  return `chi-square ${test.statistic.toFixed(2)}, ${dof}, ${pValueText(test.pValue)} (alpha ${alpha})${note}`;
 }
 
 function verdictLines(pass: string, summary: { exitCode: number; problems: readonly string[] }): string[] {

@@ -1,5 +1,5 @@
 /** Counts what a run got back: versions, pods, latencies, status codes and causes of failure. */
-import type { Outcome } from "./http";
+import type { Outcome } from "./engine/outcome";
 
 /** A shopfront answer: `<pod hostname>:<version>`, such as `shopfront-v2-75475c5748-9d254:v2`. */
 export interface ShopfrontAnswer {

@@ -249,28 +249,34 @@ export function defaultRouteFile(env: Env): string {
 }
 
 /**
- * How many pods serve `version`, from the Deployments in the YAML files beside the manifest;
- * undefined when no Deployment of that version is there.
+ * How many pods serve `version`, from the Deployments in the YAML files beside the manifest, and
+ * which folders (named as `given` names the manifest) they are in; undefined when no Deployment of
+ * that version is there.
  */
 export function replicasFromManifests(
   manifestsFile: string,
   version: string,
   given = manifestsFile,
-): number | undefined {
+): { count: number; source: string } | undefined {
   assertManifestFile(manifestsFile, given);
   const directory = path.dirname(manifestsFile);
   if (!fs.existsSync(directory)) return undefined;
   // A routing API's folder (manifests/routing-istio/) holds routes; the Deployments are in the folder above.
-  const directories = /^routing-/.test(path.basename(directory))
-    ? [directory, path.dirname(directory)]
-    : [directory];
+  const routing = /^routing-/.test(path.basename(directory));
+  const directories = routing ? [directory, path.dirname(directory)] : [directory];
+  const named = routing ? [path.dirname(given), path.dirname(path.dirname(given))] : [path.dirname(given)];
   let replicas: number | undefined;
-  for (const dir of directories) {
+  const found: string[] = [];
+  directories.forEach((dir, index) => {
     const parsed = loadManifests(dir);
     const broken = parsed.findings.find(notYaml);
     if (broken !== undefined) throw new UsageError(`${broken.file} is ${broken.message}`);
     const count = podsPerVersion(parsed.documents)[version];
-    if (count !== undefined) replicas = (replicas ?? 0) + count;
-  }
-  return replicas;
+    if (count === undefined) return;
+    replicas = (replicas ?? 0) + count;
+    found.push(`${named[index]}/`);
+  });
+  return replicas === undefined
+    ? undefined
+    : { count: replicas, source: `the Deployments in ${found.join(" and ")}` };
 }

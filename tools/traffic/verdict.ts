@@ -3,7 +3,7 @@
  * prints, and the human report renders it: one source for both.
  */
 import type { Weights } from "../../modules/settings/sections/shopfront";
-import type { RunResult, StopReason } from "./http";
+import type { RunResult, StopReason } from "./engine/runs";
 import { goodnessOfFit, percentile, sampleSizeForMargin } from "./stats";
 import type { Tally } from "./tally";
 
@@ -232,7 +232,7 @@ export function summarizeCount(tally: Tally, context: CountContext): CountSummar
     if (test === null) problems.push(noAnswers(tally));
     else if (!consistent) {
       problems.push(
-        `the split is inconsistent with the expected weights: p = ${formatP(test.pValue)} < --alpha ${context.alpha}`,
+        `the split is inconsistent with the expected weights: ${pValueText(test.pValue)} < --alpha ${context.alpha}`,
       );
     }
   }
@@ -299,7 +299,7 @@ export function summarizePods(tally: Tally, context: PodsContext): PodsSummary {
   const even = test !== null && test.pValue >= context.alpha;
   if (test && !even) {
     problems.push(
-      `the ${categories} pods of ${context.version} are not evenly loaded: p = ${formatP(test.pValue)} < --alpha ${context.alpha}`,
+      `the ${categories} pods of ${context.version} are not evenly loaded: ${pValueText(test.pValue)} < --alpha ${context.alpha}`,
     );
   }
   return {
@@ -360,8 +360,8 @@ export function summarizeLoad(tally: Tally, context: LoadContext): LoadSummary {
   };
 }
 
-/** A p-value for people: 4 decimals, 3 significant digits when small, "< 1e-12" when smaller. */
-export function formatP(p: number): string {
-  if (p < 1e-12) return "< 1e-12";
-  return p >= 0.001 ? p.toFixed(4) : p.toExponential(2);
+/** A p-value for people: `p = ` 4 decimals, or 3 significant digits when small; `p < 1e-12` when smaller. */
+export function pValueText(p: number): string {
+  if (p < 1e-12) return "p < 1e-12";
+  return `p = ${p >= 0.001 ? p.toFixed(4) : p.toExponential(2)}`;
 }

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { MESH_VARIANTS } from "../../../modules/mesh/mesh-variant";
 import type { Env } from "../../../modules/settings/load";
 import { type Io, run } from "../../../tools/analyze/cli";
 
@@ -62,6 +63,27 @@ describe("npm run analyze (tools/analyze/cli.ts)", () => {
     expect(result.out).toEqual([
       `${file}: Deployment/admin: spec.template.metadata.labels: warning: has no version label, which Istio telemetry and Kiali use to name the workload`,
     ]);
+  });
+
+  it.each(MESH_VARIANTS)(
+    "`npm run analyze -- manifests` analyzes what $meshMode × $routingApi composes from the folder, and passes",
+    ({ meshMode, routingApi }) => {
+      const env = { MESH_MODE: meshMode, ROUTING_API: routingApi };
+      const folder = runCli(["manifests"], env);
+      expect(folder).toEqual(runCli([], env));
+      expect(folder).toMatchObject({ status: 0, out: [] });
+    },
+  );
+
+  it("reads a file once however many times the arguments name it", () => {
+    const result = runCli(["manifests/sidecar", "manifests", "manifests/routing-istio", APP]);
+    expect(result).toEqual({ status: 0, out: [], err: ["8 files, 23 objects: errors: 0, warnings: 0"] });
+  });
+
+  it("reads a folder not laid out as manifests/ as its own .yaml files", () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "mesh.yaml"), readFileSync(MESH, "utf8"));
+    expect(runCli([dir]).err).toEqual([expect.stringMatching(/^1 files, \d+ objects: /)]);
   });
 
   it("checks a canary shift given with --weights", () => {

@@ -9,10 +9,12 @@ import type { CountSummary, LoadSummary, PodsSummary } from "../../../tools/traf
 import { traffic } from "../../traffic-run";
 import {
   closeAll,
+  type Death,
   deadPort,
   type Pod,
   startClosingServer,
   startDroppingServer,
+  startDyingServer,
   startFixedServer,
   startPods,
   startRouter,
@@ -135,6 +137,13 @@ describe("count", () => {
     expect(summary.problems[0]).toMatch(
       /^the split is inconsistent with the expected weights: p = .* < --alpha 0\.01$/,
     );
+  });
+
+  test("a p-value below 1e-12 reads `p < 1e-12`, in the test line and the verdict", async () => {
+    const { code, stdout } = await traffic(["count", "--url", skewed, "--expect", EXPECT, "-n", "400"]);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^chi-square [\d.]+, 3 degrees of freedom, p < 1e-12 \(alpha 0\.01\)$/m);
+    expect(stdout).toContain("the split is inconsistent with the expected weights: p < 1e-12 < --alpha 0.01");
   });
 
   test("without --expect, SHOPFRONT_WEIGHTS sets the expected split", async () => {
@@ -281,8 +290,10 @@ describe("pods", () => {
     ]);
     expect(code).toBe(1);
     expect(stdout).toMatch(/^shopfront-v2-5d8f7c9b6-0 +\d+ +100\.0% +50\.0% +█{40}$/m);
-    expect(stdout).toContain("pods expected: 2 (from the Deployments in");
-    expect(stdout).toMatch(/the 2 pods of v2 are not evenly loaded: p = .* < --alpha 0\.01/);
+    expect(stdout).toContain(
+      `pods expected: 2 (from the Deployments in ${path.dirname(path.dirname(FIXTURE_MESH))}/)`,
+    );
+    expect(stdout).toContain("the 2 pods of v2 are not evenly loaded: p < 1e-12 < --alpha 0.01");
   });
 
   test("one pod seen and no replica count known: round robin cannot be checked, exit 1", async () => {
@@ -497,6 +508,64 @@ describe("a target that accepts connections and drops them never ends silent or 
     },
     BOUND,
   );
+});
+
+describe("a pod that dies mid-run: the requests after its death are errors, the report prints, exit 1", () => {
+  const V1 = "shopfront-v1-0:v1\n";
+
+  test.each<Death>(["exit", "reset"])(
+    "count -n 800 --json against a pod that dies (%s) after 200 answers",
+    async (death) => {
+      const dying = await startDyingServer(200, V1, death);
+      const { code, stdout, stderr } = await traffic([
+        ...["count", "--url", dying.url, "--expect", "v1=100", "-n", "800", "--json"],
+      ]);
+      expect(stderr).toBe("");
+      expect(code).toBe(1);
+      const summary = JSON.parse(stdout) as CountSummary;
+      expect(summary).toMatchObject({ total: 800, errors: 600, versions: { v1: 200 }, exitCode: 1 });
+      const causes = Object.keys(summary.errorCauses);
+      expect(causes.filter((cause) => !["ECONNREFUSED", "ECONNRESET"].includes(cause))).toEqual([]);
+      expect(summary.problems).toEqual(["too many errors: 75.0% of requests, over --max-error-rate 1%"]);
+    },
+  );
+
+  test("the text report counts the refused requests and ends with the verdict", async () => {
+    const dying = await startDyingServer(200, V1);
+    const { code, stdout } = await traffic(["count", "--url", dying.url, "--expect", "v1=100", "-n", "800"]);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^800 of 800 requests to /);
+    expect(stdout).toMatch(/^errors: 600 \(75\.0%\): ECONNREFUSED ×\d+/m);
+    expect(stdout).toMatch(
+      /verdict: FAIL\n {2}- too many errors: 75\.0% of requests, over --max-error-rate 1%\n$/,
+    );
+  });
+
+  test("pods --json", async () => {
+    const dying = await startDyingServer(50, V1);
+    const { code, stdout } = await traffic([
+      ...["pods", "--url", dying.url, "--version", "v1", "--replicas", "1", "-n", "200", "--json"],
+    ]);
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toMatchObject({ total: 200, errors: 150, exitCode: 1 });
+  });
+
+  test("load --json: the schedule goes on to the end, each request after the death an error", async () => {
+    const dying = await startDyingServer(20, V1);
+    const { code, stdout } = await traffic([
+      ...["load", "--url", dying.url, "--rate", "100", "--duration", "1s", "--json"],
+    ]);
+    expect(code).toBe(1);
+    const summary = JSON.parse(stdout) as LoadSummary;
+    expect(summary).toMatchObject({
+      planned: 100,
+      sent: 100,
+      total: 100,
+      statuses: { "200": 20 },
+      errors: 80,
+    });
+    expect(summary.stopped).toBeNull();
+  });
 });
 
 describe("--manifests that cannot be read exits 2 with one line naming the flag and the path", () => {
@@ -717,6 +786,14 @@ describe("the process around run (main)", () => {
     events.emit("beforeExit");
     expect(exits).toEqual([2]);
     expect(stderr()).toBe("error: the run ended before its report (nothing left to wait for): no result\n");
+  });
+
+  test("a fault that escapes the run (an exception in a callback) exits 2 with its stack, never Node's exit 1", () => {
+    const { stand, events, exits, stderr } = host();
+    main(stand, () => new Promise(() => {}));
+    events.emit("uncaughtException", new Error("assert(client[kSize] === 0)"));
+    expect(exits).toEqual([2]);
+    expect(stderr()).toMatch(/^error: Error: assert\(client\[kSize\] === 0\)\n {4}at /);
   });
 
   test("the run's exit code is the process's", async () => {

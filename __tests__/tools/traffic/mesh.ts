@@ -3,6 +3,7 @@
  * router (the ingress gateway) that picks a version by weight and a pod of it by round robin, then
  * proxies to that pod. Plus the broken targets the tool must survive.
  */
+import { type ChildProcess, spawn } from "node:child_process";
 import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 
@@ -14,6 +15,8 @@ export interface Pod {
 
 /** Everything a test started, to close in afterAll. */
 const servers: (http.Server | net.Server)[] = [];
+/** Server processes a test started, to end in afterAll if they are still running. */
+const processes: ChildProcess[] = [];
 
 async function listen(server: http.Server | net.Server): Promise<number> {
   servers.push(server);
@@ -22,6 +25,7 @@ async function listen(server: http.Server | net.Server): Promise<number> {
 }
 
 export async function closeAll(): Promise<void> {
+  for (const child of processes.splice(0)) if (child.exitCode === null) child.kill();
   const closing = servers.splice(0).map(
     (server) =>
       new Promise<void>((resolve) => {
@@ -72,15 +76,45 @@ export function weightedPicker(weights: Readonly<Record<string, number>>): () =>
   };
 }
 
+/**
+ * Picks by the weights at random, as Envoy's weighted clusters do, from a generator seeded with
+ * `seed` (mulberry32): a real gateway's spread around the weights, the same on every run.
+ */
+export function randomPicker(weights: Readonly<Record<string, number>>, seed: number): () => string {
+  const entries = Object.entries(weights).filter(([, weight]) => weight > 0);
+  const total = entries.reduce((sum, [, weight]) => sum + weight, 0);
+  let state = seed >>> 0;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return () => {
+    let point = random() * total;
+    for (const [name, weight] of entries) {
+      point -= weight;
+      if (point < 0) return name;
+    }
+    return entries[entries.length - 1][0];
+  };
+}
+
 export interface RouterOptions {
   readonly weights: Readonly<Record<string, number>>;
+  /** Pick versions at random from this seed (randomPicker) instead of by smooth round robin. */
+  readonly seed?: number;
   /** `round-robin` (DestinationRule ROUND_ROBIN), or `first`: every request to the version's first pod. */
   readonly podPolicy?: "round-robin" | "first";
 }
 
 /** The gateway: picks a version by weight and a pod by the policy, and proxies the request there. */
 export async function startRouter(pods: readonly Pod[], options: RouterOptions): Promise<string> {
-  const pickVersion = weightedPicker(options.weights);
+  const pickVersion =
+    options.seed === undefined
+      ? weightedPicker(options.weights)
+      : randomPicker(options.weights, options.seed);
   const next = new Map<string, number>();
   const agent = new http.Agent({ keepAlive: true });
   const port = await listen(
@@ -132,6 +166,72 @@ export async function startDroppingServer(dropped: number, body: string): Promis
     if (connections++ < dropped) socket.destroy();
   });
   const port = await listen(server);
+  return `http://127.0.0.1:${port}/`;
+}
+
+/**
+ * How a pod dies mid-run: `exit` stops listening and drops every connection, as a pod whose
+ * process exits does (new connections are refused); `reset` keeps listening but drops every
+ * connection, open or new, as a proxy with no live upstream may.
+ */
+export type Death = "exit" | "reset";
+
+/**
+ * A shopfront pod that answers its first `answers` requests with `body`, then dies: the server that
+ * exits after answering 200 of 800 requests, in this process so that a test can count its answers.
+ */
+export async function startDyingServer(
+  answers: number,
+  body: string,
+  death: Death = "exit",
+): Promise<{ url: string; answered: () => number }> {
+  let answered = 0;
+  let dead = false;
+  const server = http.createServer((_request, response) => {
+    if (dead) {
+      response.socket?.destroy();
+      return;
+    }
+    response.end(body);
+    if (++answered < answers) return;
+    dead = true;
+    // Once the last answer has left: what was sent stays answered, what was in flight is cut.
+    response.once("finish", () => {
+      if (death === "exit") server.close();
+      server.closeAllConnections();
+    });
+  });
+  server.prependListener("connection", (socket: net.Socket) => {
+    if (dead) socket.destroy();
+  });
+  const port = await listen(server);
+  return { url: `http://127.0.0.1:${port}/`, answered: () => answered };
+}
+
+/** The pod of startExitingProcess: prints its port, answers `argv[1]` requests with `argv[2]`, exits. */
+const EXITING_POD = `
+const answers = Number(process.argv[1]);
+let answered = 0;
+const server = require("node:http").createServer((request, response) => {
+  response.end(process.argv[2]);
+  if (++answered === answers) response.once("finish", () => process.exit(0));
+});
+server.listen(0, "127.0.0.1", () => console.log(server.address().port));
+`;
+
+/**
+ * A shopfront pod in a process of its own that exits once it has answered `answers` requests: its
+ * sockets are closed by the kernel, as when the pod's container dies.
+ */
+export async function startExitingProcess(answers: number, body: string): Promise<string> {
+  const child = spawn(process.execPath, ["-e", EXITING_POD, String(answers), body], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  processes.push(child);
+  const port = await new Promise<string>((resolve, reject) => {
+    child.stdout?.once("data", (chunk: Buffer) => resolve(chunk.toString().trim()));
+    child.once("exit", (code) => reject(new Error(`the pod process exited with ${code} before listening`)));
+  });
   return `http://127.0.0.1:${port}/`;
 }
 

@@ -9,6 +9,8 @@ import {
   closeAll,
   startClosingServer,
   startDroppingServer,
+  startDyingServer,
+  startExitingProcess,
   startPods,
   startRouter,
   WALKTHROUGH_REPLICAS,
@@ -119,9 +121,36 @@ test("a healthy pod whose first 3 connections drop: each of 4 real runs ends wit
     }),
   );
   for (const { code, stdout, stderr } of runs) {
-    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
-    expect(JSON.parse(stdout)).toMatchObject({ total: 50, versions: { v1: 50 }, exitCode: 0 });
+    // The causes too, so that a failure says which requests failed and why.
+    const summary = JSON.parse(stdout || "{}");
+    expect({ code, stderr, errorCauses: summary.errorCauses }).toEqual({
+      code: 0,
+      stderr: "",
+      errorCauses: {},
+    });
+    expect(summary).toMatchObject({ total: 50, versions: { v1: 50 }, exitCode: 0 });
   }
+});
+
+describe("a pod that dies after 200 of 800 requests: the real process prints its JSON report and exits 1", () => {
+  /** Before the fix: undici's `assert(client[kSize] === 0)` ended the process with exit 1 and no report. */
+  async function countAgainst(url: string) {
+    const { code, stdout, stderr } = await npmRun([
+      ...["count", "--url", url, "-n", "800", "--expect", "v1=100", "--json"],
+    ]).finished;
+    expect({ code, stderr }).toEqual({ code: 1, stderr: "" });
+    const summary = JSON.parse(stdout);
+    expect(summary).toMatchObject({ total: 800, errors: 600, versions: { v1: 200 }, exitCode: 1 });
+    expect(summary.problems).toEqual(["too many errors: 75.0% of requests, over --max-error-rate 1%"]);
+  }
+
+  test("a pod process that exits", async () => {
+    await countAgainst(await startExitingProcess(200, "shopfront-v1-0:v1\n"));
+  });
+
+  test("a pod in this process that stops listening and drops its connections", async () => {
+    await countAgainst((await startDyingServer(200, "shopfront-v1-0:v1\n")).url);
+  });
 });
 
 describe("Ctrl-C (SIGINT) mid-run prints the partial report, marked interrupted, and exits 130", () => {

@@ -298,8 +298,16 @@ describe("expected weights", () => {
 
 describe("replicas of a version", () => {
   test("from the Deployments beside the manifest: replicas, or 1 when unset", () => {
-    expect(replicasFromManifests(MESH, "v2")).toBe(2);
-    expect(replicasFromManifests(MESH, "v3")).toBe(1);
+    expect(replicasFromManifests(MESH, "v2")?.count).toBe(2);
+    expect(replicasFromManifests(MESH, "v3")?.count).toBe(1);
+  });
+
+  test("named by the folder they are in, as the manifest was named: above a routing folder", () => {
+    const given = "manifests/routing-istio/shopfront-mesh.yaml";
+    expect(replicasFromManifests(MESH, "v2", given)).toEqual({
+      count: 2,
+      source: "the Deployments in manifests/",
+    });
   });
 
   test("unknown when no Deployment of that version is there", () => {

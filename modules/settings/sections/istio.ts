@@ -156,7 +156,7 @@ export const ISTIO = section("Istio", {
     },
     {
       field: "version",
-      description: "Istio release of the base, istiod and gateway charts.",
+      description: "Istio release of the base, cni, istiod, gateway and (ambient) ztunnel charts.",
       default: { text: VERSIONS.istio, value: VERSIONS.istio },
       example: VERSIONS.istio,
     },

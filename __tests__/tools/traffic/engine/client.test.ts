@@ -3,12 +3,13 @@ import http from "node:http";
 import https from "node:https";
 import net from "node:net";
 import path from "node:path";
-import { errors } from "undici";
-import { causeOf, HttpClient, MAX_BODY_BYTES, type Outcome, runBatch } from "../../../tools/traffic/http";
-import { Tally } from "../../../tools/traffic/tally";
-import { closeAll, deadPort, startFixedServer, startSilentServer } from "./mesh";
+import { HttpClient } from "../../../../tools/traffic/engine/client";
+import { MAX_BODY_BYTES, type Outcome } from "../../../../tools/traffic/engine/outcome";
+import { runBatch } from "../../../../tools/traffic/engine/runs";
+import { Tally } from "../../../../tools/traffic/tally";
+import { closeAll, deadPort, startFixedServer, startSilentServer } from "../mesh";
 
-const TLS_FIXTURES = path.join(__dirname, "..", "..", "fixtures", "traffic", "tls");
+const TLS_FIXTURES = path.join(__dirname, "..", "..", "..", "fixtures", "traffic", "tls");
 
 /** A raw TCP server on 127.0.0.1 that gives each connection to `onConnection`. */
 async function rawServer(onConnection: (socket: net.Socket, index: number) => void) {
@@ -304,6 +305,60 @@ describe("request engine", () => {
     expect(await pending).toMatchObject({ kind: "failure", cause: "closed" });
   });
 
+  test("a request the server drops as it dies is sent once more, and fails as refused", async () => {
+    const server = await rawServer((socket) => socket.on("data", () => server.close()));
+    const outcomes = await getInTurn(server.url, 1);
+    expect(outcomes).toMatchObject([{ kind: "failure", cause: "ECONNREFUSED" }]);
+    expect(server.connections()).toBe(1);
+  });
+
+  test("requests queued behind a connection that is refused each fail as refused, one after the other", async () => {
+    const client = new HttpClient(new URL(`http://127.0.0.1:${await deadPort()}/`), {
+      maxSockets: 2,
+      timeoutMs: 2000,
+    });
+    const outcomes = await Promise.all(Array.from({ length: 50 }, () => client.get()));
+    await client.close();
+    expect(outcomes.map((o) => o.kind === "failure" && o.cause)).toEqual(Array(50).fill("ECONNREFUSED"));
+  });
+
+  test("close in the same turn as the requests, before any connection is made, ends them all as `closed`", async () => {
+    const server = await rawServer((socket) => socket.on("data", () => socket.write(answer("pod-a:v1"))));
+    const client = new HttpClient(server.url, { maxSockets: 4, timeoutMs: 2000 });
+    const pending = Promise.all(Array.from({ length: 20 }, () => client.get()));
+    await client.close();
+    const outcomes = await pending;
+    // Whatever undici still had queued fails after close: the process must go on, nothing thrown.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await server.close();
+    expect(outcomes.map((o) => o.kind === "failure" && o.cause)).toEqual(Array(20).fill("closed"));
+  });
+
+  test("close from the callback of a refused request ends the rest as `closed`", async () => {
+    const client = new HttpClient(new URL(`http://127.0.0.1:${await deadPort()}/`), {
+      maxSockets: 1,
+      timeoutMs: 2000,
+    });
+    const outcomes: Outcome[] = [];
+    let closing: Promise<void> | undefined;
+    await new Promise<void>((resolve) => {
+      for (let i = 0; i < 3; i++) {
+        client.request(undefined, (outcome) => {
+          outcomes.push(outcome);
+          closing ??= client.close();
+          if (outcomes.length === 3) resolve();
+        });
+      }
+    });
+    await closing;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(outcomes.map((o) => o.kind === "failure" && o.cause)).toEqual([
+      "ECONNREFUSED",
+      "closed",
+      "closed",
+    ]);
+  });
+
   test("a body over the cap is not read further and is `bad body`; the next request is answered", async () => {
     const big = new URL(await startFixedServer("x".repeat(100_000)));
     const outcomes = await getInTurn(big, 2);
@@ -352,32 +407,5 @@ describe("request engine", () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     // Trusted through NODE_EXTRA_CA_CERTS, the same server answers: subprocess.test.ts.
     expect(outcomes).toMatchObject([{ kind: "failure", cause: "DEPTH_ZERO_SELF_SIGNED_CERT" }]);
-  });
-});
-
-describe("causes of failure", () => {
-  test.each([
-    [new errors.ConnectTimeoutError(), "timeout"],
-    [new errors.HeadersTimeoutError(), "timeout"],
-    [new errors.BodyTimeoutError(), "timeout"],
-    [new errors.SocketError("other side closed"), "ECONNRESET"],
-    [new errors.SocketError("closed"), "ECONNRESET"],
-    [new errors.SocketError("bad response"), "bad response"],
-    [new errors.HeadersOverflowError(), "bad response"],
-    [new errors.ResponseContentLengthMismatchError(), "bad response"],
-    [new errors.ClientDestroyedError(), "closed"],
-    [Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }), "ECONNREFUSED"],
-    [Object.assign(new Error("getaddrinfo ENOTFOUND"), { code: "ENOTFOUND" }), "ENOTFOUND"],
-    [
-      new AggregateError([Object.assign(new Error("connect ECONNREFUSED ::1"), { code: "ECONNREFUSED" })]),
-      "ECONNREFUSED",
-    ],
-    [
-      Object.assign(new Error("Parse Error: Expected HTTP/"), { code: "HPE_INVALID_CONSTANT" }),
-      "bad response",
-    ],
-    [new Error("something else"), "something else"],
-  ])("%p is %j", (error, cause) => {
-    expect(causeOf(error)).toBe(cause);
   });
 });

@@ -1,0 +1,268 @@
+/**
+ * `npm run docs:samples`: writes the sample outputs in README.md and docs/*.md by running the
+ * project's own commands offline, so that no sample is typed by hand. A sample is the fenced block
+ * right after a marker line `<!-- sample <name>: ... -->`; its text is what SAMPLES renders for that
+ * name. The traffic tool runs against the loopback mesh of the traffic tests
+ * (`__tests__/tools/traffic/mesh.ts`), in a scratch folder holding a copy of manifests/; its
+ * latencies, times and ports differ on every run, which `comparable` leaves out of the drift test.
+ */
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
+import { App, TerraformStack } from "cdktf";
+import {
+  closeAll,
+  startPods,
+  startRouter,
+  WALKTHROUGH_REPLICAS,
+  WALKTHROUGH_WEIGHTS,
+} from "../__tests__/tools/traffic/mesh";
+import { ConfigError, loadConfig } from "../modules/settings/load";
+import { STACK_NAMES } from "../modules/settings/names";
+import { Shopfront } from "../modules/shopfront/shopfront";
+import { ValidationError, validationErrors } from "../stacks/app";
+import { run as analyze } from "./analyze/cli";
+import { run as traffic } from "./traffic/cli";
+
+/** The project folder: the nearest above this file (tools/, or the compiled one in .build/) with cdktf.json. */
+const ROOT = (() => {
+  let dir = __dirname;
+  while (!existsSync(path.join(dir, "cdktf.json")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+})();
+
+/** The pages whose samples are written. */
+export function samplePages(): string[] {
+  const docs = readdirSync(path.join(ROOT, "docs"))
+    .filter((name) => name.endsWith(".md"))
+    .sort()
+    .map((name) => `docs/${name}`);
+  return ["README.md", ...docs];
+}
+
+/** A marker line, with the name of the sample whose block follows it. */
+export const MARKER =
+  /^<!-- sample ([a-z0-9-]+): written by `npm run docs:samples`; edit tools\/docs-samples\.ts -->$/;
+
+export function marker(name: string): string {
+  return `<!-- sample ${name}: written by \`npm run docs:samples\`; edit tools/docs-samples.ts -->`;
+}
+
+/** A broken mesh: manifests/routing-istio/shopfront-mesh.yaml with v4's weight at 15, so 110 in all. */
+const WEIGHTS_110 = "__tests__/fixtures/analyzer/shopfront-mesh-weights-110.yaml";
+
+/** What the samples need: a scratch project folder and the gateways of the loopback mesh. */
+interface Scene {
+  /** A folder holding a copy of manifests/, where the traffic tool runs (no settings, no outputs). */
+  readonly project: string;
+  /** A gateway splitting by the walkthrough's weights, at random, the same way on every run. */
+  readonly fair: string;
+  /** A gateway splitting 70/10/10/10. */
+  readonly skewed: string;
+}
+
+/** The traffic tool's output for `argv`, run as `npm run traffic -- argv` with GATEWAY_URL set. */
+async function runTraffic(scene: Scene, gateway: string, argv: string[]) {
+  let stdout = "";
+  const code = await traffic(argv, {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: () => {},
+    stderrIsTTY: false,
+    env: { GATEWAY_URL: gateway },
+    cwd: scene.project,
+  });
+  return { code, stdout: stdout.trimEnd() };
+}
+
+/** `$ command`, a blank line, then the output, as a terminal shows a command and what it printed. */
+async function trafficSample(scene: Scene, gateway: string, argv: string[]): Promise<string> {
+  const { stdout } = await runTraffic(scene, gateway, argv);
+  return `$ npm run traffic -- ${argv.join(" ")}\n\n${stdout}`;
+}
+
+/** The refusal that synth prints for a broken mesh: the construct's validation, on a copy of manifests/. */
+function brokenMeshRefusal(scene: Scene): string {
+  const manifests = path.join(scene.project, "broken", "manifests");
+  cpSync(path.join(ROOT, "manifests"), manifests, { recursive: true });
+  cpSync(path.join(ROOT, WEIGHTS_110), path.join(manifests, "routing-istio", "shopfront-mesh.yaml"));
+  // As shopfront-stack holds it, under the same names.
+  const app = new App({ outdir: path.join(scene.project, "cdktf.out"), skipValidation: true });
+  const stack = new TerraformStack(app, STACK_NAMES.shopfront);
+  new KubernetesProvider(stack, "kubernetes", {});
+  new Shopfront(stack, "shopfront", {
+    config: { loadGenerator: false, errorGenerator: false },
+    manifestsDir: manifests,
+  });
+  // The construct names files from the working folder: the copy's are named as manifests/ is.
+  const copy = path.relative(process.cwd(), manifests);
+  return new ValidationError(validationErrors(app)).message.split(copy).join("manifests");
+}
+
+/** The app's refusal of a setting, as synth prints it before building anything. */
+function settingRefusal(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+  throw new Error(`the sample settings ${JSON.stringify(env)} were accepted: pick ones that are refused`);
+}
+
+/** Each sample by name: the page it is on, and how to write it. */
+export const SAMPLES: Readonly<
+  Record<
+    string,
+    { readonly page: string; readonly measured?: boolean; render(scene: Scene): Promise<string> | string }
+  >
+> = {
+  "traffic-count": {
+    page: "docs/traffic.md",
+    measured: true,
+    render: (scene) => trafficSample(scene, scene.fair, ["count"]),
+  },
+  "traffic-pods": {
+    page: "docs/traffic.md",
+    measured: true,
+    render: (scene) => trafficSample(scene, scene.fair, ["pods", "--version", "v2"]),
+  },
+  "traffic-skewed": {
+    page: "docs/traffic.md",
+    measured: true,
+    async render(scene) {
+      const { code, stdout } = await runTraffic(scene, scene.skewed, ["count", "--requests", "200"]);
+      const lines = stdout.split("\n");
+      const tail = lines.slice(lines.findIndex((line) => line.startsWith("chi-square ")));
+      return ["$ npm run traffic -- count --requests 200", "...", ...tail, "$ echo $?", String(code)].join(
+        "\n",
+      );
+    },
+  },
+  "traffic-load": {
+    page: "docs/traffic.md",
+    measured: true,
+    render: (scene) =>
+      trafficSample(scene, scene.fair, [
+        ...["load", "--rate", "2", "--duration", "5s", "--path", "/miztiik-error-generator"],
+      ]),
+  },
+  "analyze-broken": {
+    page: "docs/manifests.md",
+    render() {
+      const argv = ["manifests/shopfront.yaml", "manifests/shopfront-security.yaml", WEIGHTS_110];
+      const lines: string[] = [];
+      const err: string[] = [];
+      analyze(argv, { out: (line) => lines.push(line), err: (line) => err.push(line) }, {});
+      return [`$ npm run analyze -- ${argv.join(" ")}`, ...lines, ...err].join("\n");
+    },
+  },
+  "synth-weights": {
+    page: "docs/manifests.md",
+    render: () =>
+      [
+        "$ SHOPFRONT_WEIGHTS=v1=60,v2=30,v3=15,v4=5 npm run synth",
+        "...",
+        settingRefusal({ SHOPFRONT_WEIGHTS: "v1=60,v2=30,v3=15,v4=5" }),
+        "...",
+      ].join("\n"),
+  },
+  "synth-broken-mesh": {
+    page: "docs/manifests.md",
+    render: (scene) => ["$ npm run synth", "...", brokenMeshRefusal(scene), "..."].join("\n"),
+  },
+};
+
+/** Every sample's text by name, each run in turn (the traffic samples take about 7 s). */
+export async function renderSamples(): Promise<Map<string, string>> {
+  const project = mkdtempSync(path.join(os.tmpdir(), "docs-samples-"));
+  try {
+    cpSync(path.join(ROOT, "manifests"), path.join(project, "manifests"), { recursive: true });
+    const pods = await startPods(WALKTHROUGH_REPLICAS);
+    const scene: Scene = {
+      project,
+      fair: await startRouter(pods, { weights: WALKTHROUGH_WEIGHTS, seed: 7 }),
+      skewed: await startRouter(pods, { weights: { v1: 70, v2: 10, v3: 10, v4: 10 }, seed: 7 }),
+    };
+    const rendered = new Map<string, string>();
+    for (const [name, sample] of Object.entries(SAMPLES)) rendered.set(name, await sample.render(scene));
+    return rendered;
+  } finally {
+    await closeAll();
+    rmSync(project, { recursive: true, force: true });
+  }
+}
+
+interface Block {
+  readonly name: string;
+  /** The lines of its text, from `start` (the line after the opening fence) to before `end`. */
+  readonly start: number;
+  readonly end: number;
+  readonly text: string;
+}
+
+/** The marked blocks of `page`'s text: each sample's name, where its text is, and the text. */
+export function markedBlocks(text: string, page: string): Block[] {
+  const lines = text.split("\n");
+  const blocks: Block[] = [];
+  lines.forEach((line, index) => {
+    const name = MARKER.exec(line)?.[1];
+    if (name === undefined) return;
+    const end = lines.findIndex((fence, at) => at > index + 1 && fence.startsWith("```"));
+    if (!lines[index + 1]?.startsWith("```") || end < 0) {
+      throw new Error(
+        `${page}:${index + 1}: the marker of sample ${name} must be followed by a fenced block`,
+      );
+    }
+    blocks.push({ name, start: index + 2, end, text: lines.slice(index + 2, end).join("\n") });
+  });
+  return blocks;
+}
+
+/** `text` with the block after each marker rewritten from `rendered`. */
+export function withSamples(text: string, page: string, rendered: ReadonlyMap<string, string>): string {
+  const lines = text.split("\n");
+  // From the last block up, so that the line numbers of those above stay right.
+  for (const block of markedBlocks(text, page).reverse()) {
+    const sample = rendered.get(block.name);
+    if (sample === undefined) throw new Error(`${page}: no sample is named ${block.name} (SAMPLES)`);
+    lines.splice(block.start, block.end - block.start, ...sample.split("\n"));
+  }
+  return lines.join("\n");
+}
+
+/**
+ * A sample's text without what differs from run to run, for the drift test: in the traffic tool's
+ * output, the port, the latencies, and every number with a decimal point (shares, times, rates,
+ * statistics), with the padding that their widths change. Counts, labels and verdicts stay.
+ */
+export function comparable(name: string, text: string): string {
+  if (!SAMPLES[name]?.measured) return text;
+  return text
+    .replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:<port>")
+    .replace(/^(v\d+ +\d+)( +[\d.]+){3}$/gm, "$1 <p50> <p95> <p99>")
+    .replace(/\b(p50|p95|p99) [\d.]+/g, "$1 <ms>")
+    .replace(/\d+\.\d+(e-?\d+)?/g, "<n>")
+    .replace(/ {2,}/g, " ");
+}
+
+/** The command: renders every sample and rewrites the pages whose samples changed. */
+export async function main(): Promise<void> {
+  try {
+    const rendered = await renderSamples();
+    for (const page of samplePages()) {
+      const file = path.join(ROOT, page);
+      const text = readFileSync(file, "utf8");
+      const rewritten = withSamples(text, page, rendered);
+      if (rewritten !== text) {
+        writeFileSync(file, rewritten);
+        process.stdout.write(`wrote ${page}\n`);
+      }
+    }
+  } catch (error) {
+    process.stderr.write(`docs:samples: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}
