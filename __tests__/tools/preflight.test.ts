@@ -2,7 +2,8 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { compareVersions, runPreflight } from "../../tools/preflight";
+import { runPreflight } from "../../tools/preflight";
+import { compareVersions } from "../../tools/preflight-probe";
 
 const root = path.resolve(__dirname, "..", "..");
 
