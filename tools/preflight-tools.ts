@@ -1,4 +1,6 @@
 /** Preflight's tool checks: Node.js, terraform, the AWS CLI, jq and kubectl, each on PATH and at least its minimum. */
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { VERSIONS } from "../modules/settings/versions";
 import { type CheckLine, compareVersions, firstLine, type Probe } from "./preflight-probe";
 
@@ -8,10 +10,89 @@ function kubectlFor(version: string): string {
   return `${major}.${Number(minor) - 1}.0`;
 }
 
-/** Oldest versions this project works with; docs/versions.md explains each. */
+/**
+ * The Node.js versions this project runs on, declared once: package.json `engines`, which npm checks
+ * at install. Its floor is the oldest Node that every dependency runs on (undici 8: 22.19).
+ */
+export const NODE_ENGINES: string = JSON.parse(
+  readFileSync(path.join(__dirname, "..", "package.json"), "utf8"),
+).engines.node;
+
+/** `x`, `x.y` or `x.y.z` as three numbers, missing parts 0. */
+function parts(version: string): [number, number, number] {
+  const [major = 0, minor = 0, patch = 0] = version.split(".").map(Number);
+  return [major, minor, patch];
+}
+
+/** The versions one comparator of an npm range accepts, as a lower bound and an exclusive upper bound. */
+function bounds(
+  comparator: string,
+  range: string,
+): { from?: string; fromExclusive?: boolean; below?: string } {
+  const match = /^(>=|<=|>|<|\^|~|=)?v?(\d+(?:\.\d+){0,2})$/.exec(comparator);
+  if (!match) throw new Error(`cannot read the version range ${JSON.stringify(range)}`);
+  const [, operator = "", version] = match;
+  const [major, minor, patch] = parts(version);
+  const given = version.split(".").length;
+  const full = `${major}.${minor}.${patch}`;
+  switch (operator) {
+    case ">=":
+      return { from: full };
+    case ">":
+      return { from: full, fromExclusive: true };
+    case "<":
+      return { below: full };
+    case "<=":
+      return { below: `${major}.${minor}.${patch + 1}` };
+    case "^":
+      return { from: full, below: major > 0 ? `${major + 1}.0.0` : `0.${minor + 1}.0` };
+    case "~":
+      return { from: full, below: given === 1 ? `${major + 1}.0.0` : `${major}.${minor + 1}.0` };
+    default:
+      // A partial version is every release under it: `22` is 22.x.x, `22.19` is 22.19.x.
+      if (given === 1) return { from: full, below: `${major + 1}.0.0` };
+      if (given === 2) return { from: full, below: `${major}.${minor + 1}.0` };
+      return { from: full, below: `${major}.${minor}.${patch + 1}` };
+  }
+}
+
+/** Each `||` alternative of an npm range, as its comparators' bounds. */
+function alternatives(range: string) {
+  return range.split("||").map((alternative) =>
+    alternative
+      .trim()
+      .replace(/(>=|<=|>|<|\^|~|=)\s+/g, "$1")
+      .split(/\s+/)
+      .map((comparator) => bounds(comparator, range)),
+  );
+}
+
+/**
+ * True when `version` (x.y.z) is in `range`: npm's `||` of space-separated comparators (`>=`, `>`,
+ * `<=`, `<`, `^`, `~`, exact or partial versions), as package.json `engines` write them. Throws on
+ * anything else rather than guess.
+ */
+export function satisfies(version: string, range: string): boolean {
+  return alternatives(range).some((comparators) =>
+    comparators.every(({ from, fromExclusive, below }) => {
+      if (from !== undefined) {
+        const order = compareVersions(version, from);
+        if (order < 0 || (fromExclusive && order === 0)) return false;
+      }
+      return below === undefined || compareVersions(version, below) < 0;
+    }),
+  );
+}
+
+/** The oldest version `range` accepts: the lowest lower bound of its alternatives. */
+export function floorOf(range: string): string {
+  return alternatives(range)
+    .map((comparators) => comparators.find(({ from }) => from !== undefined)?.from ?? "0.0.0")
+    .reduce((lowest, from) => (compareVersions(from, lowest) < 0 ? from : lowest));
+}
+
+/** Oldest versions of the other tools this project works with; docs/versions.md explains each. */
 const MINIMUM_VERSIONS = {
-  /** package.json engines. */
-  node: "22.12.0",
   /** S3 native state locking (`use_lockfile`) arrived in Terraform 1.10. */
   terraform: "1.10.0",
   /**
@@ -82,15 +163,28 @@ async function toolVersion(
   return { status: "ok", subject, message: `${command} ${version}` };
 }
 
-/** The running Node.js against the minimum. */
+/**
+ * The running Node.js against package.json `engines`: older than the floor of its line (or of all
+ * lines) is a problem, as the traffic tool would fail after a deploy; another line is a warning.
+ */
 export function nodeLine(node: string = process.versions.node): CheckLine {
-  return compareVersions(node, MINIMUM_VERSIONS.node) < 0
-    ? {
-        status: "problem",
-        subject: "node",
-        message: `Node.js ${node} is older than ${MINIMUM_VERSIONS.node}: upgrade it (${INSTALL.node})`,
-      }
-    : { status: "ok", subject: "node", message: `Node.js ${node}` };
+  if (satisfies(node, NODE_ENGINES)) return { status: "ok", subject: "node", message: `Node.js ${node}` };
+  const lines = NODE_ENGINES.split("||").map((alternative) => floorOf(alternative));
+  const ownLine = lines.find((floor) => parts(floor)[0] === parts(node)[0]);
+  const oldest = ownLine ?? floorOf(NODE_ENGINES);
+  if (compareVersions(node, oldest) < 0) {
+    return {
+      status: "problem",
+      subject: "node",
+      message: `Node.js ${node} is older than ${oldest}, the oldest this project runs on (package.json engines: ${NODE_ENGINES}): upgrade it (${INSTALL.node})`,
+    };
+  }
+  const majors = lines.map((floor) => parts(floor)[0]);
+  return {
+    status: "warning",
+    subject: "node",
+    message: `Node.js ${node} is not a line this project is tested on (package.json engines: ${NODE_ENGINES}): use Node.js ${majors.join(" or ")}`,
+  };
 }
 
 /**
