@@ -1,6 +1,7 @@
 /** Preflight's tool checks: Node.js, terraform, the AWS CLI, jq and kubectl, each on PATH and at least its minimum. */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
+import type { Env } from "../modules/settings/load";
 import { VERSIONS } from "../modules/settings/versions";
 import { type CheckLine, compareVersions, firstLine, type Probe } from "./preflight-probe";
 
@@ -188,11 +189,36 @@ export function nodeLine(node: string = process.versions.node): CheckLine {
 }
 
 /**
- * terraform, the AWS CLI, jq and kubectl, in that order; kubectl against `kubernetesVersion` (the
- * default's when the settings are invalid). `awsCli` is the AWS CLI's line, which the AWS checks need.
+ * TF_CLI_CONFIG_FILE, when set, must name a file (it often outlives an uninstall): else every
+ * terraform run prints a warning, which cdktf shows as red `[ERROR]` blocks in every synth and deploy.
+ */
+function terraformConfigLine(env: Env, cwd: string): CheckLine | undefined {
+  const file = env.TF_CLI_CONFIG_FILE;
+  if (file === undefined || file === "") return undefined;
+  let isFile = false;
+  try {
+    isFile = statSync(path.resolve(cwd, file)).isFile();
+  } catch {
+    // Missing or unreadable: as Terraform sees it, no file.
+  }
+  return isFile
+    ? { status: "ok", subject: "tf config", message: `TF_CLI_CONFIG_FILE=${file}` }
+    : {
+        status: "warning",
+        subject: "tf config",
+        message: `TF_CLI_CONFIG_FILE=${file} names no file: every terraform run, and so every synth and deploy, prints "[ERROR] ... Unable to open CLI configuration file" (harmless); unset TF_CLI_CONFIG_FILE, or point it at your Terraform CLI configuration`,
+      };
+}
+
+/**
+ * terraform (and its CLI configuration, when TF_CLI_CONFIG_FILE names one), the AWS CLI, jq and
+ * kubectl, in that order; kubectl against `kubernetesVersion` (the default's when the settings are
+ * invalid). `awsCli` is the AWS CLI's line, which the AWS checks need.
  */
 export async function toolLines(
   run: Probe,
+  env: Env,
+  cwd: string,
   kubernetesVersion: string | undefined,
   timeoutSeconds: number,
 ): Promise<{ lines: CheckLine[]; awsCli: CheckLine }> {
@@ -236,5 +262,9 @@ export async function toolLines(
     INSTALL.kubectl,
     timeoutSeconds,
   );
-  return { lines: [terraform, awsCli, jq, kubectl], awsCli };
+  const terraformConfig = terraformConfigLine(env, cwd);
+  return {
+    lines: [terraform, ...(terraformConfig ? [terraformConfig] : []), awsCli, jq, kubectl],
+    awsCli,
+  };
 }

@@ -20,7 +20,7 @@ import { nodeLine, toolLines } from "./preflight-tools";
 async function preflight(env: Env, run: Probe, timeoutSeconds: number): Promise<CheckLine[]> {
   const settings = settingsCheck(env);
   const { config } = settings;
-  const tools = await toolLines(run, config?.cluster.kubernetesVersion, timeoutSeconds);
+  const tools = await toolLines(run, env, process.cwd(), config?.cluster.kubernetesVersion, timeoutSeconds);
   const aws = await awsLines(
     run,
     tools.awsCli,

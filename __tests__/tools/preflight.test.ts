@@ -273,6 +273,24 @@ describe("npm run preflight", () => {
     expect(run.status).toBe(0);
   });
 
+  it("names a TF_CLI_CONFIG_FILE that names no file, which makes every synth print [ERROR] blocks, with the fix", async () => {
+    terraformStub();
+    jqStub();
+    kubectlStub();
+    awsStub(identity);
+    const gone = path.join(work, ".terraformrc");
+    const missing = await preflight({ ...goodSettings, TF_CLI_CONFIG_FILE: gone });
+    expect(missing.line("tf config")).toBe(
+      `warning       tf config     TF_CLI_CONFIG_FILE=${gone} names no file: every terraform run, and so every synth and deploy, prints "[ERROR] ... Unable to open CLI configuration file" (harmless); unset TF_CLI_CONFIG_FILE, or point it at your Terraform CLI configuration`,
+    );
+    expect(missing.status).toBe(0);
+    writeFileSync(gone, 'plugin_cache_dir = "/tmp"\n');
+    const present = await preflight({ ...goodSettings, TF_CLI_CONFIG_FILE: gone });
+    expect(present.line("tf config")).toBe(`ok            tf config     TF_CLI_CONFIG_FILE=${gone}`);
+    const unset = await preflight(goodSettings);
+    expect(unset.line("tf config")).toBe("");
+  });
+
   it("refuses a bad settings file with its message, exit 2, and checks nothing", () => {
     terraformStub();
     jqStub();
