@@ -9,18 +9,28 @@
  * 2 bad usage or a settings file that cannot be read.
  */
 
-import { readSettings } from "../modules/settings/file";
+import { readSettings, SETTINGS_FILE_VARIABLE } from "../modules/settings/file";
 import { ConfigError, type Env } from "../modules/settings/load";
 import { awsLines } from "./preflight-aws";
 import { type CheckLine, type Probe, probe, type Status } from "./preflight-probe";
-import { exposureLines, settingsCheck } from "./preflight-settings";
+import { exposureLines, settingsCheck, sourceLines } from "./preflight-settings";
 import { nodeLine, toolLines } from "./preflight-tools";
 
-/** Every check, in the order a user fixes them. `run` runs commands (the tests inject stubs through PATH). */
-async function preflight(env: Env, run: Probe, timeoutSeconds: number): Promise<CheckLine[]> {
+/**
+ * Every check, in the order a user fixes them, on `env` (the settings file's settings under the
+ * environment's); `sources` are the lines that say where the settings came from. `run` runs commands
+ * (the tests inject stubs through PATH).
+ */
+async function preflight(
+  env: Env,
+  sources: readonly CheckLine[],
+  cwd: string,
+  run: Probe,
+  timeoutSeconds: number,
+): Promise<CheckLine[]> {
   const settings = settingsCheck(env);
   const { config } = settings;
-  const tools = await toolLines(run, env, process.cwd(), config?.cluster.kubernetesVersion, timeoutSeconds);
+  const tools = await toolLines(run, env, cwd, config?.cluster.kubernetesVersion, timeoutSeconds);
   const aws = await awsLines(
     run,
     tools.awsCli,
@@ -31,7 +41,7 @@ async function preflight(env: Env, run: Probe, timeoutSeconds: number): Promise<
     },
     timeoutSeconds,
   );
-  return [nodeLine(), settings.line, ...tools.lines, ...aws, ...exposureLines(env, config)];
+  return [nodeLine(), settings.line, ...sources, ...tools.lines, ...aws, ...exposureLines(env, config)];
 }
 
 /** The report as printed: one line per check, then a verdict. */
@@ -60,13 +70,23 @@ function parseTimeout(argv: readonly string[]): number | string {
   return Number(argv[1]);
 }
 
-/** Runs every check with real commands from `env`'s PATH; returns the report and the exit code. */
+/**
+ * Runs every check with real commands from the environment's PATH, on the settings every command
+ * reads (the settings file in `cwd`, or SETTINGS_FILE, under `environment`); returns the report and
+ * the exit code. Throws ConfigError when the settings file cannot be read.
+ */
 export async function runPreflight(
-  env: Env,
+  environment: Env,
   timeoutSeconds: number,
+  cwd: string = process.cwd(),
 ): Promise<{ report: string; code: number }> {
+  const env = readSettings(environment, cwd);
+  // The file's settings alone, with the line of each, to tell where every setting came from.
+  const fromFile = readSettings({ [SETTINGS_FILE_VARIABLE]: environment[SETTINGS_FILE_VARIABLE] }, cwd);
   const lines = await preflight(
     env,
+    sourceLines(environment, fromFile),
+    cwd,
     (command, args) => probe(command, args, timeoutSeconds * 1000, env),
     timeoutSeconds,
   );
@@ -79,18 +99,15 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`${timeout}\n`);
     return 2;
   }
-  let settings: Env;
   try {
-    // The settings file's settings under the environment's, as every command of the project reads them.
-    settings = readSettings();
+    const { report, code } = await runPreflight(process.env, timeout);
+    process.stdout.write(report);
+    return code;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`preflight: ${error.message}\n`);
     return 2;
   }
-  const { report, code } = await runPreflight(settings, timeout);
-  process.stdout.write(report);
-  return code;
 }
 
 if (require.main === module) {

@@ -64,7 +64,7 @@ function withLines(stdout: string) {
 /** The preflight checks, run in this process, with only the fake PATH and the given settings. */
 async function preflight(settings: Record<string, string>, timeoutSeconds = 10) {
   const started = Date.now();
-  const { report, code } = await runPreflight({ PATH: bin, HOME: work, ...settings }, timeoutSeconds);
+  const { report, code } = await runPreflight({ PATH: bin, HOME: work, ...settings }, timeoutSeconds, work);
   return { ...withLines(report), status: code, stderr: "", seconds: (Date.now() - started) / 1000 };
 }
 
@@ -289,6 +289,76 @@ describe("npm run preflight", () => {
     expect(present.line("tf config")).toBe(`ok            tf config     TF_CLI_CONFIG_FILE=${gone}`);
     const unset = await preflight(goodSettings);
     expect(unset.line("tf config")).toBe("");
+  });
+
+  it("stops a deploy to a private API endpoint from outside the VPC: a problem unless DEPLOY_FROM_VPC=true", async () => {
+    terraformStub();
+    jqStub();
+    kubectlStub();
+    awsStub(identity);
+    const { ENDPOINT_PUBLIC_CIDRS: _, ...privateEndpoint } = goodSettings;
+    const outside = await preflight(privateEndpoint);
+    expect(outside.line("api endpoint")).toBe(
+      "problem       api endpoint  private only (ENDPOINT_PUBLIC_CIDRS unset): istio-stack and the stacks after it reach the Kubernetes API from where cdktf runs, so from outside the VPC the deploy fails after the cluster is built; set ENDPOINT_PUBLIC_CIDRS=<your IP>/32 in settings.env, or DEPLOY_FROM_VPC=true if you deploy from inside the VPC (VPN, Direct Connect, bastion)",
+    );
+    expect(outside.status).toBe(1);
+    const inside = await preflight({ ...privateEndpoint, DEPLOY_FROM_VPC: "true" });
+    expect(inside.line("api endpoint")).toBe(
+      "ok            api endpoint  private only: you deploy from inside the VPC (DEPLOY_FROM_VPC=true)",
+    );
+    expect(inside.status).toBe(0);
+    // Invalid settings: the raw values still decide the line.
+    const invalid = await preflight({
+      ...privateEndpoint,
+      DEPLOY_FROM_VPC: "true",
+      AWS_REGION: "moon-base-9!",
+    });
+    expect(invalid.line("api endpoint")).toMatch(/^ok\s+api endpoint\s+private only: you deploy from inside/);
+  });
+
+  it("lists where each setting came from, and warns when the environment overrides settings.env", () => {
+    terraformStub();
+    jqStub();
+    kubectlStub();
+    awsStub(identity);
+    const file = path.join(work, "cluster.settings.env");
+    writeFileSync(
+      file,
+      "# my cluster\nAWS_REGION=eu-west-1\nSTATE_BUCKET=shopfront-mesh-tfstate-123456789012-us-east-1\nCLUSTER_NAME=from-file\n",
+    );
+    const run = preflightCli({
+      SETTINGS_FILE: file,
+      AWS_REGION: "us-east-1",
+      CLUSTER_NAME: "from-file",
+      ENDPOINT_PUBLIC_CIDRS: "203.0.113.7/32",
+    });
+    expect(run.stderr).toBe("");
+    const sources = run.stdout.slice(run.stdout.indexOf("\nok            sources")).split("\n").slice(1, 6);
+    expect(sources).toEqual([
+      "ok            sources       4 settings set, the others at their defaults:",
+      "      - AWS_REGION=us-east-1 (environment)",
+      `      - STATE_BUCKET=shopfront-mesh-tfstate-123456789012-us-east-1 (${file}:3)`,
+      "      - CLUSTER_NAME=from-file (environment)",
+      "      - ENDPOINT_PUBLIC_CIDRS=203.0.113.7/32 (environment)",
+    ]);
+    expect(run.stdout).toContain(
+      `\nwarning       override      AWS_REGION=us-east-1 from the environment overrides AWS_REGION=eu-west-1 at ${file}:2; unset AWS_REGION (is it exported in your shell profile?) to use the file's\n`,
+    );
+    expect(run.stdout).toContain(
+      `\nwarning       override      CLUSTER_NAME from the environment hides ${file}:4 (the same value, from-file, today): an edit of the file would not take effect; unset CLUSTER_NAME to use the file's\n`,
+    );
+    expect(run.status).toBe(0);
+  });
+
+  it("says when every setting is at its default", async () => {
+    terraformStub();
+    jqStub();
+    kubectlStub();
+    awsStub(identity);
+    const run = await preflight({});
+    expect(run.line("sources")).toBe(
+      "ok            sources       every setting at its default: none in settings.env or the environment",
+    );
   });
 
   it("refuses a bad settings file with its message, exit 2, and checks nothing", () => {
