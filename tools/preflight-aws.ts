@@ -2,6 +2,7 @@
  * Preflight's AWS checks, through the AWS CLI: the credentials, the region's zones and the state bucket.
  * Each says "cannot check" rather than guess when AWS cannot be asked.
  */
+import { type AdminTarget, adminRoleLine } from "./preflight-admin";
 import { type CheckLine, firstLine, OFFLINE, type Probe } from "./preflight-probe";
 
 /** What the AWS checks look at, from the settings (the region is unknown when they are invalid). */
@@ -9,15 +10,20 @@ export interface AwsTarget {
   readonly region: string | undefined;
   readonly zones: readonly string[];
   readonly bucket: string | undefined;
+  /** ADMIN_ROLE_ARN and the role created without it; undefined when the settings are invalid. */
+  readonly admin: AdminTarget | undefined;
 }
 
-/** The credentials line; `noAws` says why the checks after it cannot ask AWS, empty when they can. */
+/**
+ * The credentials line and the caller's ARN; `noAws` says why the checks after it cannot ask AWS,
+ * empty when they can.
+ */
 async function credentials(
   run: Probe,
   awsCli: CheckLine,
   regionArgs: readonly string[],
   timeoutSeconds: number,
-): Promise<{ line: CheckLine; noAws: string }> {
+): Promise<{ line: CheckLine; noAws: string; caller?: string }> {
   if (awsCli.status !== "ok") {
     const noAws = "needs a working AWS CLI (see the aws cli line)";
     return { line: { status: "cannot check", subject: "credentials", message: noAws }, noAws };
@@ -39,6 +45,7 @@ async function credentials(
       return {
         line: { status: "ok", subject: "credentials", message: `account ${Account} as ${Arn}` },
         noAws: "",
+        caller: Arn,
       };
     } catch {
       return {
@@ -174,7 +181,7 @@ async function stateBucketLine(
   };
 }
 
-/** The credentials, region and state bucket lines, in that order; each after the credentials needs them. */
+/** The credentials, admin role, region and state bucket lines, in that order; each after the credentials needs them. */
 export async function awsLines(
   run: Probe,
   awsCli: CheckLine,
@@ -183,9 +190,10 @@ export async function awsLines(
 ): Promise<CheckLine[]> {
   // With invalid settings the region is unknown: the AWS CLI then uses its own default region.
   const regionArgs = target.region ? ["--region", target.region] : [];
-  const { line, noAws } = await credentials(run, awsCli, regionArgs, timeoutSeconds);
+  const { line, noAws, caller } = await credentials(run, awsCli, regionArgs, timeoutSeconds);
   return [
     line,
+    await adminRoleLine(run, caller, noAws, target.admin, timeoutSeconds),
     await regionLine(run, target, noAws),
     await stateBucketLine(run, target, regionArgs, noAws, timeoutSeconds),
   ];

@@ -11,6 +11,7 @@
 
 import { readSettings, SETTINGS_FILE_VARIABLE } from "../modules/settings/file";
 import { ConfigError, type Env } from "../modules/settings/load";
+import { roleName } from "../modules/settings/names";
 import { awsLines } from "./preflight-aws";
 import { type CheckLine, type Probe, probe, type Status } from "./preflight-probe";
 import { exposureLines, settingsCheck, sourceLines } from "./preflight-settings";
@@ -38,6 +39,10 @@ async function preflight(
       region: config?.aws.region,
       zones: config?.network.availabilityZones ?? [],
       bucket: config ? config.state.bucket : env.STATE_BUCKET,
+      admin: config && {
+        adminRoleArn: config.cluster.adminRoleArn,
+        createdRoleName: roleName(config.cluster.name, "admin"),
+      },
     },
     timeoutSeconds,
   );

@@ -40,8 +40,8 @@ const kubectlStub = (version = "v1.35.1") =>
     "kubectl",
     `echo '{"clientVersion":{"major":"1","gitVersion":"${version}"},"kustomizeVersion":"v5.7.1"}'`,
   );
-/** An AWS CLI v2 whose `sts get-caller-identity` does what `sts` says. */
-const awsStub = (sts: string, s3api = "exit 0") =>
+/** An AWS CLI v2 whose `sts get-caller-identity` does what `sts` says, and `iam get-role` what `iam` says. */
+const awsStub = (sts: string, s3api = "exit 0", iam = "exit 2") =>
   stub(
     "aws",
     `case "$1" in
@@ -49,6 +49,7 @@ const awsStub = (sts: string, s3api = "exit 0") =>
   sts) ${sts} ;;
   ec2) printf 'us-east-1a\\tus-east-1b\\tus-east-1c\\n' ;;
   s3api) ${s3api} ;;
+  iam) ${iam} ;;
   *) exit 2 ;;
 esac`,
   );
@@ -380,6 +381,90 @@ describe("npm run preflight", () => {
     const run = preflightCli({}, ["--timeout", "soon"]);
     expect(run.stderr).toContain("usage: npm run preflight [-- --timeout <seconds>] (got: --timeout soon)");
     expect(run.status).toBe(2);
+  });
+});
+
+describe("npm run preflight: the admin role against the role you deploy as", () => {
+  const SSO_ROLE = "AWSReservedSSO_Admin_0123456789abcdef";
+  const ssoRoleArn = `arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/${SSO_ROLE}`;
+  const assumed = `echo '{"UserId":"AROAEXAMPLE:alice","Account":"123456789012","Arn":"arn:aws:sts::123456789012:assumed-role/${SSO_ROLE}/alice"}'`;
+  /** `aws iam get-role` that answers the role with its path, recording what it was asked. */
+  const getRole = () => `echo "$@" > ${path.join(work, "iam-args")}; echo '${ssoRoleArn}'`;
+  beforeEach(() => {
+    terraformStub();
+    jqStub();
+    kubectlStub();
+  });
+
+  it("sees that ADMIN_ROLE_ARN is the role you deploy as, which the cluster makes admin as its creator", async () => {
+    awsStub(assumed, "exit 0", getRole());
+    const run = await preflight({ ...goodSettings, ADMIN_ROLE_ARN: ssoRoleArn });
+    expect(run.line("admin role")).toBe(
+      `ok            admin role    ADMIN_ROLE_ARN is the role you deploy as: creating the cluster makes it admin through EKS's own entry for the creator, and the stack then adds none (a second one is refused, 409 ResourceInUseException)`,
+    );
+    // The role's path comes from IAM: the caller's ARN does not carry it.
+    expect(readFileSync(path.join(work, "iam-args"), "utf8").trim()).toBe(
+      `iam get-role --role-name ${SSO_ROLE} --query Role.Arn --output text`,
+    );
+    expect(run.status).toBe(0);
+  });
+
+  it("refuses an ADMIN_ROLE_ARN that names the role you deploy as without its path", async () => {
+    awsStub(assumed, "exit 0", getRole());
+    const pathless = `arn:aws:iam::123456789012:role/${SSO_ROLE}`;
+    const run = await preflight({ ...goodSettings, ADMIN_ROLE_ARN: pathless });
+    expect(run.line("admin role")).toBe(
+      `problem       admin role    ADMIN_ROLE_ARN=${pathless} names the role you deploy as without its path: access entries name a role by its full ARN; set ADMIN_ROLE_ARN=${ssoRoleArn}`,
+    );
+    expect(run.status).toBe(1);
+  });
+
+  it("names another admin role and the identity you deploy as", async () => {
+    awsStub(assumed, "exit 0", getRole());
+    const other = "arn:aws:iam::123456789012:role/platform/c_admin";
+    const run = await preflight({ ...goodSettings, ADMIN_ROLE_ARN: other });
+    expect(run.line("admin role")).toBe(
+      `ok            admin role    ADMIN_ROLE_ARN=${other} gets cluster admin through an access entry; you deploy as ${ssoRoleArn}, admin as the creator of a new cluster`,
+    );
+  });
+
+  it("says whom the created admin role trusts when ADMIN_ROLE_ARN is unset", async () => {
+    awsStub(identity);
+    const run = await preflight(goodSettings);
+    expect(run.line("admin role")).toBe(
+      "ok            admin role    ADMIN_ROLE_ARN unset: the stack creates shopfront-eks-admin, trusted by the identity you deploy as, arn:aws:iam::123456789012:user/dev",
+    );
+  });
+
+  it("stops a deploy that could not name the role behind its session (iam:GetRole denied), as the deploy itself reads it", async () => {
+    awsStub(
+      assumed,
+      "exit 0",
+      `echo 'An error occurred (AccessDenied) when calling the GetRole operation: User is not authorized to perform: iam:GetRole' >&2; exit 254`,
+    );
+    const run = await preflight(goodSettings);
+    expect(run.line("admin role")).toBe(
+      `problem       admin role    cannot read role ${SSO_ROLE} (iam get-role): An error occurred (AccessDenied) when calling the GetRole operation: User is not authorized to perform: iam:GetRole; the deploy reads it too (aws_iam_session_context, for the role behind your session): allow iam:GetRole on it`,
+    );
+    expect(run.status).toBe(1);
+  });
+
+  it("warns of a deploy as the account's root user", async () => {
+    awsStub(
+      `echo '{"UserId":"123456789012","Account":"123456789012","Arn":"arn:aws:iam::123456789012:root"}'`,
+    );
+    const run = await preflight(goodSettings);
+    expect(run.line("admin role")).toBe(
+      "warning       admin role    you deploy as the account's root user, which becomes cluster admin as the creator, and which shopfront-eks-admin would trust, that is the whole account: deploy as an IAM role or user",
+    );
+  });
+
+  it("cannot check without credentials", async () => {
+    awsStub(`echo 'Unable to locate credentials.' >&2; exit 253`);
+    const run = await preflight(goodSettings);
+    expect(run.line("admin role")).toBe(
+      "cannot check  admin role    needs valid AWS credentials (see the credentials line)",
+    );
   });
 });
 

@@ -33,7 +33,8 @@ export const CLUSTER = section("Cluster", {
     optional(pattern(ROLE_ARN, "an IAM role ARN such as arn:aws:iam::123456789012:role/c_admin")),
     {
       field: "adminRoleArn",
-      description: "IAM role given cluster-admin through an EKS access entry.",
+      description:
+        "IAM role given cluster-admin through an EKS access entry, or, when it is the role that created the cluster, through the entry EKS gives the creator (the stack then adds none: a second one is refused). Its full ARN, path included. To share deploy and kubectl rights in a team, set the role you all deploy as: docs/operations.md, Admin access and a second operator.",
       default: { text: "unset: the cluster stack creates `<CLUSTER_NAME>-admin`", value: undefined },
       example: "arn:aws:iam::123456789012:role/c_admin",
       malformed: ["role/x", "arn:aws:iam::123:role/x", "arn:aws:iam::123456789012:user/x"],
