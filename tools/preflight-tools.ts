@@ -1,4 +1,7 @@
-/** Preflight's tool checks: Node.js, terraform, the AWS CLI, jq and kubectl, each on PATH and at least its minimum. */
+/**
+ * Preflight's tool checks: Node.js against package.json engines, terraform (and its CLI configuration),
+ * the AWS CLI, jq and kubectl, each on PATH and at least its minimum.
+ */
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Env } from "../modules/settings/load";

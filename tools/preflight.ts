@@ -1,9 +1,11 @@
 /**
- * `npm run preflight`: checks, before a deploy, what a first deploy needs, one line each: the tools
- * and their versions, the settings, AWS credentials and account, the region's zones, the state
- * bucket, and the CIDRs the settings open to the internet. It needs no AWS SDK (it asks the AWS CLI),
- * works offline (what needs AWS says "cannot check"), and never hangs: every command it runs is killed,
- * with its children, after --timeout seconds (default 10).
+ * `npm run preflight`: checks, before a deploy, what a first deploy needs, one line each: Node.js
+ * against package.json engines, the settings and where each came from, the tools and their versions,
+ * AWS credentials and account, the admin role against the deploying role, the region's zones, the
+ * state bucket, and what the settings open to the internet (a private API endpoint is a problem
+ * unless the deploy runs in the VPC). It needs no AWS SDK (it asks the AWS CLI), works offline (what
+ * needs AWS says "cannot check"), and never hangs: every command it runs is killed, with its
+ * children, after --timeout seconds (default 10).
  *
  * Exit codes: 0 no problem found (warnings and "cannot check" lines do not fail it), 1 a problem,
  * 2 bad usage or a settings file that cannot be read.
