@@ -6,7 +6,16 @@ import { EksAddon } from "@cdktf/provider-aws/lib/eks-addon";
 import { EksCluster as AwsEksCluster } from "@cdktf/provider-aws/lib/eks-cluster";
 import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { DataResource, Fn, Op, Token } from "cdktf";
+import {
+  Fn,
+  hashMapper,
+  hashMapperHcl,
+  Op,
+  stringToHclTerraform,
+  stringToTerraform,
+  TerraformResource,
+  Token,
+} from "cdktf";
 import { Construct } from "constructs";
 import { roleName } from "../settings/names";
 import { ServiceRole } from "./iam";
@@ -23,6 +32,35 @@ export const CONTROL_PLANE_LOG_RETENTION_DAYS = 365;
  * 1.14 and later). The schema takes the flag as a string.
  */
 export const VPC_CNI_CONFIGURATION = { enableNetworkPolicy: "true" } as const;
+
+/**
+ * A `terraform_data` resource holding the ARN of the IAM principal that created the cluster, written
+ * when it is created and never after (`ignore_changes`): known at plan, from a data source the first
+ * time and from the state after. Not cdktf's DataResource, whose validation runs `terraform version`
+ * at every synth; Terraform has had terraform_data since 1.4, and this project needs 1.10.
+ */
+export class ClusterCreatorRecord extends TerraformResource {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly creatorArn: string,
+  ) {
+    super(scope, id, { terraformResourceType: "terraform_data", lifecycle: { ignoreChanges: ["input"] } });
+  }
+
+  /** The recorded creator's ARN. */
+  get principalArn(): string {
+    return this.getStringAttribute("input.principal_arn");
+  }
+
+  protected synthesizeAttributes() {
+    return { input: hashMapper(stringToTerraform)({ principal_arn: this.creatorArn }) };
+  }
+
+  protected synthesizeHclAttributes() {
+    return { input: hashMapperHcl(stringToHclTerraform)({ principal_arn: this.creatorArn }) };
+  }
+}
 
 export interface EksClusterProps {
   readonly name: string;
@@ -60,11 +98,8 @@ export interface EksClusterProps {
 export class EksCluster extends Construct {
   readonly cluster: AwsEksCluster;
   readonly adminRoleArn: string;
-  /**
-   * The IAM principal that created the cluster (an assumed role's role), `input.principal_arn`: written
-   * when the cluster is first deployed and never after, whoever deploys next.
-   */
-  readonly creator: DataResource;
+  /** The IAM principal that created the cluster (an assumed role's role), whoever deploys next. */
+  readonly creator: ClusterCreatorRecord;
   readonly oidcProvider: IamOpenidConnectProvider;
   readonly vpcCni: EksAddon;
 
@@ -132,10 +167,7 @@ export class EksCluster extends Construct {
     // EKS gives the cluster's creator an admin access entry of its own
     // (bootstrap_cluster_creator_admin_permissions, which cannot change without replacing the cluster).
     // Recorded once, so that a later deploy by someone else still knows who holds that entry.
-    this.creator = new DataResource(this, "cluster-creator", {
-      input: { principal_arn: deployer },
-      lifecycle: { ignoreChanges: ["input"] },
-    });
+    this.creator = new ClusterCreatorRecord(this, "cluster-creator", deployer);
 
     this.adminRoleArn =
       props.adminRoleArn ?? this.createAdminRole(props.name, props.adminTrustedPrincipalArns ?? [deployer]);
@@ -144,13 +176,7 @@ export class EksCluster extends Construct {
     const adminEntries =
       props.adminRoleArn === undefined
         ? undefined
-        : Token.asNumber(
-            Fn.conditional(
-              Op.eq(this.creator.getStringAttribute("input.principal_arn"), props.adminRoleArn),
-              0,
-              1,
-            ),
-          );
+        : Token.asNumber(Fn.conditional(Op.eq(this.creator.principalArn, props.adminRoleArn), 0, 1));
     const adminAccess = new EksAccessEntry(this, "admin-access", {
       count: adminEntries,
       clusterName: this.cluster.name,
