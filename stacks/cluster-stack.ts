@@ -55,6 +55,10 @@ export class ClusterStack extends ProjectStack {
       value: this.connection.certificateAuthorityData,
     });
     new TerraformOutput(this, "admin_role_arn", { value: this.eks.adminRoleArn });
+    new TerraformOutput(this, "cluster_creator_arn", {
+      description: "The IAM principal that created the cluster, which EKS made cluster admin",
+      value: this.eks.creator.principalArn,
+    });
     new TerraformOutput(this, "oidc_provider_arn", { value: this.eks.oidcProvider.arn });
     new TerraformOutput(this, "ConfigCommand", {
       description: "Points kubectl at the cluster as its admin role",

@@ -2,7 +2,8 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { compareVersions, runPreflight } from "../../tools/preflight";
+import { runPreflight } from "../../tools/preflight";
+import { compareVersions } from "../../tools/preflight-probe";
 
 const root = path.resolve(__dirname, "..", "..");
 
@@ -39,8 +40,8 @@ const kubectlStub = (version = "v1.35.1") =>
     "kubectl",
     `echo '{"clientVersion":{"major":"1","gitVersion":"${version}"},"kustomizeVersion":"v5.7.1"}'`,
   );
-/** An AWS CLI v2 whose `sts get-caller-identity` does what `sts` says. */
-const awsStub = (sts: string, s3api = "exit 0") =>
+/** An AWS CLI v2 whose `sts get-caller-identity` does what `sts` says, and `iam get-role` what `iam` says. */
+const awsStub = (sts: string, s3api = "exit 0", iam = "exit 2") =>
   stub(
     "aws",
     `case "$1" in
@@ -48,6 +49,7 @@ const awsStub = (sts: string, s3api = "exit 0") =>
   sts) ${sts} ;;
   ec2) printf 'us-east-1a\\tus-east-1b\\tus-east-1c\\n' ;;
   s3api) ${s3api} ;;
+  iam) ${iam} ;;
   *) exit 2 ;;
 esac`,
   );
@@ -63,7 +65,7 @@ function withLines(stdout: string) {
 /** The preflight checks, run in this process, with only the fake PATH and the given settings. */
 async function preflight(settings: Record<string, string>, timeoutSeconds = 10) {
   const started = Date.now();
-  const { report, code } = await runPreflight({ PATH: bin, HOME: work, ...settings }, timeoutSeconds);
+  const { report, code } = await runPreflight({ PATH: bin, HOME: work, ...settings }, timeoutSeconds, work);
   return { ...withLines(report), status: code, stderr: "", seconds: (Date.now() - started) / 1000 };
 }
 
@@ -272,6 +274,94 @@ describe("npm run preflight", () => {
     expect(run.status).toBe(0);
   });
 
+  it("names a TF_CLI_CONFIG_FILE that names no file, which makes every synth print [ERROR] blocks, with the fix", async () => {
+    terraformStub();
+    jqStub();
+    kubectlStub();
+    awsStub(identity);
+    const gone = path.join(work, ".terraformrc");
+    const missing = await preflight({ ...goodSettings, TF_CLI_CONFIG_FILE: gone });
+    expect(missing.line("tf config")).toBe(
+      `warning       tf config     TF_CLI_CONFIG_FILE=${gone} names no file: every terraform run, and so every synth and deploy, prints "[ERROR] ... Unable to open CLI configuration file" (harmless); unset TF_CLI_CONFIG_FILE, or point it at your Terraform CLI configuration`,
+    );
+    expect(missing.status).toBe(0);
+    writeFileSync(gone, 'plugin_cache_dir = "/tmp"\n');
+    const present = await preflight({ ...goodSettings, TF_CLI_CONFIG_FILE: gone });
+    expect(present.line("tf config")).toBe(`ok            tf config     TF_CLI_CONFIG_FILE=${gone}`);
+    const unset = await preflight(goodSettings);
+    expect(unset.line("tf config")).toBe("");
+  });
+
+  it("stops a deploy to a private API endpoint from outside the VPC: a problem unless DEPLOY_FROM_VPC=true", async () => {
+    terraformStub();
+    jqStub();
+    kubectlStub();
+    awsStub(identity);
+    const { ENDPOINT_PUBLIC_CIDRS: _, ...privateEndpoint } = goodSettings;
+    const outside = await preflight(privateEndpoint);
+    expect(outside.line("api endpoint")).toBe(
+      "problem       api endpoint  private only (ENDPOINT_PUBLIC_CIDRS unset): istio-stack and the stacks after it reach the Kubernetes API from where cdktf runs, so from outside the VPC the deploy fails after the cluster is built; set ENDPOINT_PUBLIC_CIDRS=<your IP>/32 in settings.env, or DEPLOY_FROM_VPC=true if you deploy from inside the VPC (VPN, Direct Connect, bastion)",
+    );
+    expect(outside.status).toBe(1);
+    const inside = await preflight({ ...privateEndpoint, DEPLOY_FROM_VPC: "true" });
+    expect(inside.line("api endpoint")).toBe(
+      "ok            api endpoint  private only: you deploy from inside the VPC (DEPLOY_FROM_VPC=true)",
+    );
+    expect(inside.status).toBe(0);
+    // Invalid settings: the raw values still decide the line.
+    const invalid = await preflight({
+      ...privateEndpoint,
+      DEPLOY_FROM_VPC: "true",
+      AWS_REGION: "moon-base-9!",
+    });
+    expect(invalid.line("api endpoint")).toMatch(/^ok\s+api endpoint\s+private only: you deploy from inside/);
+  });
+
+  it("lists where each setting came from, and warns when the environment overrides settings.env", () => {
+    terraformStub();
+    jqStub();
+    kubectlStub();
+    awsStub(identity);
+    const file = path.join(work, "cluster.settings.env");
+    writeFileSync(
+      file,
+      "# my cluster\nAWS_REGION=eu-west-1\nSTATE_BUCKET=shopfront-mesh-tfstate-123456789012-us-east-1\nCLUSTER_NAME=from-file\n",
+    );
+    const run = preflightCli({
+      SETTINGS_FILE: file,
+      AWS_REGION: "us-east-1",
+      CLUSTER_NAME: "from-file",
+      ENDPOINT_PUBLIC_CIDRS: "203.0.113.7/32",
+    });
+    expect(run.stderr).toBe("");
+    const sources = run.stdout.slice(run.stdout.indexOf("\nok            sources")).split("\n").slice(1, 6);
+    expect(sources).toEqual([
+      "ok            sources       4 settings set, the others at their defaults:",
+      "      - AWS_REGION=us-east-1 (environment)",
+      `      - STATE_BUCKET=shopfront-mesh-tfstate-123456789012-us-east-1 (${file}:3)`,
+      "      - CLUSTER_NAME=from-file (environment)",
+      "      - ENDPOINT_PUBLIC_CIDRS=203.0.113.7/32 (environment)",
+    ]);
+    expect(run.stdout).toContain(
+      `\nwarning       override      AWS_REGION=us-east-1 from the environment overrides AWS_REGION=eu-west-1 at ${file}:2; unset AWS_REGION (is it exported in your shell profile?) to use the file's\n`,
+    );
+    expect(run.stdout).toContain(
+      `\nwarning       override      CLUSTER_NAME from the environment hides ${file}:4 (the same value, from-file, today): an edit of the file would not take effect; unset CLUSTER_NAME to use the file's\n`,
+    );
+    expect(run.status).toBe(0);
+  });
+
+  it("says when every setting is at its default", async () => {
+    terraformStub();
+    jqStub();
+    kubectlStub();
+    awsStub(identity);
+    const run = await preflight({});
+    expect(run.line("sources")).toBe(
+      "ok            sources       every setting at its default: none in settings.env or the environment",
+    );
+  });
+
   it("refuses a bad settings file with its message, exit 2, and checks nothing", () => {
     terraformStub();
     jqStub();
@@ -291,6 +381,90 @@ describe("npm run preflight", () => {
     const run = preflightCli({}, ["--timeout", "soon"]);
     expect(run.stderr).toContain("usage: npm run preflight [-- --timeout <seconds>] (got: --timeout soon)");
     expect(run.status).toBe(2);
+  });
+});
+
+describe("npm run preflight: the admin role against the role you deploy as", () => {
+  const SSO_ROLE = "AWSReservedSSO_Admin_0123456789abcdef";
+  const ssoRoleArn = `arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/${SSO_ROLE}`;
+  const assumed = `echo '{"UserId":"AROAEXAMPLE:alice","Account":"123456789012","Arn":"arn:aws:sts::123456789012:assumed-role/${SSO_ROLE}/alice"}'`;
+  /** `aws iam get-role` that answers the role with its path, recording what it was asked. */
+  const getRole = () => `echo "$@" > ${path.join(work, "iam-args")}; echo '${ssoRoleArn}'`;
+  beforeEach(() => {
+    terraformStub();
+    jqStub();
+    kubectlStub();
+  });
+
+  it("sees that ADMIN_ROLE_ARN is the role you deploy as, which the cluster makes admin as its creator", async () => {
+    awsStub(assumed, "exit 0", getRole());
+    const run = await preflight({ ...goodSettings, ADMIN_ROLE_ARN: ssoRoleArn });
+    expect(run.line("admin role")).toBe(
+      `ok            admin role    ADMIN_ROLE_ARN is the role you deploy as: creating the cluster makes it admin through EKS's own entry for the creator, and the stack then adds none (a second one is refused, 409 ResourceInUseException)`,
+    );
+    // The role's path comes from IAM: the caller's ARN does not carry it.
+    expect(readFileSync(path.join(work, "iam-args"), "utf8").trim()).toBe(
+      `iam get-role --role-name ${SSO_ROLE} --query Role.Arn --output text`,
+    );
+    expect(run.status).toBe(0);
+  });
+
+  it("refuses an ADMIN_ROLE_ARN that names the role you deploy as without its path", async () => {
+    awsStub(assumed, "exit 0", getRole());
+    const pathless = `arn:aws:iam::123456789012:role/${SSO_ROLE}`;
+    const run = await preflight({ ...goodSettings, ADMIN_ROLE_ARN: pathless });
+    expect(run.line("admin role")).toBe(
+      `problem       admin role    ADMIN_ROLE_ARN=${pathless} names the role you deploy as without its path: access entries name a role by its full ARN; set ADMIN_ROLE_ARN=${ssoRoleArn}`,
+    );
+    expect(run.status).toBe(1);
+  });
+
+  it("names another admin role and the identity you deploy as", async () => {
+    awsStub(assumed, "exit 0", getRole());
+    const other = "arn:aws:iam::123456789012:role/platform/c_admin";
+    const run = await preflight({ ...goodSettings, ADMIN_ROLE_ARN: other });
+    expect(run.line("admin role")).toBe(
+      `ok            admin role    ADMIN_ROLE_ARN=${other} gets cluster admin through an access entry; you deploy as ${ssoRoleArn}, admin as the creator of a new cluster`,
+    );
+  });
+
+  it("says whom the created admin role trusts when ADMIN_ROLE_ARN is unset", async () => {
+    awsStub(identity);
+    const run = await preflight(goodSettings);
+    expect(run.line("admin role")).toBe(
+      "ok            admin role    ADMIN_ROLE_ARN unset: the stack creates shopfront-eks-admin, trusted by the identity you deploy as, arn:aws:iam::123456789012:user/dev",
+    );
+  });
+
+  it("stops a deploy that could not name the role behind its session (iam:GetRole denied), as the deploy itself reads it", async () => {
+    awsStub(
+      assumed,
+      "exit 0",
+      `echo 'An error occurred (AccessDenied) when calling the GetRole operation: User is not authorized to perform: iam:GetRole' >&2; exit 254`,
+    );
+    const run = await preflight(goodSettings);
+    expect(run.line("admin role")).toBe(
+      `problem       admin role    cannot read role ${SSO_ROLE} (iam get-role): An error occurred (AccessDenied) when calling the GetRole operation: User is not authorized to perform: iam:GetRole; the deploy reads it too (aws_iam_session_context, for the role behind your session): allow iam:GetRole on it`,
+    );
+    expect(run.status).toBe(1);
+  });
+
+  it("warns of a deploy as the account's root user", async () => {
+    awsStub(
+      `echo '{"UserId":"123456789012","Account":"123456789012","Arn":"arn:aws:iam::123456789012:root"}'`,
+    );
+    const run = await preflight(goodSettings);
+    expect(run.line("admin role")).toBe(
+      "warning       admin role    you deploy as the account's root user, which becomes cluster admin as the creator, and which shopfront-eks-admin would trust, that is the whole account: deploy as an IAM role or user",
+    );
+  });
+
+  it("cannot check without credentials", async () => {
+    awsStub(`echo 'Unable to locate credentials.' >&2; exit 253`);
+    const run = await preflight(goodSettings);
+    expect(run.line("admin role")).toBe(
+      "cannot check  admin role    needs valid AWS credentials (see the credentials line)",
+    );
   });
 });
 

@@ -75,12 +75,14 @@ describeWithTerraform("terraform, offline", () => {
 
   it("plans eks-cluster-stack against a fixture state of the network stack's outputs", () => {
     const cluster = check("eks-cluster-stack");
-    expect(cluster.plan).toMatchObject({ create: 21, update: 0, delete: 0 });
+    expect(cluster.plan).toMatchObject({ create: 22, update: 0, delete: 0 });
     expect(cluster.note).toContain("eks-cluster-vpc-stack");
     // The control plane's subnets are the fixture's values, read through terraform_remote_state.
     expect(cluster.plan?.text).toContain('"offline-plan:cross-stack-output-aws_subnetnetwork_private-0');
     // The admin role trusts the (stand-in) deploying identity, not the account root.
     expect(cluster.plan?.text).toContain('AWS = "arn:aws:iam::123456789012:user/offline-plan"');
+    // It records that identity as the cluster's creator, which EKS makes admin.
+    expect(cluster.plan?.text).toMatch(/\+ principal_arn = "arn:aws:iam::123456789012:user\/offline-plan"/);
   });
 
   it("refuses to destroy the state bucket or any of its configuration: the destroy plan fails before anything is touched", async () => {

@@ -6,6 +6,16 @@ import { EksAddon } from "@cdktf/provider-aws/lib/eks-addon";
 import { EksCluster as AwsEksCluster } from "@cdktf/provider-aws/lib/eks-cluster";
 import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import {
+  Fn,
+  hashMapper,
+  hashMapperHcl,
+  Op,
+  stringToHclTerraform,
+  stringToTerraform,
+  TerraformResource,
+  Token,
+} from "cdktf";
 import { Construct } from "constructs";
 import { roleName } from "../settings/names";
 import { ServiceRole } from "./iam";
@@ -23,6 +33,35 @@ export const CONTROL_PLANE_LOG_RETENTION_DAYS = 365;
  */
 export const VPC_CNI_CONFIGURATION = { enableNetworkPolicy: "true" } as const;
 
+/**
+ * A `terraform_data` resource holding the ARN of the IAM principal that created the cluster, written
+ * when it is created and never after (`ignore_changes`): known at plan, from a data source the first
+ * time and from the state after. Not cdktf's DataResource, whose validation runs `terraform version`
+ * at every synth; Terraform has had terraform_data since 1.4, and this project needs 1.10.
+ */
+export class ClusterCreatorRecord extends TerraformResource {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly creatorArn: string,
+  ) {
+    super(scope, id, { terraformResourceType: "terraform_data", lifecycle: { ignoreChanges: ["input"] } });
+  }
+
+  /** The recorded creator's ARN. */
+  get principalArn(): string {
+    return this.getStringAttribute("input.principal_arn");
+  }
+
+  protected synthesizeAttributes() {
+    return { input: hashMapper(stringToTerraform)({ principal_arn: this.creatorArn }) };
+  }
+
+  protected synthesizeHclAttributes() {
+    return { input: hashMapperHcl(stringToHclTerraform)({ principal_arn: this.creatorArn }) };
+  }
+}
+
 export interface EksClusterProps {
   readonly name: string;
   /** Kubernetes minor version, e.g. "1.35". */
@@ -33,7 +72,10 @@ export interface EksClusterProps {
   readonly subnetIds: string[];
   /** CIDRs allowed to reach the public API endpoint; empty: no public endpoint, the private one only. */
   readonly endpointPublicAccessCidrs: readonly string[];
-  /** IAM role given cluster-admin through an access entry. @default a new role `<name>-admin` (see below) */
+  /**
+   * IAM role given cluster-admin: through an access entry, unless it created the cluster, which EKS
+   * already made admin. @default a new role `<name>-admin` (see below)
+   */
   readonly adminRoleArn?: string;
   /**
    * IAM principals (role or user ARNs) trusted to assume the created `<name>-admin` role; unused with
@@ -56,6 +98,8 @@ export interface EksClusterProps {
 export class EksCluster extends Construct {
   readonly cluster: AwsEksCluster;
   readonly adminRoleArn: string;
+  /** The IAM principal that created the cluster (an assumed role's role), whoever deploys next. */
+  readonly creator: ClusterCreatorRecord;
   readonly oidcProvider: IamOpenidConnectProvider;
   readonly vpcCni: EksAddon;
 
@@ -119,18 +163,33 @@ export class EksCluster extends Construct {
       resolveConflictsOnUpdate: "OVERWRITE",
     });
 
+    const deployer = this.deployingPrincipalArn();
+    // EKS gives the cluster's creator an admin access entry of its own
+    // (bootstrap_cluster_creator_admin_permissions, which cannot change without replacing the cluster).
+    // Recorded once, so that a later deploy by someone else still knows who holds that entry.
+    this.creator = new ClusterCreatorRecord(this, "cluster-creator", deployer);
+
     this.adminRoleArn =
-      props.adminRoleArn ?? this.createAdminRole(props.name, props.adminTrustedPrincipalArns);
+      props.adminRoleArn ?? this.createAdminRole(props.name, props.adminTrustedPrincipalArns ?? [deployer]);
+    // An ADMIN_ROLE_ARN that created the cluster has its entry already: a second one is refused with
+    // 409 ResourceInUseException. Known at plan: the record holds a data source's value or its state.
+    const adminEntries =
+      props.adminRoleArn === undefined
+        ? undefined
+        : Token.asNumber(Fn.conditional(Op.eq(this.creator.principalArn, props.adminRoleArn), 0, 1));
     const adminAccess = new EksAccessEntry(this, "admin-access", {
+      count: adminEntries,
       clusterName: this.cluster.name,
       principalArn: this.adminRoleArn,
       type: "STANDARD",
     });
     new EksAccessPolicyAssociation(this, "admin-policy", {
+      count: adminEntries,
       clusterName: this.cluster.name,
-      principalArn: adminAccess.principalArn,
+      principalArn: this.adminRoleArn,
       policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
       accessScope: { type: "cluster" },
+      dependsOn: [adminAccess],
     });
 
     this.oidcProvider = new IamOpenidConnectProvider(this, "oidc-provider", {
@@ -143,10 +202,10 @@ export class EksCluster extends Construct {
    * The walkthrough's `c_admin`, trusted by named principals only (CKV_AWS_61), never by the whole
    * account: by default the deploying identity, which `ConfigCommand` then lets run kubectl as admin.
    */
-  private createAdminRole(clusterName: string, trusted?: readonly string[]): string {
+  private createAdminRole(clusterName: string, trusted: readonly string[]): string {
     const admin = new ServiceRole(this, "admin-role", {
       name: roleName(clusterName, "admin"),
-      principal: { type: "AWS", identifiers: [...(trusted ?? [this.deployingPrincipalArn()])] },
+      principal: { type: "AWS", identifiers: [...trusted] },
       managedPolicies: [],
     });
     // Enough IAM for `aws eks update-kubeconfig`; what it may do inside the cluster comes from the access entry.

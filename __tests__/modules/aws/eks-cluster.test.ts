@@ -97,6 +97,42 @@ describe("EksCluster (eks-cluster-stack)", () => {
     expect(json).toHaveResourceWithProperties(EksAccessEntry, {
       principal_arn: expect.stringMatching(/^\$\{aws_iam_role\.eks_admin-role_.*\.arn\}$/),
     });
+    // A role created here never created the cluster: its entry is unconditional.
+    for (const entry of [
+      ...Object.values(resources(cluster, "aws_eks_access_entry")),
+      ...Object.values(resources(cluster, "aws_eks_access_policy_association")),
+    ]) {
+      expect(entry).not.toHaveProperty("count");
+    }
+  });
+
+  describe("the cluster creator's own admin entry (bootstrap_cluster_creator_admin_permissions)", () => {
+    const { cluster: withAdmin } = buildTestStacks({ ADMIN_ROLE_ARN: ADMIN });
+    const [[creatorId, creator]] = Object.entries(resources(withAdmin, "terraform_data"));
+    const session = Object.keys(synthJson(withAdmin).data.aws_iam_session_context)[0];
+
+    it("stays on: turning it off would replace an existing cluster (ForceNew)", () => {
+      expect(synth(withAdmin)).toHaveResourceWithProperties(EksCluster, {
+        access_config: expect.objectContaining({ bootstrap_cluster_creator_admin_permissions: true }),
+      });
+    });
+
+    it("records who created the cluster, the deploying role behind its session, once: a later deploy by someone else leaves the record", () => {
+      expect(creator).toEqual({
+        input: { principal_arn: `\${data.aws_iam_session_context.${session}.issuer_arn}` },
+        lifecycle: { ignore_changes: ["input"] },
+      });
+    });
+
+    it("adds no access entry for an ADMIN_ROLE_ARN that created the cluster (EKS answers 409 ResourceInUseException), one otherwise", () => {
+      const createdIt = `\${(terraform_data.${creatorId}.input.principal_arn == "${ADMIN}") ? 0 : 1}`;
+      expect(Object.values(resources(withAdmin, "aws_eks_access_entry"))).toEqual([
+        { cluster_name: expect.any(String), count: createdIt, principal_arn: ADMIN, type: "STANDARD" },
+      ]);
+      expect(Object.values(resources(withAdmin, "aws_eks_access_policy_association"))).toEqual([
+        expect.objectContaining({ count: createdIt, principal_arn: ADMIN }),
+      ]);
+    });
   });
 
   it("encrypts secrets with a customer KMS key that rotates", () => {
@@ -130,17 +166,21 @@ describe("EksCluster (eks-cluster-stack)", () => {
     });
   });
 
-  it("outputs the cluster's name, endpoint, CA data and the walkthrough's ConfigCommand", () => {
+  it("outputs the cluster's name, endpoint, CA data, creator and the walkthrough's ConfigCommand", () => {
     const outputs = synthJson(cluster).output;
     expect(Object.keys(outputs)).toEqual(
       expect.arrayContaining([
         "cluster_name",
         "cluster_endpoint",
         "cluster_certificate_authority_data",
+        "cluster_creator_arn",
         "ConfigCommand",
       ]),
     );
     expect(outputs.cluster_endpoint.value).toBe("${aws_eks_cluster.eks_cluster_55B0C966.endpoint}");
+    expect(outputs.cluster_creator_arn.value).toBe(
+      "${terraform_data.eks_cluster-creator_3DF3E44E.input.principal_arn}",
+    );
     expect(outputs.cluster_certificate_authority_data.value).toBe(
       "${aws_eks_cluster.eks_cluster_55B0C966.certificate_authority[0].data}",
     );

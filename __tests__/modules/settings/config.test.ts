@@ -15,6 +15,7 @@ describe("config", () => {
       kubernetesVersion: VERSIONS.kubernetes,
       adminRoleArn: undefined,
       endpointPublicAccessCidrs: [],
+      deployFromVpc: false,
     });
     expect(config.nodes).toEqual({
       instanceType: "t3.medium",
@@ -94,6 +95,7 @@ describe("config", () => {
       KUBERNETES_VERSION: "1.34",
       ADMIN_ROLE_ARN: "arn:aws:iam::123456789012:role/platform/c_admin",
       ENDPOINT_PUBLIC_CIDRS: "203.0.113.0/24, 198.51.100.7/32",
+      DEPLOY_FROM_VPC: "true",
       NODE_INSTANCE_TYPE: "m7i.large",
       NODE_MIN_SIZE: "1",
       NODE_DESIRED_SIZE: "3",
@@ -110,6 +112,7 @@ describe("config", () => {
       kubernetesVersion: "1.34",
       adminRoleArn: "arn:aws:iam::123456789012:role/platform/c_admin",
       endpointPublicAccessCidrs: ["203.0.113.0/24", "198.51.100.7/32"],
+      deployFromVpc: true,
     });
     expect(config.nodes).toMatchObject({
       instanceType: "m7i.large",
