@@ -78,8 +78,8 @@ describe("what the docs tests look for", () => {
 });
 
 describe("the README", () => {
-  it("is a front page of at most 12 KB", () => {
-    expect(statSync(path.join(root, "README.md")).size).toBeLessThanOrEqual(12_000);
+  it("is a front page of at most 15 KB (the rest lives in docs/)", () => {
+    expect(statSync(path.join(root, "README.md")).size).toBeLessThanOrEqual(15_000);
   });
 });
 
