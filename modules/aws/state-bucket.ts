@@ -126,8 +126,8 @@ export class StateBucket extends Construct {
         lifecycle,
       }),
     );
-    // S3 delivers server access logs to buckets encrypted with SSE-S3; SSE-KMS would need a customer key
-    // whose policy admits the logging service, for logs that hold no state.
+    // A server access log target's default encryption may only be SSE-S3: AWS's S3 User Guide, "Enabling
+    // Amazon S3 server access logging", says SSE-KMS is not supported there (docs/security.md).
     const logEncryption = keep(
       new S3BucketServerSideEncryptionConfigurationA(this, "log-encryption", {
         bucket: this.logBucket.id,

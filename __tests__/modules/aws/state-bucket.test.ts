@@ -64,6 +64,15 @@ describe("StateBucket (tf-state-bootstrap)", () => {
     }
   });
 
+  it("encrypts the access-log bucket with SSE-S3, the only default encryption S3 delivers server access logs to", () => {
+    const [logEncryption] = Object.entries(
+      resources(bootstrap, "aws_s3_bucket_server_side_encryption_configuration"),
+    ).filter(([name]) => name.startsWith("state-bucket_log-encryption_"));
+    expect(logEncryption[1].rule).toEqual([
+      { apply_server_side_encryption_by_default: { sse_algorithm: "AES256" } },
+    ]);
+  });
+
   describe("orders what S3 needs in order, by depends_on rather than Terraform's parallelism", () => {
     /** The address and depends_on of the construct's resource `id` of `type`. */
     const resource = (type: string, id: string) => {
