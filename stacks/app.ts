@@ -9,6 +9,7 @@ import { markPlanOnly } from "./project-stack";
 import { ShopfrontStack } from "./shopfront-stack";
 import { SsmAgentStack } from "./ssm-agent-stack";
 import { StateBootstrapStack } from "./state-bootstrap-stack";
+import { teardownRequested, writeTeardownConfiguration } from "./teardown";
 
 /** Every stack of the project, wired to each other in deploy order. */
 export interface ProjectStacks {
@@ -27,6 +28,12 @@ export interface BuildOptions {
    * @default false
    */
   readonly offlinePlan?: boolean;
+  /**
+   * Write the teardown configuration (stacks/teardown.ts): what `npm run destroy` and `destroy:all`
+   * synthesize, so that a destroy needs no internet. Never a deploy: such stacks refuse one.
+   * @default TEARDOWN=true in the environment synthesize() is given
+   */
+  readonly teardown?: boolean;
 }
 
 export function buildStacks(app: App, config: Config, options: BuildOptions = {}): ProjectStacks {
@@ -65,10 +72,12 @@ export function validationErrors(app: App): string[] {
  * synthesizes into `outdir` (default cdktf.out, or CDKTF_OUTDIR). A bad setting throws ConfigError
  * before the App exists; a failed validation throws ValidationError before any stack is written
  * (cdktf's own App.synth writes each stack before validating the next). On any error, the folders
- * that this synth created are removed.
+ * that this synth created are removed. With `teardown`, the stacks written are their teardown
+ * configuration (stacks/teardown.ts).
  */
 export function synthesize(env: Env, outdir?: string, options: BuildOptions = {}): ProjectStacks {
   const config = loadConfig(env);
+  const teardown = options.teardown ?? teardownRequested(env);
   const target = outdir ?? env.CDKTF_OUTDIR ?? "cdktf.out";
   const made = [target, join(target, Manifest.stacksFolder)].filter((dir) => !existsSync(dir));
   // validationErrors has run every validation app.synth() would run again (the project has no Aspects).
@@ -78,6 +87,7 @@ export function synthesize(env: Env, outdir?: string, options: BuildOptions = {}
     const errors = validationErrors(app);
     if (errors.length > 0) throw new ValidationError(errors);
     app.synth();
+    if (teardown) writeTeardownConfiguration(target);
     return stacks;
   } catch (error) {
     for (const dir of made.reverse()) rmSync(dir, { recursive: true, force: true });

@@ -58,7 +58,7 @@ describe("npm scripts", () => {
 
   it("have a deploy, destroy and output script for the documented commands", () => {
     expect(scripts.deploy).toBe("CHECKPOINT_DISABLE=1 cdktf deploy");
-    expect(scripts.destroy).toBe("CHECKPOINT_DISABLE=1 cdktf destroy");
+    expect(scripts.destroy).toBe("CHECKPOINT_DISABLE=1 TEARDOWN=true cdktf destroy");
     expect(scripts.output).toBe("CHECKPOINT_DISABLE=1 cdktf output");
   });
 });

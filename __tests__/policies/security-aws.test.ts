@@ -503,7 +503,7 @@ const ACCEPTED: readonly AcceptedFinding[] = [
     rule: "CKV_AWS_145",
     address: /^tf-state-bootstrap:aws_s3_bucket\.state-bucket_log-bucket_/,
     reason:
-      "the access-log bucket is encrypted with SSE-S3: S3 log delivery cannot use the AWS managed KMS key, and a customer key would cost more than the logs it protects",
+      "the access-log bucket is encrypted with SSE-S3: AWS documents SSE-S3 as the only default encryption a server access log target may have (SSE-KMS is not supported)",
   },
 ];
 

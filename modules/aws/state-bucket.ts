@@ -37,6 +37,13 @@ export interface StateBucketProps {
   readonly accessLogRetentionDays?: number;
 }
 
+/** What a bucket's policy, lifecycle and logging wait for. */
+interface BucketProtections {
+  readonly versioning: S3BucketVersioningA;
+  readonly publicAccessBlock: S3BucketPublicAccessBlock;
+  readonly ownership: S3BucketOwnershipControls;
+}
+
 /**
  * The S3 bucket that holds every other stack's Terraform state, the way `cdk bootstrap` prepares an
  * account: versioned (state history survives a bad apply), encrypted, public access blocked, TLS only,
@@ -81,22 +88,16 @@ export class StateBucket extends Construct {
       }),
     );
 
-    const versioning = new Map<S3Bucket, S3BucketVersioningA>();
-    for (const [name, bucket] of [
-      ["", this.bucket],
-      ["log-", this.logBucket],
-    ] as const) {
-      versioning.set(
-        bucket,
-        keep(
-          new S3BucketVersioningA(this, `${name}versioning`, {
-            bucket: bucket.id,
-            versioningConfiguration: { status: "Enabled" },
-            lifecycle,
-          }),
-        ),
-      );
-      keep(
+    // Each bucket's protections: its policy, its lifecycle and the logging into it wait for them.
+    const protect = (name: string, bucket: S3Bucket): BucketProtections => ({
+      versioning: keep(
+        new S3BucketVersioningA(this, `${name}versioning`, {
+          bucket: bucket.id,
+          versioningConfiguration: { status: "Enabled" },
+          lifecycle,
+        }),
+      ),
+      publicAccessBlock: keep(
         new S3BucketPublicAccessBlock(this, `${name}public-access-block`, {
           bucket: bucket.id,
           blockPublicAcls: true,
@@ -105,16 +106,18 @@ export class StateBucket extends Construct {
           restrictPublicBuckets: true,
           lifecycle,
         }),
-      );
+      ),
       // ACLs off: the log bucket takes S3's log delivery through its bucket policy instead.
-      keep(
+      ownership: keep(
         new S3BucketOwnershipControls(this, `${name}ownership`, {
           bucket: bucket.id,
           rule: { objectOwnership: "BucketOwnerEnforced" },
           lifecycle,
         }),
-      );
-    }
+      ),
+    });
+    const stateProtections = protect("", this.bucket);
+    const logProtections = protect("log-", this.logBucket);
 
     keep(
       new S3BucketServerSideEncryptionConfigurationA(this, "encryption", {
@@ -123,9 +126,9 @@ export class StateBucket extends Construct {
         lifecycle,
       }),
     );
-    // S3 delivers server access logs to buckets encrypted with SSE-S3; SSE-KMS would need a customer key
-    // whose policy admits the logging service, for logs that hold no state.
-    keep(
+    // A server access log target's default encryption may only be SSE-S3: AWS's S3 User Guide, "Enabling
+    // Amazon S3 server access logging", says SSE-KMS is not supported there (docs/security.md).
+    const logEncryption = keep(
       new S3BucketServerSideEncryptionConfigurationA(this, "log-encryption", {
         bucket: this.logBucket.id,
         rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
@@ -144,7 +147,15 @@ export class StateBucket extends Construct {
     const tlsOnly = new DataAwsIamPolicyDocument(this, "tls-only", {
       statement: [denyInsecureTransport(this.bucket)],
     });
-    keep(new S3BucketPolicy(this, "policy", { bucket: this.bucket.id, policy: tlsOnly.json, lifecycle }));
+    // After the public access block, so that S3's BlockPublicPolicy check applies to the policy put.
+    keep(
+      new S3BucketPolicy(this, "policy", {
+        bucket: this.bucket.id,
+        policy: tlsOnly.json,
+        lifecycle,
+        dependsOn: [stateProtections.publicAccessBlock],
+      }),
+    );
     const logDelivery = new DataAwsIamPolicyDocument(this, "log-delivery", {
       statement: [
         denyInsecureTransport(this.logBucket),
@@ -158,20 +169,24 @@ export class StateBucket extends Construct {
         },
       ],
     });
-    keep(
+    const logPolicy = keep(
       new S3BucketPolicy(this, "log-policy", {
         bucket: this.logBucket.id,
         policy: logDelivery.json,
         lifecycle,
+        dependsOn: [logProtections.publicAccessBlock],
       }),
     );
 
+    // Logging starts once the target admits S3's delivery (a target that does not yet is refused with
+    // InvalidTargetBucketForLogging): the policy grants it, ACLs are off, default encryption is SSE-S3.
     keep(
       new S3BucketLoggingA(this, "logging", {
         bucket: this.bucket.id,
         targetBucket: this.logBucket.id,
         targetPrefix: "state-bucket/",
         lifecycle,
+        dependsOn: [logPolicy, logProtections.ownership, logEncryption],
       }),
     );
 
@@ -196,7 +211,7 @@ export class StateBucket extends Construct {
         ],
         lifecycle,
         // Noncurrent-version rules act only on a versioned bucket: configure versioning first.
-        dependsOn: [versioning.get(this.bucket) as S3BucketVersioningA],
+        dependsOn: [stateProtections.versioning],
       }),
     );
     keep(
@@ -213,7 +228,7 @@ export class StateBucket extends Construct {
           },
         ],
         lifecycle,
-        dependsOn: [versioning.get(this.logBucket) as S3BucketVersioningA],
+        dependsOn: [logProtections.versioning],
       }),
     );
     this.resources = resources;

@@ -35,6 +35,12 @@ export interface GatewayApiCrdsProps {
  * unchecked applied. Each document becomes a kubernetes_manifest, applied server-side (the
  * HTTPRoute CRD is larger than `kubectl apply`'s client-side annotation allows). Istio's waypoints
  * need these CRDs in either routing API, so they are installed before Istio and removed after it.
+ *
+ * Only a deploy (or a plan) reads GitHub. The destroy commands synthesize the teardown configuration
+ * (stacks/teardown.ts), which leaves these sources and manifests out: Terraform destroys the CRDs from
+ * its state, after the Istio releases that the state records as depending on them. An npm package of
+ * these files would spare the deploy the fetch too, but none ships them at this release; the options
+ * weighed are in docs/ambient-and-gateway-api.md.
  */
 export class GatewayApiCrds extends Construct {
   /** Every object of the release, CRDs and admission policy: depend on these to come after. */

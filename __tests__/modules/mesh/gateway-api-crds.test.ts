@@ -4,6 +4,7 @@ import {
   gatewayApiFileUrl,
 } from "../../../modules/mesh/gateway-api-crds";
 import { VERSIONS } from "../../../modules/settings/versions";
+import { teardownConfiguration } from "../../../stacks/teardown";
 import { synthScope } from "../../helpers";
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON, read field by field.
@@ -69,6 +70,18 @@ describe("GatewayApiCrds", () => {
     for (const manifest of Object.values(manifests)) {
       expect(manifest.field_manager).toEqual({ name: "istio-stack", force_conflicts: true });
     }
+  });
+
+  it("is read at deploy only: the teardown configuration leaves out every source and every manifest, which a destroy removes from the state", () => {
+    const { stack, leftOut } = teardownConfiguration(json);
+    expect(leftOut).toEqual(
+      [
+        ...Object.keys(sources).map((id) => `data.http.${id}`),
+        ...Object.keys(manifests).map((id) => `kubernetes_manifest.${id}`),
+      ].sort(),
+    );
+    expect(stack.data).toBeUndefined();
+    expect(Object.keys(stack.resource)).toEqual(["terraform_data"]);
   });
 
   it("follows another release's table", () => {
