@@ -47,6 +47,19 @@ describe("istio-config-stack", () => {
     expect(stack.resource.terraform_data).toBeUndefined();
   });
 
+  it("has the addresses that docs/operations.md imports into it when a deploy upgrades (gateway-api's)", () => {
+    const page = readFileSync(path.join(__dirname, "..", "..", "docs", "operations.md"), "utf8");
+    const named = [...page.matchAll(/terraform import '([^']+)'/g)].map(([, address]) => address);
+    expect(named).toHaveLength(3);
+    const gatewayApi = synthJson(buildTestStacks({ ROUTING_API: "gateway-api" }).istioConfig);
+    const addresses = Object.entries(gatewayApi.resource).flatMap(([type, byName]) =>
+      Object.keys(byName as object).map((name) => `${type}.${name}`),
+    );
+    expect(addresses).toEqual(expect.arrayContaining(named));
+    // The load balancer wait keeps its address from shopfront-stack: the docs remove it there by it.
+    expect(page).toContain(addresses.find((address) => address.startsWith("terraform_data.")));
+  });
+
   it("matches the reviewed plan", () => {
     expect(stack).toMatchSnapshot();
   });
