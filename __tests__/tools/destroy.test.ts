@@ -13,6 +13,7 @@ const DEPLOY_ORDER = [
   STACK_NAMES.cluster,
   STACK_NAMES.ssmAgent,
   STACK_NAMES.istio,
+  STACK_NAMES.istioConfig,
   STACK_NAMES.shopfront,
 ];
 
@@ -49,6 +50,7 @@ describe("destroy order", () => {
   it("is the reverse of the deploy order, without the state bucket", () => {
     expect(destroyOrder(DEPLOY_ORDER)).toEqual([
       STACK_NAMES.shopfront,
+      STACK_NAMES.istioConfig,
       STACK_NAMES.istio,
       STACK_NAMES.ssmAgent,
       STACK_NAMES.cluster,
@@ -75,7 +77,7 @@ describe("destroy order", () => {
 
 describe("destroyAll", () => {
   it("destroys only the deployed stacks, one at a time in reverse order, skipping empty or absent state", async () => {
-    // The case of issue 11 item 14: the cluster deployed, Istio and the shopfront never.
+    // The case of issue 11 item 14: the cluster deployed, Istio, its configuration and the shopfront never.
     const { run, calls } = fakeTerraform({
       [STACK_NAMES.istio]: "",
       [STACK_NAMES.ssmAgent]: "data.terraform_remote_state.cross-stack-reference-input-eks-cluster-stack\n",
@@ -92,12 +94,14 @@ describe("destroyAll", () => {
     });
     expect(lines).toEqual([
       "skipped   shopfront-stack: no state: never deployed",
+      "skipped   istio-config-stack: no state: never deployed",
       "skipped   istio-stack: its state holds no resource",
       "skipped   ssm-agent-installer-daemonset-stack: its state holds no resource",
       "destroyed eks-cluster-stack: 2 resources",
       "destroyed eks-cluster-vpc-stack: 1 resource",
     ]);
     expect(outcomes.map((o) => o.outcome)).toEqual([
+      "skipped",
       "skipped",
       "skipped",
       "skipped",
@@ -158,6 +162,7 @@ describe("destroyAll", () => {
     const outcomes = await destroyAll({ deployOrder: DEPLOY_ORDER, stacksDir, run });
     expect(outcomes.map((o) => `${o.outcome} ${o.stack}`)).toEqual([
       "skipped shopfront-stack",
+      "skipped istio-config-stack",
       "skipped istio-stack",
       "skipped ssm-agent-installer-daemonset-stack",
       "skipped eks-cluster-stack",
