@@ -2,7 +2,10 @@ import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { App, Manifest } from "cdktf";
 import { type Config, type Env, loadConfig } from "../modules/settings/load";
+import { MESH_PROFILE_CHOICES } from "../modules/settings/sections/istio";
+import { ShopfrontManifests } from "../modules/shopfront/manifest-set";
 import { ClusterStack } from "./cluster-stack";
+import { IstioConfigStack } from "./istio-config-stack";
 import { IstioStack } from "./istio-stack";
 import { NetworkStack } from "./network-stack";
 import { markPlanOnly } from "./project-stack";
@@ -18,6 +21,7 @@ export interface ProjectStacks {
   readonly cluster: ClusterStack;
   readonly ssmAgent: SsmAgentStack;
   readonly istio: IstioStack;
+  readonly istioConfig: IstioConfigStack;
   readonly shopfront: ShopfrontStack;
 }
 
@@ -46,10 +50,33 @@ export function buildStacks(app: App, config: Config, options: BuildOptions = {}
   // Deployed after the cluster and destroyed before it, so its load balancer is gone before the VPC.
   const istio = new IstioStack(app, config, cluster.connection);
   istio.addDependency(cluster);
+  // The shopfront's manifests, checked once as a whole: the mesh-wide ones go to istio-config-stack.
+  const manifests = shopfrontManifests(config);
   // Planned only once the Istio CRDs exist (kubernetes_manifest reads their schemas); destroyed before Istio.
-  const shopfront = new ShopfrontStack(app, config, cluster.connection);
+  const istioConfig = new IstioConfigStack(app, config, cluster.connection, manifests);
+  istioConfig.addDependency(istio);
+  // After the mesh-wide objects (its HTTPRoute's Gateway) and the CRDs; destroyed before both.
+  const shopfront = new ShopfrontStack(app, config, cluster.connection, manifests);
+  shopfront.addDependency(istioConfig);
   shopfront.addDependency(istio);
-  return { bootstrap, network, cluster, ssmAgent, istio, shopfront };
+  return { bootstrap, network, cluster, ssmAgent, istio, istioConfig, shopfront };
+}
+
+/** The shopfront's manifests for the configured mesh variant, with the ingress settings istio-stack gives the chart's ingress. */
+function shopfrontManifests(config: Config): ShopfrontManifests {
+  const { istio } = config;
+  return new ShopfrontManifests({
+    config: config.shopfront,
+    meshMode: istio.meshMode,
+    routingApi: istio.routingApi,
+    ingress: {
+      serviceType: istio.ingressServiceType,
+      annotations: istio.ingressServiceAnnotations,
+      sourceCidrs: istio.ingressSourceCidrs,
+      certificateArn: istio.ingressCertificateArn,
+    },
+    highlyAvailable: MESH_PROFILE_CHOICES[istio.profile].highlyAvailable,
+  });
 }
 
 /** The constructs' validations failed (a broken mesh in manifests/): one line per error, nothing written. */

@@ -27,7 +27,7 @@ export interface IngressOutputsProps {
  * load balancer's DNS name (`ingress_hostname`) and `gateway_url` (https with a certificate), read
  * from the Service once `readAfter` is done; otherwise a port-forward command
  * (`ingress_port_forward`) and the local `gateway_url` it serves. The same in istio-stack (the
- * chart's ingress) and shopfront-stack (the Gateway API ingress). Returns the read, if any.
+ * chart's ingress) and istio-config-stack (the Gateway API ingress). Returns the read, if any.
  */
 export function publishIngress(
   stack: TerraformStack,

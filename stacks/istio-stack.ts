@@ -66,7 +66,7 @@ export class IstioStack extends ProjectStack {
       dependsOn: [this.istio.istiod],
     });
 
-    // With the Gateway API, the ingress is the shopfront's Gateway: shopfront-stack publishes its address.
+    // With the Gateway API, the ingress is a Gateway of manifests/mesh/: istio-config-stack publishes its address.
     const ingressGateway = this.istio.ingressGateway;
     if (ingressGateway === undefined) return;
     // Read after the release, which waits until the Service has its load balancer's address.

@@ -20,6 +20,7 @@ import {
 } from "../__tests__/tools/traffic/mesh";
 import { ConfigError, loadConfig } from "../modules/settings/load";
 import { STACK_NAMES } from "../modules/settings/names";
+import { ShopfrontManifests } from "../modules/shopfront/manifest-set";
 import { Shopfront } from "../modules/shopfront/shopfront";
 import { ValidationError, validationErrors } from "../stacks/app";
 import { run as analyze } from "./analyze/cli";
@@ -93,8 +94,10 @@ function brokenMeshRefusal(scene: Scene): string {
   const stack = new TerraformStack(app, STACK_NAMES.shopfront);
   new KubernetesProvider(stack, "kubernetes", {});
   new Shopfront(stack, "shopfront", {
-    config: { loadGenerator: false, errorGenerator: false },
-    manifestsDir: manifests,
+    manifests: new ShopfrontManifests({
+      config: { loadGenerator: false, errorGenerator: false },
+      manifestsDir: manifests,
+    }),
   });
   // The construct names files from the working folder: the copy's are named as manifests/ is.
   const copy = path.relative(process.cwd(), manifests);

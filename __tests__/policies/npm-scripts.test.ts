@@ -77,7 +77,7 @@ describe("npm run synth:hcl", () => {
     npm("synth:hcl");
     npm("synth");
     const stacks = (dir: string) => readdirSync(path.join(project, dir, "stacks")).sort();
-    expect(stacks("cdktf.out")).toHaveLength(6);
+    expect(stacks("cdktf.out")).toHaveLength(7);
     const mixed = stacks("cdktf.out").filter((stack) => {
       const files = readdirSync(path.join(project, "cdktf.out", "stacks", stack));
       return files.includes("cdk.tf") || !files.includes("cdk.tf.json");

@@ -1,6 +1,6 @@
 /**
  * The Kubernetes part of the security issue (issue 12): one test per Checkov rule, named by its ID, on
- * the synthesized plans of shopfront-stack and ssm-agent-installer-daemonset-stack, in each variant the
+ * the synthesized plans of shopfront-stack, istio-config-stack and ssm-agent-installer-daemonset-stack, in each variant the
  * issue scans; Pod Security Admission's restricted level; the shopfront's NetworkPolicies; and the
  * accepted findings, which must be exactly what the plans fail. Checkov's rule logic is ported in
  * ./checkov-kubernetes.ts; each test also asserts the property itself, so it fails if the manifests regress.
@@ -51,10 +51,13 @@ const VARIANTS: readonly (readonly [string, Readonly<Record<string, string>>])[]
   ],
 ];
 
-/** The objects of a variant's plans: shopfront-stack's manifests and the SSM installer's DaemonSet. */
+/** The objects of a variant's plans: shopfront-stack's and istio-config-stack's manifests and the SSM installer's DaemonSet. */
 function plansOf(env: Readonly<Record<string, string>>) {
   const stacks = buildTestStacks(env);
   const manifests: Json[] = Object.values(resources(stacks.shopfront, "kubernetes_manifest")).map(
+    (resource) => resource.manifest,
+  );
+  const meshWide: Json[] = Object.values(resources(stacks.istioConfig, "kubernetes_manifest")).map(
     (resource) => resource.manifest,
   );
   const daemonSets = Object.fromEntries(
@@ -63,9 +66,10 @@ function plansOf(env: Readonly<Record<string, string>>) {
       resource,
     ]),
   );
-  const objects: Record<string, Json> = Object.fromEntries(
-    manifests.map((object) => [`shopfront-stack ${object.kind}/${object.metadata.name}`, object]),
-  );
+  const objects: Record<string, Json> = Object.fromEntries([
+    ...manifests.map((object) => [`shopfront-stack ${object.kind}/${object.metadata.name}`, object]),
+    ...meshWide.map((object) => [`istio-config-stack ${object.kind}/${object.metadata.name}`, object]),
+  ]);
   // The Kubernetes rules also read the DaemonSet as the API server receives it, as the issue's scan did.
   for (const [name, daemonSet] of Object.entries(daemonSets)) {
     objects[name] = kubernetesObjectOf("DaemonSet", "apps/v1", daemonSet);

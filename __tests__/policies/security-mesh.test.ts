@@ -1,17 +1,21 @@
 /**
  * The mesh part of the security issue (issue 6), one test per rule, on the kubernetes_manifest
- * resources that the Shopfront construct synthesizes from manifests/. Istio has no Checkov checks, so
- * each test is named after its rule. Each fails when its rule is taken out of the manifests.
+ * resources that the Shopfront construct synthesizes from manifests/, and the mesh-wide ones of
+ * istio-config-stack. Istio has no Checkov checks, so each test is named after its rule. Each fails
+ * when its rule is taken out of the manifests.
  */
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { INGRESS_GATEWAY_NAME, INGRESS_GATEWAY_PRINCIPAL } from "../../modules/settings/names";
 import type { ShopfrontConfig } from "../../modules/settings/table";
+import { ShopfrontManifests } from "../../modules/shopfront/manifest-set";
 import { Shopfront } from "../../modules/shopfront/shopfront";
 import {
+  buildTestStacks,
   dependenciesOf,
   type KubernetesManifest,
   kubernetesManifests,
   manifestNamed,
+  synthJson,
   synthScope,
 } from "../helpers";
 
@@ -32,7 +36,9 @@ function synthesize(config: Partial<ShopfrontConfig> = {}): Json {
     synthScope((stack) => {
       new KubernetesProvider(stack, "kubernetes", {});
       new Shopfront(stack, "shopfront", {
-        config: { loadGenerator: false, errorGenerator: false, ...config },
+        manifests: new ShopfrontManifests({
+          config: { loadGenerator: false, errorGenerator: false, ...config },
+        }),
       });
     }),
   );
@@ -69,8 +75,9 @@ describe("mesh security (issue 6)", () => {
     expect(namespaceWide.map((r) => r.manifest.spec)).toEqual([{ mtls: { mode: "STRICT" } }]);
   });
 
-  it("mutual TLS is STRICT by default for the whole mesh (PeerAuthentication default in istio-system)", () => {
-    expect(only("PeerAuthentication/istio-system/default").manifest.spec).toEqual({
+  it("mutual TLS is STRICT by default for the whole mesh (PeerAuthentication default in istio-system), which the mesh's stack holds", () => {
+    const meshWide = kubernetesManifests(synthJson(buildTestStacks().istioConfig));
+    expect(manifestNamed(meshWide, "PeerAuthentication/istio-system/default").manifest.spec).toEqual({
       mtls: { mode: "STRICT" },
     });
   });
@@ -110,10 +117,12 @@ describe("mesh security (issue 6)", () => {
     expect([...below]).toEqual(
       expect.arrayContaining([
         only("PeerAuthentication/default").address,
-        only("PeerAuthentication/istio-system/default").address,
         only("AuthorizationPolicy/shopfront-ingress-only").address,
       ]),
     );
+    // The mesh-wide default is the stack's beneath: deployed before shopfront-stack, destroyed after it.
+    const stacks = buildTestStacks();
+    expect(stacks.shopfront.dependencies).toContain(stacks.istioConfig);
   });
 });
 

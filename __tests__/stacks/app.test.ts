@@ -129,22 +129,18 @@ describe("the deploy record", () => {
     expect(synthJson(stacks.bootstrap).output).not.toHaveProperty("deploy_record");
   });
 
-  it("holds, in istio-stack and shopfront-stack, the mesh variant and the ingress type that decide what their destroy does", () => {
-    // With these, shopfront-stack's destroy waits for the Gateway API ingress's load balancer.
+  it("holds, in istio-stack, istio-config-stack and shopfront-stack, the mesh variant and the ingress type that decide what their destroy does", () => {
+    // With these, istio-config-stack's destroy waits for the Gateway API ingress's load balancer.
     const stacks = buildTestStacks({ ROUTING_API: "gateway-api", MESH_MODE: "ambient" });
-    expect(stacks.shopfront.ingressRelease).toBeDefined();
-    expect(recordIn(stacks.shopfront)).toEqual({
+    expect(stacks.istioConfig.ingressRelease).toBeDefined();
+    const variant = {
       CLUSTER_NAME: "shopfront-eks",
       AWS_REGION: "us-east-1",
       MESH_MODE: "ambient",
       ROUTING_API: "gateway-api",
-      INGRESS_SERVICE_TYPE: "LoadBalancer",
-    });
-    expect(recordIn(stacks.istio)).toEqual({
-      CLUSTER_NAME: "shopfront-eks",
-      AWS_REGION: "us-east-1",
-      MESH_MODE: "ambient",
-      ROUTING_API: "gateway-api",
-    });
+    };
+    expect(recordIn(stacks.istioConfig)).toEqual({ ...variant, INGRESS_SERVICE_TYPE: "LoadBalancer" });
+    expect(recordIn(stacks.shopfront)).toEqual(variant);
+    expect(recordIn(stacks.istio)).toEqual(variant);
   });
 });

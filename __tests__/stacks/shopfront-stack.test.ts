@@ -18,9 +18,20 @@ describe("shopfront-stack", () => {
     ]);
   });
 
-  it("is deployed after istio-stack (the CRDs) and destroyed before it", () => {
-    expect(stacks.shopfront.dependencies).toContain(stacks.istio);
-    expect(stacks.shopfront.dependencies).toContain(stacks.cluster);
+  it("is deployed after istio-stack (the CRDs) and istio-config-stack (the mesh-wide objects), and destroyed before them", () => {
+    expect(stacks.shopfront.dependencies).toEqual(
+      expect.arrayContaining([stacks.istio, stacks.istioConfig, stacks.cluster]),
+    );
+  });
+
+  it("leaves the mesh-wide objects (istio-system) to istio-config-stack", () => {
+    const namespaces = new Set(
+      Object.values(stack.resource.kubernetes_manifest).map(
+        (m) => (m as { manifest: { metadata: { namespace?: string } } }).manifest.metadata.namespace,
+      ),
+    );
+    // The Namespace itself has none.
+    expect(namespaces).toEqual(new Set([undefined, "miztiik-automation-ns"]));
   });
 
   it("points the generators at the ingress Service's port 443 when TLS is on at the load balancer", () => {

@@ -22,6 +22,7 @@ const DEPLOY_ORDER = [
   STACK_NAMES.cluster,
   STACK_NAMES.ssmAgent,
   STACK_NAMES.istio,
+  STACK_NAMES.istioConfig,
   STACK_NAMES.shopfront,
 ];
 const DESTROY_ORDER = DEPLOY_ORDER.slice(1).reverse();
@@ -54,8 +55,8 @@ function recordOf(stack: string, changes: Record<string, string> = {}): DeployRe
   return {
     CLUSTER_NAME: "shopfront-eks",
     AWS_REGION: "us-east-1",
-    ...(stack === STACK_NAMES.istio ? variant : {}),
-    ...(stack === STACK_NAMES.shopfront ? { ...variant, INGRESS_SERVICE_TYPE: "LoadBalancer" } : {}),
+    ...(stack === STACK_NAMES.istio || stack === STACK_NAMES.shopfront ? variant : {}),
+    ...(stack === STACK_NAMES.istioConfig ? { ...variant, INGRESS_SERVICE_TYPE: "LoadBalancer" } : {}),
     ...changes,
   };
 }
@@ -206,12 +207,14 @@ describe("destroyAll", () => {
     });
     expect(lines).toEqual([
       "skipped   shopfront-stack: no state: never deployed",
+      "skipped   istio-config-stack: no state: never deployed",
       "skipped   istio-stack: its state holds no resource",
       "skipped   ssm-agent-installer-daemonset-stack: its state holds no resource",
       "destroyed eks-cluster-stack: 2 resources",
       "destroyed eks-cluster-vpc-stack: 1 resource",
     ]);
     expect(outcomes.map((o) => o.outcome)).toEqual([
+      "skipped",
       "skipped",
       "skipped",
       "skipped",

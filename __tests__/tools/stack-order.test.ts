@@ -18,12 +18,16 @@ describe("deploy order", () => {
       STACK_NAMES.cluster,
       STACK_NAMES.ssmAgent,
       STACK_NAMES.istio,
+      STACK_NAMES.istioConfig,
       STACK_NAMES.shopfront,
     ]);
     for (const [index, stack] of order.entries()) {
       for (const dependency of stack.dependsOn) expect(names.indexOf(dependency)).toBeLessThan(index);
     }
-    expect(order.find((stack) => stack.name === STACK_NAMES.shopfront)?.dependsOn).toContain(
+    expect(order.find((stack) => stack.name === STACK_NAMES.shopfront)?.dependsOn).toEqual(
+      expect.arrayContaining([STACK_NAMES.istio, STACK_NAMES.istioConfig]),
+    );
+    expect(order.find((stack) => stack.name === STACK_NAMES.istioConfig)?.dependsOn).toContain(
       STACK_NAMES.istio,
     );
   });
@@ -67,7 +71,8 @@ describe("npm run list", () => {
       "3. eks-cluster-stack                    after eks-cluster-vpc-stack",
       "4. ssm-agent-installer-daemonset-stack  after eks-cluster-stack",
       "5. istio-stack                          after eks-cluster-stack",
-      "6. shopfront-stack                      after istio-stack, eks-cluster-stack",
+      "6. istio-config-stack                   after istio-stack, eks-cluster-stack",
+      "7. shopfront-stack                      after istio-config-stack, istio-stack, eks-cluster-stack",
     ]);
     expect(run.status).toBe(0);
   });

@@ -2,7 +2,7 @@
  * What "highly available" means for the mesh's own workloads (istiod, the ingress proxies, the
  * waypoint) with MESH_PROFILE=production, in one place: two replicas, spread over the availability
  * zones, with a disruption budget that keeps one through a drain. Used by the Helm values of
- * modules/mesh/istio.ts and the Gateway API patches of modules/shopfront/variants.ts.
+ * modules/mesh/istio.ts and the Gateway API patches of modules/shopfront/ingress.ts.
  */
 
 /** Replicas of a highly available workload; one otherwise. */

@@ -1,6 +1,6 @@
 /**
  * The ingress load balancer's Service settings on AWS, shared by the gateway chart's ingress
- * (modules/mesh/istio.ts) and the Gateway API ingress (modules/shopfront/variants.ts).
+ * (modules/mesh/istio.ts) and the Gateway API ingress (modules/shopfront/ingress.ts).
  */
 
 /**

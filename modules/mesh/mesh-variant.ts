@@ -40,7 +40,7 @@ export function versionServiceName(version: string): string {
 }
 
 /**
- * The Gateway API ingress (manifests/routing-gateway-api/shopfront-gateway.yaml): istiod names the
+ * The Gateway API ingress (manifests/mesh/routing-gateway-api/shopfront-gateway.yaml): istiod names the
  * Deployment, Service and ServiceAccount it deploys for a Gateway `<name>-<class>`.
  */
 const GATEWAY_API_INGRESS_NAME = "shopfront-gateway";
@@ -49,10 +49,14 @@ export const GATEWAY_API_INGRESS = {
   serviceName: `${GATEWAY_API_INGRESS_NAME}-${GATEWAY_CLASSES.ingress}`,
 } as const;
 
-/** Where manifests/ keeps what one data plane or one routing API needs, beside the shared files. */
+/**
+ * Where manifests/ keeps what one data plane or one routing API needs, beside the shared files; and
+ * the folder of the mesh-wide objects (istio-system), which has a routing folder of its own.
+ */
 export function variantFolders(variant: MeshVariant): {
   readonly meshMode: string;
   readonly routing: string;
+  readonly meshWide: string;
 } {
-  return { meshMode: variant.meshMode, routing: `routing-${variant.routingApi}` };
+  return { meshMode: variant.meshMode, routing: `routing-${variant.routingApi}`, meshWide: "mesh" };
 }

@@ -3,13 +3,14 @@
  * gateway. They are not settings; every per-account name that must be unique derives from CLUSTER_NAME.
  */
 
-/** Names of the stacks, as in the walkthrough (without its "06" suffix). */
+/** Names of the stacks: the walkthrough's (without its "06" suffix) where it has them. */
 export const STACK_NAMES = {
   bootstrap: "tf-state-bootstrap",
   network: "eks-cluster-vpc-stack",
   cluster: "eks-cluster-stack",
   ssmAgent: "ssm-agent-installer-daemonset-stack",
   istio: "istio-stack",
+  istioConfig: "istio-config-stack",
   shopfront: "shopfront-stack",
 } as const;
 

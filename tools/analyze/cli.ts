@@ -1,9 +1,9 @@
 /**
  * `npm run analyze [-- [--mesh-mode sidecar|ambient] [--routing-api istio|gateway-api]
  * [--weights v1=25,v2=25,v3=25,v4=25] [paths...]]`: runs the manifest checks of modules/manifests on
- * manifest files (default: the shopfront's manifests for that mesh variant, as shopfront-stack
- * deploys them; a folder laid out as manifests/ is read the same way) and prints one finding a line,
- * `file: Kind/name: field: message`. The variant comes
+ * manifest files (default: the shopfront's manifests for that mesh variant, mesh-wide ones included,
+ * as istio-config-stack and shopfront-stack deploy them; a folder laid out as manifests/ is read the
+ * same way) and prints one finding a line, `file: Kind/name: field: message`. The variant comes
  * from the flags, else MESH_MODE and ROUTING_API; the weights from --weights, else SHOPFRONT_WEIGHTS,
  * as at synth. Exit status: 0 clean or warnings only, 1 on any error finding, 2 on a usage error.
  */

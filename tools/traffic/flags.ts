@@ -142,7 +142,7 @@ export const FLAGS = {
     commands: COMMANDS,
     argument: "url",
     description: "the gateway",
-    otherwise: "GATEWAY_URL, else gateway_url in --outputs-file (istio-stack's, else shopfront-stack's)",
+    otherwise: "GATEWAY_URL, else gateway_url in --outputs-file (istio-stack's, else istio-config-stack's)",
     env: "GATEWAY_URL",
   }),
   outputsFile: flag(FILE, {

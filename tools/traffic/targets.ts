@@ -37,7 +37,10 @@ export interface Sourced<T> {
 
 /** The stacks and outputs that hold the gateway and the deployed weights in `cdktf deploy --outputs-file`. */
 const ISTIO_STACK = STACK_NAMES.istio;
+const ISTIO_CONFIG_STACK = STACK_NAMES.istioConfig;
 const SHOPFRONT_STACK = STACK_NAMES.shopfront;
+/** The stacks whose outputs the tool reads, as `npm run output` takes them. */
+const OUTPUT_STACKS = `${ISTIO_STACK} ${ISTIO_CONFIG_STACK} ${SHOPFRONT_STACK}`;
 const OUTPUT_KEYS = {
   gatewayUrl: "gateway_url",
   ingressHostname: "ingress_hostname",
@@ -100,7 +103,7 @@ export interface UrlInputs {
 
 /**
  * The gateway URL: `--url`, else `GATEWAY_URL`, else the outputs file: `istio-stack`'s (the chart's
- * ingress), else `shopfront-stack`'s (the Gateway API ingress).
+ * ingress), else `istio-config-stack`'s (the Gateway API ingress).
  */
 export function resolveUrl({ flag, env, outputsFile, cwd }: UrlInputs): Sourced<URL> {
   if (flag !== undefined) return { value: gatewayUrl("--url", flag), source: "--url" };
@@ -111,12 +114,12 @@ export function resolveUrl({ flag, env, outputsFile, cwd }: UrlInputs): Sourced<
   const outputs = readOutputs(cwd, outputsFile);
   if (outputs === undefined) {
     throw new UsageError(
-      `no gateway URL: pass --url, set GATEWAY_URL, or write it with \`npm run output -- ${ISTIO_STACK} ${SHOPFRONT_STACK} --outputs-file ${outputsFile}\` (${outputsFile} does not exist)`,
+      `no gateway URL: pass --url, set GATEWAY_URL, or write it with \`npm run output -- ${OUTPUT_STACKS} --outputs-file ${outputsFile}\` (${outputsFile} does not exist)`,
     );
   }
   // The chart's ingress is istio-stack's; with ROUTING_API=gateway-api the Gateway, and its address,
-  // are shopfront-stack's.
-  for (const stackName of [ISTIO_STACK, SHOPFRONT_STACK]) {
+  // are istio-config-stack's.
+  for (const stackName of [ISTIO_STACK, ISTIO_CONFIG_STACK]) {
     for (const key of [OUTPUT_KEYS.gatewayUrl, OUTPUT_KEYS.ingressHostname]) {
       const value = outputs[stackName]?.[key];
       if (typeof value === "string" && value.trim() !== "") {
@@ -129,10 +132,10 @@ export function resolveUrl({ flag, env, outputsFile, cwd }: UrlInputs): Sourced<
   const others = Object.keys(outputs);
   const hint =
     others.length > 0
-      ? ` (it holds ${others.join(", ")} only: write both with \`npm run output -- ${ISTIO_STACK} ${SHOPFRONT_STACK} --outputs-file ${outputsFile}\`)`
+      ? ` (it holds ${others.join(", ")} only: write them all with \`npm run output -- ${OUTPUT_STACKS} --outputs-file ${outputsFile}\`)`
       : "";
   throw new UsageError(
-    `no gateway URL: ${outputsFile} has no ${ISTIO_STACK} or ${SHOPFRONT_STACK} output ${OUTPUT_KEYS.gatewayUrl} or ${OUTPUT_KEYS.ingressHostname}${hint}; pass --url or set GATEWAY_URL`,
+    `no gateway URL: ${outputsFile} has no ${ISTIO_STACK} or ${ISTIO_CONFIG_STACK} output ${OUTPUT_KEYS.gatewayUrl} or ${OUTPUT_KEYS.ingressHostname}${hint}; pass --url or set GATEWAY_URL`,
   );
 }
 

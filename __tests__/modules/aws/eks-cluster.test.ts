@@ -191,9 +191,12 @@ describe("EksCluster (eks-cluster-stack)", () => {
 });
 
 describe("public endpoint (CKV_AWS_38/39)", () => {
+  /** The synth warnings of every construct in eks-cluster-stack: the stack's own, the EksCluster's, its resources'. */
   const warnings = (env: Record<string, string>) =>
     buildTestStacks(env)
-      .cluster.node.metadata.filter((entry) => entry.type === "@cdktf/warn")
+      .cluster.node.findAll()
+      .flatMap((construct) => construct.node.metadata)
+      .filter((entry) => entry.type === "@cdktf/warn")
       .map((entry) => String(entry.data));
 
   // The choice is explicit now (unset: private only), so synth has nothing to warn about.

@@ -1,5 +1,11 @@
 import { checkManifests } from "../../../modules/manifests/checks";
-import { SHOPFRONT_VIRTUAL_SERVICE, withRouteWeights } from "../../../modules/manifests/model";
+import {
+  type ManifestDocument,
+  SHOPFRONT_VIRTUAL_SERVICE,
+  withRouteWeights,
+} from "../../../modules/manifests/model";
+import type { MeshVariant } from "../../../modules/mesh/mesh-variant";
+import { ingressPrincipal } from "../../../modules/shopfront/variants";
 import {
   type Editable,
   editedCopy,
@@ -12,6 +18,7 @@ import {
 const APP = "manifests/shopfront.yaml";
 const MESH = "manifests/routing-istio/shopfront-mesh.yaml";
 const SECURITY = "manifests/shopfront-security.yaml";
+const MESH_SECURITY = "manifests/mesh/mesh-security.yaml";
 const INGRESS = "manifests/routing-istio/shopfront-ingress.yaml";
 const NAMESPACE_FILE = "manifests/sidecar/namespace.yaml";
 const GATEWAY_PRINCIPAL = "cluster.local/ns/istio-system/sa/istio-ingressgateway";
@@ -365,15 +372,15 @@ describe("checkManifests", () => {
     });
 
     it.each([
-      ["the shopfront namespace's", NAMESPACE, "PERMISSIVE"],
-      ["the mesh-wide", "istio-system", "DISABLE"],
-    ])("catches %s PeerAuthentication when it is not STRICT", (_, namespace, mode) => {
+      ["the shopfront namespace's", NAMESPACE, "PERMISSIVE", SECURITY],
+      ["the mesh-wide", "istio-system", "DISABLE", MESH_SECURITY],
+    ])("catches %s PeerAuthentication when it is not STRICT", (_, namespace, mode, file) => {
       const documents = manifestsWith((objectOf) => {
         objectOf("PeerAuthentication", "default", namespace).spec.mtls.mode = mode;
       });
       expect(checkManifests(documents)).toEqual([
         error(
-          SECURITY,
+          file,
           "PeerAuthentication/default",
           "spec.mtls.mode",
           new RegExp(`^is "${mode}", it must be STRICT: PERMISSIVE and DISABLE accept plaintext`),
@@ -670,5 +677,274 @@ describe("checkManifests", () => {
         ),
       ]);
     });
+  });
+});
+
+describe("checkManifests on the Gateway API and ambient mode (rules/mesh-variants.ts)", () => {
+  const AMBIENT_GATEWAY_API: MeshVariant = { meshMode: "ambient", routingApi: "gateway-api" };
+  const ROUTES = "manifests/routing-gateway-api/shopfront-routes.yaml";
+  const GATEWAY = "manifests/mesh/routing-gateway-api/shopfront-gateway.yaml";
+  const AMBIENT_NAMESPACE = "manifests/ambient/namespace.yaml";
+  const ambientGatewayApi = variantManifests(AMBIENT_GATEWAY_API);
+
+  /** The ambient x gateway-api manifests, deep-copied, after `edit` changed the object `kind`/`name`. */
+  const edited = (kind: string, name: string, edit: (object: Editable) => void, namespace = NAMESPACE) =>
+    editedCopy(ambientGatewayApi.documents, (objectOf) => edit(objectOf(kind, name, namespace)));
+  const check = (documents: readonly ManifestDocument[]) =>
+    checkManifests(documents, { ingressGatewayPrincipal: ingressPrincipal("gateway-api") });
+
+  it("catches HTTPRoute weights that do not add up to 100", () => {
+    const documents = edited("HTTPRoute", "shopfront", (route) => {
+      route.spec.rules[0].backendRefs[3].weight = 15;
+    });
+    expect(check(documents)).toEqual([
+      error(
+        ROUTES,
+        "HTTPRoute/shopfront",
+        "spec.rules[0].backendRefs",
+        /^weights add up to 110, they must add up to 100 \(got shopfront-v1=50, shopfront-v2=30, shopfront-v3=15, shopfront-v4=15\)$/,
+      ),
+    ]);
+  });
+
+  it("catches a parentRef to a Gateway that does not exist", () => {
+    const documents = edited("HTTPRoute", "shopfront", (route) => {
+      route.spec.parentRefs[0].name = "other-gateway";
+    });
+    expect(check(documents)).toEqual([
+      error(
+        ROUTES,
+        "HTTPRoute/shopfront",
+        "spec.parentRefs[0].name",
+        /^Gateway\/other-gateway is not defined in namespace istio-system$/,
+      ),
+    ]);
+  });
+
+  it("catches a parentRef to a listener that does not exist", () => {
+    const documents = edited("HTTPRoute", "shopfront", (route) => {
+      route.spec.parentRefs[0].sectionName = "https";
+    });
+    expect(check(documents)).toEqual([
+      error(ROUTES, "HTTPRoute/shopfront", "spec.parentRefs[0].sectionName", /has no listener named https$/),
+    ]);
+  });
+
+  it("catches a Gateway that does not allow routes from the shopfront's namespace", () => {
+    const documents = edited(
+      "Gateway",
+      "shopfront-gateway",
+      (gateway) => {
+        gateway.spec.listeners[0].allowedRoutes.namespaces = { from: "Same" };
+      },
+      "istio-system",
+    );
+    expect(check(documents)).toEqual([
+      error(
+        ROUTES,
+        "HTTPRoute/shopfront",
+        "spec.parentRefs[0]",
+        /do not allow routes from namespace miztiik-automation-ns/,
+      ),
+    ]);
+  });
+
+  it("catches a backend Service that does not exist, and one on a port it does not serve", () => {
+    const documents = edited("HTTPRoute", "shopfront", (route) => {
+      route.spec.rules[0].backendRefs[0].name = "shopfront-v9";
+      route.spec.rules[0].backendRefs[1].port = 8080;
+    });
+    expect(check(documents)).toEqual([
+      error(
+        ROUTES,
+        "HTTPRoute/shopfront",
+        "spec.rules[0].backendRefs[0].name",
+        /^Service\/shopfront-v9 is not defined/,
+      ),
+      error(
+        ROUTES,
+        "HTTPRoute/shopfront",
+        "spec.rules[0].backendRefs[1].port",
+        /^is 8080, but Service\/shopfront-v2 serves 80$/,
+      ),
+    ]);
+  });
+
+  it("catches a backend Service that selects no pods, and one that selects several versions", () => {
+    const noPods = edited("Service", "shopfront-v3", (service) => {
+      service.spec.selector.version = "v9";
+    });
+    expect(check(noPods)).toEqual([
+      error(
+        ROUTES,
+        "Service/shopfront-v3",
+        "spec.selector",
+        /but no Deployment's pods in namespace miztiik-automation-ns/,
+      ),
+      error(
+        ROUTES,
+        "HTTPRoute/shopfront",
+        "spec.rules[0].backendRefs[2].name",
+        /^Service\/shopfront-v3 selects the pods of no Deployment/,
+      ),
+    ]);
+    const allVersions = edited("Service", "shopfront-v3", (service) => {
+      delete service.spec.selector.version;
+    });
+    expect(check(allVersions)).toEqual([
+      error(
+        ROUTES,
+        "HTTPRoute/shopfront",
+        "spec.rules[0].backendRefs[2].name",
+        /^Service\/shopfront-v3 selects the pods of 4 versions \(v1, v2, v3, v4\): a weighted split needs one version per backend$/,
+      ),
+    ]);
+  });
+
+  it("catches a rule without a request timeout", () => {
+    const documents = edited("HTTPRoute", "shopfront", (route) => {
+      delete route.spec.rules[0].timeouts;
+    });
+    expect(check(documents)).toEqual([
+      error(ROUTES, "HTTPRoute/shopfront", "spec.rules[0].timeouts.request", /^is missing/),
+    ]);
+  });
+
+  it("catches a backend without the circuit breaker", () => {
+    const documents = edited("DestinationRule", "shopfront-v4", (rule) => {
+      delete rule.spec.trafficPolicy.outlierDetection;
+    });
+    expect(check(documents)).toEqual([
+      error(
+        ROUTES,
+        "HTTPRoute/shopfront",
+        "spec.rules[0].backendRefs[3].name",
+        /^Service\/shopfront-v4 has no DestinationRule with outlierDetection/,
+      ),
+    ]);
+  });
+
+  it("catches backend pods that no AuthorizationPolicy guards", () => {
+    const documents = edited("AuthorizationPolicy", "shopfront-ingress-only", (policy) => {
+      policy.spec.selector.matchLabels = { app: "shopfront", version: "v1" };
+    });
+    const findings = check(documents).filter((f) => f.resource === "HTTPRoute/shopfront");
+    expect(findings).toEqual(
+      ["v2", "v3", "v4"].map((version, index) =>
+        error(
+          ROUTES,
+          "HTTPRoute/shopfront",
+          `spec.rules[0].backendRefs[${index + 1}].name`,
+          new RegExp(
+            `no AuthorizationPolicy in namespace ${NAMESPACE} selects the pods of Deployment/shopfront-${version}`,
+          ),
+        ),
+      ),
+    );
+  });
+
+  it("catches a Gateway whose parameters ConfigMap does not exist, and a key istiod does not read", () => {
+    const missing = edited(
+      "Gateway",
+      "shopfront-gateway",
+      (gateway) => {
+        gateway.spec.infrastructure.parametersRef.name = "nowhere";
+      },
+      "istio-system",
+    );
+    expect(check(missing)).toEqual([
+      error(
+        GATEWAY,
+        "Gateway/shopfront-gateway",
+        "spec.infrastructure.parametersRef.name",
+        /^ConfigMap\/nowhere is not defined in namespace istio-system/,
+      ),
+    ]);
+    const badKey = edited(
+      "ConfigMap",
+      "shopfront-gateway",
+      (configMap) => {
+        configMap.data = { services: "spec: {}\n" };
+      },
+      "istio-system",
+    );
+    expect(check(badKey)).toEqual([
+      error(GATEWAY, "ConfigMap/shopfront-gateway", "data.services", /^is not a key istiod reads/),
+    ]);
+  });
+
+  it("catches the sidecar-injection label beside the ambient label", () => {
+    const documents = edited("Namespace", NAMESPACE, (namespace) => {
+      namespace.metadata.labels["istio-injection"] = "enabled";
+    });
+    expect(check(documents)).toEqual([
+      error(
+        AMBIENT_NAMESPACE,
+        `Namespace/${NAMESPACE}`,
+        "metadata.labels.istio-injection",
+        /beside istio.io\/dataplane-mode: ambient: .* takes precedence over ztunnel/,
+      ),
+    ]);
+  });
+
+  it("catches a namespace that uses a waypoint that does not exist", () => {
+    const documents = structuredClone(ambientGatewayApi.documents).filter(
+      (d) => !(d.object.kind === "Gateway" && d.object.metadata.name === "waypoint"),
+    );
+    expect(check(documents)).toEqual([
+      error(
+        AMBIENT_NAMESPACE,
+        `Namespace/${NAMESPACE}`,
+        'metadata.labels["istio.io/use-waypoint"]',
+        /no Gateway of class istio-waypoint named waypoint/,
+      ),
+    ]);
+  });
+
+  it("catches L7 authorization in an ambient namespace that ztunnel would have to enforce", () => {
+    const documents = edited("AuthorizationPolicy", "shopfront-ingress-only", (policy) => {
+      policy.spec.rules[0].to = [{ operation: { methods: ["GET"] } }];
+    });
+    expect(check(documents)).toEqual([
+      error(
+        "manifests/routing-gateway-api/shopfront-ingress.yaml",
+        "AuthorizationPolicy/shopfront-ingress-only",
+        "spec.rules",
+        /has L7 rules in ambient namespace .* attach the policy to the waypoint with targetRefs/,
+      ),
+    ]);
+  });
+
+  it("catches in-mesh routing in an ambient namespace with no waypoint to apply it", () => {
+    const documents = edited("Namespace", NAMESPACE, (namespace) => {
+      delete namespace.metadata.labels["istio.io/use-waypoint"];
+    });
+    documents.push({
+      file: "extra.yaml",
+      index: 0,
+      object: {
+        apiVersion: "networking.istio.io/v1",
+        kind: "VirtualService",
+        metadata: { name: "east-west", namespace: NAMESPACE },
+        spec: {
+          hosts: ["shopfront-svc"],
+          http: [
+            {
+              timeout: "4s",
+              retries: { attempts: 2, perTryTimeout: "1s", retryOn: "connect-failure" },
+              route: [{ destination: { host: "shopfront-v1" } }],
+            },
+          ],
+        },
+      },
+    });
+    expect(check(documents).filter((f) => f.resource === "VirtualService/east-west")).toEqual([
+      error(
+        "extra.yaml",
+        "VirtualService/east-west",
+        "spec.gateways",
+        /only a waypoint applies: label the namespace or its Services istio.io\/use-waypoint/,
+      ),
+    ]);
   });
 });

@@ -1,13 +1,9 @@
 import { HelmProvider } from "@cdktf/provider-helm/lib/provider";
 import { Release } from "@cdktf/provider-helm/lib/release";
 import { TerraformStack, Testing } from "cdktf";
-import { ADDONS } from "../../../modules/mesh/addons";
-import type { AddOn } from "../../../modules/mesh/addons/addon";
 import { ANNOTATED_PODS_JOB } from "../../../modules/mesh/addons/prometheus";
 import { Observability } from "../../../modules/mesh/observability";
-import { ISTIO_ADDONS } from "../../../modules/settings/sections/istio";
-import { CHART_REPOSITORIES, VERSIONS } from "../../../modules/settings/versions";
-import { problemsOf } from "../../config-problems";
+import { VERSIONS } from "../../../modules/settings/versions";
 import { buildTestStacks, helmRelease, resources, synth, testApp } from "../../helpers";
 
 type Json = Record<string, unknown>;
@@ -218,38 +214,6 @@ describe("Observability (istio-stack)", () => {
         helmRelease(noGrafana, "prometheus").address,
       ]);
     });
-  });
-});
-
-describe("the add-on registry (modules/mesh/addons)", () => {
-  it("declares every add-on ISTIO_ADDONS names, and no other, each under its own name", () => {
-    expect(Object.keys(ADDONS).sort()).toEqual([...ISTIO_ADDONS].sort());
-    for (const [name, addon] of Object.entries(ADDONS)) expect(addon.name).toBe(name);
-  });
-
-  it("pins each add-on's chart to its VERSIONS.charts entry, from its CHART_REPOSITORIES entry", () => {
-    for (const addon of Object.values<AddOn>(ADDONS)) {
-      expect(addon.chart.version).toBe(VERSIONS.charts[addon.name]);
-      expect(addon.chart.repository).toBe(CHART_REPOSITORIES[addon.name]);
-    }
-  });
-
-  it("declares the needs that the configuration enforces: each add-on refused without what it needs", () => {
-    for (const addon of Object.values<AddOn>(ADDONS)) {
-      for (const [needed, why] of Object.entries(addon.needs)) {
-        expect(problemsOf({ ISTIO_ADDONS: addon.name }).join("\n")).toContain(
-          `${addon.name} needs ${needed}, ${why}`,
-        );
-      }
-    }
-  });
-
-  it("installs an add-on after those it declares installAfter, only when they are installed", () => {
-    const { istio: all } = buildTestStacks();
-    for (const addon of Object.values<AddOn>(ADDONS)) {
-      const dependsOn = helmRelease(all, addon.name).config.depends_on;
-      for (const before of addon.installAfter) expect(dependsOn).toContain(helmRelease(all, before).address);
-    }
   });
 });
 

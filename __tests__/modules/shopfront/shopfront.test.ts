@@ -4,9 +4,11 @@ import { join } from "node:path";
 import { Manifest } from "@cdktf/provider-kubernetes/lib/manifest";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { TerraformStack, Testing } from "cdktf";
+import type { MeshMode } from "../../../modules/mesh/mesh-variant";
 import { ConfigError, loadConfig } from "../../../modules/settings/load";
 import type { ShopfrontConfig } from "../../../modules/settings/table";
 import { VERSIONS } from "../../../modules/settings/versions";
+import { ShopfrontManifests } from "../../../modules/shopfront/manifest-set";
 import { Shopfront, ShopfrontManifestError } from "../../../modules/shopfront/shopfront";
 import { validationErrors } from "../../../stacks/app";
 import "../../matchers";
@@ -29,13 +31,16 @@ const ROUTE_RESILIENCE = {
 };
 
 /** A shopfront-stack-like stack holding only the Shopfront, synthesized. */
-function build(config: Partial<ShopfrontConfig> = {}, manifestsDir?: string) {
+function build(config: Partial<ShopfrontConfig> = {}, manifestsDir?: string, meshMode?: MeshMode) {
   const app = testApp();
   const stack = new TerraformStack(app, "shopfront-stack");
   new KubernetesProvider(stack, "kubernetes", {});
   const shopfront = new Shopfront(stack, "shopfront", {
-    config: { loadGenerator: false, errorGenerator: false, ...config },
-    manifestsDir,
+    manifests: new ShopfrontManifests({
+      config: { loadGenerator: false, errorGenerator: false, ...config },
+      manifestsDir,
+      meshMode,
+    }),
   });
   // As synthesize() does: the construct's validation runs before the stack is written.
   const errors = validationErrors(app);
@@ -75,7 +80,7 @@ const shopfrontVersions = [
 describe("Shopfront", () => {
   const { shopfront, json, objects, manifestOf } = build();
 
-  it("applies every object of the shared manifests, sidecar/ and routing-istio/, one kubernetes_manifest each", () => {
+  it("applies every object of the shared manifests, sidecar/ and routing-istio/, one kubernetes_manifest each, and none of mesh/", () => {
     expect(objects.sort()).toEqual(
       [
         `Namespace/${NAMESPACE}`,
@@ -91,7 +96,6 @@ describe("Shopfront", () => {
         "VirtualService/shopfront-virtual-service",
         "DestinationRule/shopfront-svc",
         "PeerAuthentication/default",
-        "PeerAuthentication/istio-system/default",
         "AuthorizationPolicy/shopfront-ingress-only",
         "NetworkPolicy/default-deny",
         "NetworkPolicy/allow-dns",
@@ -101,9 +105,8 @@ describe("Shopfront", () => {
         "NetworkPolicy/generators-to-ingress-gateway",
       ].sort(),
     );
-    // Ids from the object alone; the namespace too outside the shopfront's, where both are `default`.
-    // In the order of the folders (the data plane's, the shared, the routing API's), their files (sorted
-    // by name) and their documents: the Namespace first.
+    // Ids from the object alone. In the order of the folders (the data plane's, the shared, the routing
+    // API's), their files (sorted by name) and their documents: the Namespace first.
     expect(shopfront.manifests.map((manifest) => manifest.node.id).sort()).toEqual(
       objects.map((object) => object.toLowerCase().replace(/\//g, "-")).sort(),
     );
@@ -288,14 +291,11 @@ describe("Shopfront", () => {
     expect(budgets.sort()).toEqual(["PodDisruptionBudget/shopfront-v1", "PodDisruptionBudget/shopfront-v2"]);
   });
 
-  it.each([
-    ["the shopfront namespace", "PeerAuthentication/default", NAMESPACE],
-    ["the mesh, from its root namespace", "PeerAuthentication/istio-system/default", "istio-system"],
-  ])("requires mutual TLS (STRICT) in %s", (_, resource, namespace) => {
-    expect(manifestOf(resource).manifest).toEqual({
+  it("requires mutual TLS (STRICT) in the shopfront namespace, whatever the mesh-wide default", () => {
+    expect(manifestOf("PeerAuthentication/default").manifest).toEqual({
       apiVersion: "security.istio.io/v1",
       kind: "PeerAuthentication",
-      metadata: { name: "default", namespace },
+      metadata: { name: "default", namespace: NAMESPACE },
       spec: { mtls: { mode: "STRICT" } },
     });
   });
@@ -346,8 +346,18 @@ describe("Shopfront", () => {
     }
   });
 
-  it("matches the snapshot", () => {
-    expect(json).toMatchSnapshot();
+  it("labels the same namespace for ambient mode instead with MESH_MODE=ambient, with the same Pod Security labels", () => {
+    const labelsOf = (meshMode: MeshMode) =>
+      build({}, undefined, meshMode).manifestOf(`Namespace/${NAMESPACE}`).manifest.metadata.labels;
+    const { "istio-injection": injection, ...shared } = labelsOf("sidecar");
+    const {
+      "istio.io/dataplane-mode": dataplaneMode,
+      "istio.io/use-waypoint": waypoint,
+      ...ambientShared
+    } = labelsOf("ambient");
+    expect([injection, dataplaneMode, waypoint]).toEqual(["enabled", "ambient", "waypoint"]);
+    expect(ambientShared).toEqual(shared);
+    expect(shared["pod-security.kubernetes.io/enforce"]).toBe("restricted");
   });
 });
 

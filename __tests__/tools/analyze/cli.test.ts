@@ -31,7 +31,7 @@ function runCli(argv: string[], env: Env = {}) {
 describe("npm run analyze (tools/analyze/cli.ts)", () => {
   it("exits 0 on the real manifests and prints nothing but the summary", () => {
     const result = runCli([]);
-    expect(result).toEqual({ status: 0, out: [], err: ["8 files, 23 objects: errors: 0, warnings: 0"] });
+    expect(result).toEqual({ status: 0, out: [], err: ["9 files, 23 objects: errors: 0, warnings: 0"] });
   });
 
   it("prints each error as file: Kind/name: field: message and exits 1", () => {
@@ -113,7 +113,7 @@ describe("npm run analyze (tools/analyze/cli.ts)", () => {
     expect(broken.stdout).toContain(
       `${WEIGHTS_110}: VirtualService/shopfront-virtual-service: spec.http[0].route:`,
     );
-    expect(broken.stderr).toContain("3 files, 12 objects: errors: 1, warnings: 0");
+    expect(broken.stderr).toContain("3 files, 11 objects: errors: 1, warnings: 0");
   });
 
   it("reads the settings file as every command does, the environment over it", () => {
@@ -132,7 +132,7 @@ describe("npm run analyze (tools/analyze/cli.ts)", () => {
       const overridden = analyze({ SHOPFRONT_WEIGHTS: "v1=90,v4=10" });
       expect(overridden.status).toBe(0);
       // ROUTING_API=gateway-api from the file: the HTTPRoute's files, not the VirtualService's.
-      expect(overridden.stderr).toContain("9 files, 31 objects: errors: 0, warnings: 0");
+      expect(overridden.stderr).toContain("10 files, 31 objects: errors: 0, warnings: 0");
       writeFileSync(settings, "NOT_A_SETTING=1\n");
       const unknown = analyze({});
       expect(unknown.status).toBe(2);
@@ -153,10 +153,10 @@ describe("npm run analyze (tools/analyze/cli.ts)", () => {
   it("analyzes each mesh variant's manifests, chosen by flag or by setting", () => {
     const summary = (result: { err: string[] }) => result.err.join("\n");
     for (const [meshMode, routingApi, files] of [
-      ["sidecar", "istio", 8],
-      ["ambient", "istio", 9],
-      ["sidecar", "gateway-api", 9],
-      ["ambient", "gateway-api", 10],
+      ["sidecar", "istio", 9],
+      ["ambient", "istio", 10],
+      ["sidecar", "gateway-api", 10],
+      ["ambient", "gateway-api", 11],
     ] as const) {
       const byFlag = runCli([
         "--mesh-mode",

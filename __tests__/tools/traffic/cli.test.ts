@@ -448,7 +448,7 @@ describe("bad usage exits 2 with one line naming the flag, the value and the acc
     const { code, stderr } = await traffic(["count", "--expect", EXPECT]);
     expect(code).toBe(2);
     expect(stderr).toMatch(
-      /^error: no gateway URL: pass --url, set GATEWAY_URL, or write it with `npm run output -- istio-stack shopfront-stack --outputs-file cdktf-outputs.json`/,
+      /^error: no gateway URL: pass --url, set GATEWAY_URL, or write it with `npm run output -- istio-stack istio-config-stack shopfront-stack --outputs-file cdktf-outputs.json`/,
     );
   });
 
@@ -633,10 +633,11 @@ describe("the README's canary: `SHOPFRONT_WEIGHTS=v1=90,v4=10 npx cdktf deploy .
   });
   afterEach(() => fs.rmSync(project, { recursive: true, force: true }));
 
-  /** cdktf-outputs.json as `cdktf deploy istio-stack shopfront-stack --outputs-file` writes it. */
+  /** cdktf-outputs.json as `cdktf deploy istio-stack istio-config-stack shopfront-stack --outputs-file` writes it. */
   function deployed(gateway: string, routeWeights: string): void {
     const outputs = {
       "istio-stack": { gateway_url: gateway, ingress_hostname: new URL(gateway).host },
+      "istio-config-stack": {},
       "shopfront-stack": { namespace: "shopfront", route_weights: routeWeights },
     };
     fs.writeFileSync(path.join(project, "cdktf-outputs.json"), JSON.stringify(outputs, null, 2));
@@ -712,23 +713,19 @@ describe("ROUTING_API=gateway-api: the same answers, the split read from the HTT
     });
   });
 
-  test("the gateway URL and the deployed weights come from shopfront-stack, which owns the Gateway API ingress", async () => {
+  test("the gateway URL comes from istio-config-stack, which owns the Gateway API ingress, the deployed weights from shopfront-stack", async () => {
     const canary = await startRouter(pods, { weights: { v1: 90, v4: 10 } });
     const outputs = {
       "istio-stack": {},
-      "shopfront-stack": {
-        namespace: "shopfront",
-        route_weights: "v1=90,v2=0,v3=0,v4=10",
-        gateway_url: canary,
-        ingress_hostname: new URL(canary).host,
-      },
+      "istio-config-stack": { gateway_url: canary, ingress_hostname: new URL(canary).host },
+      "shopfront-stack": { namespace: "shopfront", route_weights: "v1=90,v2=0,v3=0,v4=10" },
     };
     fs.writeFileSync(path.join(project, "cdktf-outputs.json"), JSON.stringify(outputs));
     const { code, stdout } = await traffic(["count", "--json"], { cwd: project });
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({
       url: canary,
-      urlSource: "cdktf-outputs.json (shopfront-stack.gateway_url)",
+      urlSource: "cdktf-outputs.json (istio-config-stack.gateway_url)",
       expectedSource: "cdktf-outputs.json (shopfront-stack.route_weights)",
       versions: { v1: 90, v2: 0, v3: 0, v4: 10 },
     });

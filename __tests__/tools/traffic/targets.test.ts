@@ -100,19 +100,19 @@ describe("gateway URL", () => {
 
   test("with no URL anywhere, the error names the three ways to give one", () => {
     expect(message(() => resolveUrl({ env: {}, cwd: workdir, outputsFile: "cdktf-outputs.json" }))).toBe(
-      "no gateway URL: pass --url, set GATEWAY_URL, or write it with `npm run output -- istio-stack shopfront-stack --outputs-file cdktf-outputs.json` (cdktf-outputs.json does not exist)",
+      "no gateway URL: pass --url, set GATEWAY_URL, or write it with `npm run output -- istio-stack istio-config-stack shopfront-stack --outputs-file cdktf-outputs.json` (cdktf-outputs.json does not exist)",
     );
   });
 
   test("an outputs file without the istio-stack outputs, or not JSON, is named in the error", () => {
     writeOutputs({ "eks-cluster-stack": { cluster_name: "shopfront-eks" } });
     expect(message(() => resolveUrl({ env: {}, cwd: workdir, outputsFile: "cdktf-outputs.json" }))).toMatch(
-      /^no gateway URL: cdktf-outputs\.json has no istio-stack or shopfront-stack output gateway_url or ingress_hostname/,
+      /^no gateway URL: cdktf-outputs\.json has no istio-stack or istio-config-stack output gateway_url or ingress_hostname/,
     );
     // `cdktf deploy shopfront-stack --outputs-file` rewrites the file with that stack's outputs alone.
     writeOutputs({ "shopfront-stack": { route_weights: "v1=90,v4=10" } });
     expect(message(() => resolveUrl({ env: {}, cwd: workdir, outputsFile: "cdktf-outputs.json" }))).toBe(
-      "no gateway URL: cdktf-outputs.json has no istio-stack or shopfront-stack output gateway_url or ingress_hostname (it holds shopfront-stack only: write both with `npm run output -- istio-stack shopfront-stack --outputs-file cdktf-outputs.json`); pass --url or set GATEWAY_URL",
+      "no gateway URL: cdktf-outputs.json has no istio-stack or istio-config-stack output gateway_url or ingress_hostname (it holds shopfront-stack only: write them all with `npm run output -- istio-stack istio-config-stack shopfront-stack --outputs-file cdktf-outputs.json`); pass --url or set GATEWAY_URL",
     );
     fs.writeFileSync(path.join(workdir, "broken.json"), "{");
     expect(message(() => resolveUrl({ env: {}, cwd: workdir, outputsFile: "broken.json" }))).toMatch(
@@ -344,11 +344,15 @@ describe("ROUTING_API=gateway-api", () => {
     );
   });
 
-  test("the gateway URL from shopfront-stack's outputs when istio-stack has none", () => {
-    writeOutputs({ "istio-stack": {}, "shopfront-stack": { gateway_url: "http://gw-api.example.com" } });
+  test("the gateway URL from istio-config-stack's outputs, the mesh's Gateway API ingress, when istio-stack has none", () => {
+    writeOutputs({
+      "istio-stack": {},
+      "istio-config-stack": { gateway_url: "http://gw-api.example.com" },
+      "shopfront-stack": { route_weights: "v1=50,v2=30,v3=15,v4=5" },
+    });
     expect(resolveUrl({ env: {}, outputsFile: OUTPUTS, cwd: workdir })).toEqual({
       value: new URL("http://gw-api.example.com"),
-      source: "cdktf-outputs.json (shopfront-stack.gateway_url)",
+      source: "cdktf-outputs.json (istio-config-stack.gateway_url)",
     });
   });
 

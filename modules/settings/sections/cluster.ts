@@ -43,7 +43,7 @@ export const CLUSTER = section("Cluster", {
   ENDPOINT_PUBLIC_CIDRS: setting(CIDR_LIST, {
     field: "endpointPublicAccessCidrs",
     description:
-      "CIDRs allowed to reach the Kubernetes API's public endpoint. Unset, there is no public endpoint: kubectl and the deploy of istio-stack, shopfront-stack and ssm-agent-installer-daemonset-stack must then run from inside the VPC (or over a VPN, Direct Connect or a bastion: say so with DEPLOY_FROM_VPC=true, or `npm run preflight` reports a problem); to deploy from your machine, set your own address, such as 203.0.113.7/32. 0.0.0.0/0 opens the endpoint to the whole internet (authentication still applies) only when written so.",
+      "CIDRs allowed to reach the Kubernetes API's public endpoint. Unset, there is no public endpoint: kubectl and the deploy of istio-stack, istio-config-stack, shopfront-stack and ssm-agent-installer-daemonset-stack must then run from inside the VPC (or over a VPN, Direct Connect or a bastion: say so with DEPLOY_FROM_VPC=true, or `npm run preflight` reports a problem); to deploy from your machine, set your own address, such as 203.0.113.7/32. 0.0.0.0/0 opens the endpoint to the whole internet (authentication still applies) only when written so.",
     default: { text: "unset: no public endpoint, private only", value: [] },
     example: "203.0.113.0/24",
   }),

@@ -405,7 +405,7 @@ describe("request engine", () => {
     const outcomes = await getInTurn(url, 1);
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    // Trusted through NODE_EXTRA_CA_CERTS, the same server answers: subprocess.test.ts.
+    // Trusted through NODE_EXTRA_CA_CERTS, the same server answers: launch.test.ts.
     expect(outcomes).toMatchObject([{ kind: "failure", cause: "DEPTH_ZERO_SELF_SIGNED_CERT" }]);
   });
 });

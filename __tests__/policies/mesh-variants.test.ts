@@ -1,22 +1,22 @@
-import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
+/**
+ * The four mesh variants (MESH_MODE x ROUTING_API) across the stacks that change with them:
+ * istio-stack's releases, istio-config-stack's mesh-wide objects and shopfront-stack's app, each
+ * variant with its reviewed plans.
+ */
 import type { App, TerraformStack } from "cdktf";
 import { parse } from "yaml";
 import { DEFAULT_HTTP_RETRY_POLICY } from "../../modules/mesh/istio";
 import { MESH_VARIANTS, type MeshVariant } from "../../modules/mesh/mesh-variant";
-import { loadConfig } from "../../modules/settings/load";
 import { INGRESS_GATEWAY_PRINCIPAL } from "../../modules/settings/names";
 import { VERSIONS } from "../../modules/settings/versions";
-import { Shopfront } from "../../modules/shopfront/shopfront";
 import { validationErrors } from "../../stacks/app";
 import {
   buildTestStacks,
   dependenciesOf,
   helmRelease,
   kubernetesManifests,
-  manifestNamed,
   resources,
   synthJson,
-  synthScope,
 } from "../helpers";
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON, read field by field.
@@ -33,7 +33,7 @@ const settingsOf = ({ meshMode, routingApi }: MeshVariant) => ({
   ROUTING_API: routingApi,
 });
 
-/** The shopfront-stack's kubernetes_manifests, by `Kind/name` (`Kind/namespace/name` outside the shopfront's). */
+/** A stack's kubernetes_manifests, by `Kind/name` (`Kind/namespace/name` outside the shopfront's). */
 const manifestsOf = (stack: TerraformStack) => kubernetesManifests(synthJson(stack));
 
 describe.each(MESH_VARIANTS)("mesh variant %#", (variant) => {
@@ -41,7 +41,9 @@ describe.each(MESH_VARIANTS)("mesh variant %#", (variant) => {
   const gatewayApi = variant.routingApi === "gateway-api";
   const stacks = buildTestStacks(settingsOf(variant));
   const istioJson = synthJson(stacks.istio);
+  const istioConfigJson = synthJson(stacks.istioConfig);
   const shopfrontJson = synthJson(stacks.shopfront);
+  const meshWide = manifestsOf(stacks.istioConfig);
   const manifests = manifestsOf(stacks.shopfront);
   const kinds = [...manifests.keys()];
 
@@ -100,6 +102,21 @@ describe.each(MESH_VARIANTS)("mesh variant %#", (variant) => {
         const below = dependenciesOf(istioJson, `helm_release.${id}`);
         for (const crd of crds) expect(below).toContain(crd);
       }
+    });
+
+    it(`applies the mesh-wide objects from istio-config-stack: STRICT mTLS${gatewayApi ? " and the Gateway API ingress" : ""}; shopfront-stack none`, () => {
+      expect([...meshWide.keys()].sort()).toEqual(
+        [
+          "PeerAuthentication/istio-system/default",
+          ...(gatewayApi
+            ? ["ConfigMap/istio-system/shopfront-gateway", "Gateway/istio-system/shopfront-gateway"]
+            : []),
+        ].sort(),
+      );
+      expect((meshWide.get("PeerAuthentication/istio-system/default") as Json).manifest.spec).toEqual({
+        mtls: { mode: "STRICT" },
+      });
+      expect(kinds.filter((kind) => kind.includes("/istio-system/"))).toEqual([]);
     });
 
     it(`labels the namespace for ${ambient ? "ambient mode, with its waypoint" : "sidecar injection"}, never both`, () => {
@@ -227,7 +244,8 @@ describe.each(MESH_VARIANTS)("mesh variant %#", (variant) => {
     });
 
     it("waits on destroy until istiod's LoadBalancer Service, and so its NLB, is gone (gateway-api only)", () => {
-      const waits = Object.entries(shopfrontJson.resource.terraform_data ?? {}) as [string, Json][];
+      expect(shopfrontJson.resource.terraform_data).toBeUndefined();
+      const waits = Object.entries(istioConfigJson.resource.terraform_data ?? {}) as [string, Json][];
       if (!gatewayApi) {
         // The chart's ingress is a Helm release, whose uninstall already waits for its Service.
         expect(waits).toEqual([]);
@@ -250,24 +268,28 @@ describe.each(MESH_VARIANTS)("mesh variant %#", (variant) => {
         },
       ]);
       // Destroyed after the Gateway: the Gateway depends on it, so Terraform deletes the Gateway first.
-      const gateway = manifests.get("Gateway/istio-system/shopfront-gateway") as Json;
-      expect(dependenciesOf(shopfrontJson, gateway.address)).toContain(`terraform_data.${id}`);
-      for (const { address } of manifests.values()) {
-        expect(dependenciesOf(shopfrontJson, `terraform_data.${id}`)).not.toContain(address);
+      const gateway = meshWide.get("Gateway/istio-system/shopfront-gateway") as Json;
+      expect(dependenciesOf(istioConfigJson, gateway.address)).toContain(`terraform_data.${id}`);
+      for (const { address } of meshWide.values()) {
+        expect(dependenciesOf(istioConfigJson, `terraform_data.${id}`)).not.toContain(address);
       }
     });
 
-    it("publishes ingress_hostname and gateway_url from the stack that owns the ingress in use", () => {
-      const [owner, other] = gatewayApi ? [shopfrontJson, istioJson] : [istioJson, shopfrontJson];
+    it("publishes ingress_hostname and gateway_url from the stack that owns the ingress in use: istio-stack or istio-config-stack", () => {
+      const [owner, ...others] = gatewayApi
+        ? [istioConfigJson, istioJson, shopfrontJson]
+        : [istioJson, istioConfigJson, shopfrontJson];
       expect(owner.output.ingress_hostname.value).toMatch(
         /^\$\{data\.kubernetes_service_v1\.ingress-gateway-service\.status\[0\]\.load_balancer\[0\]\.ingress\[0\]\.hostname\}$/,
       );
       expect(owner.output.gateway_url.value).toMatch(/^http:\/\/\$\{data\.kubernetes_service_v1\./);
-      expect(other.output?.ingress_hostname).toBeUndefined();
-      expect(other.output?.gateway_url).toBeUndefined();
+      for (const other of others) {
+        expect(other.output?.ingress_hostname).toBeUndefined();
+        expect(other.output?.gateway_url).toBeUndefined();
+      }
       const read = owner.data.kubernetes_service_v1["ingress-gateway-service"];
       if (gatewayApi) {
-        const gateway = manifests.get("Gateway/istio-system/shopfront-gateway") as Json;
+        const gateway = meshWide.get("Gateway/istio-system/shopfront-gateway") as Json;
         expect(read.metadata).toEqual({ name: "shopfront-gateway-istio", namespace: "istio-system" });
         expect(read.depends_on).toEqual([gateway.address]);
         expect(gateway.wait).toEqual({ condition: [{ type: "Programmed", status: "True" }] });
@@ -283,25 +305,25 @@ describe.each(MESH_VARIANTS)("mesh variant %#", (variant) => {
             parametersRef: { group: "", kind: "ConfigMap", name: "shopfront-gateway" },
           },
         });
-        expect((manifests.get("ConfigMap/istio-system/shopfront-gateway") as Json).manifest.data).toEqual({});
+        expect((meshWide.get("ConfigMap/istio-system/shopfront-gateway") as Json).manifest.data).toEqual({});
       } else {
         expect(read.metadata.name).toBe("istio-ingressgateway");
       }
     });
 
-    it("destroys the application first, then the waypoint and routes, then the gateways, then Istio, then the CRDs", () => {
+    it("destroys the application first, then the waypoint and routes, then the gateways, then the mesh-wide objects, then Istio, then the CRDs", () => {
       const addresses = (predicate: (kind: string) => boolean) =>
         kinds.filter(predicate).map((kind) => (manifests.get(kind) as Json).address as string);
       const application = addresses((kind) => /^(Deployment|Service|PodDisruptionBudget)\//.test(kind));
       const routes = addresses(
         (kind) => /^(VirtualService|HTTPRoute)\//.test(kind) || kind === "Gateway/waypoint",
       );
-      const gateways = addresses(
-        (kind) => kind === "Gateway/shopfront-gateway" || kind === "Gateway/istio-system/shopfront-gateway",
-      );
+      // Istio's Gateway binds the shopfront's routes to the chart's ingress, in the shopfront's namespace;
+      // the Gateway API ingress is mesh-wide, istio-config-stack's.
+      const gateways = addresses((kind) => kind === "Gateway/shopfront-gateway");
       expect(application.length).toBeGreaterThanOrEqual(gatewayApi ? 11 : 7);
       expect(routes).toHaveLength(ambient ? 2 : 1);
-      expect(gateways).toHaveLength(1);
+      expect(gateways).toHaveLength(gatewayApi ? 0 : 1);
       for (const address of application) {
         const below = dependenciesOf(shopfrontJson, address);
         for (const route of routes) expect(below).toContain(route);
@@ -311,14 +333,22 @@ describe.each(MESH_VARIANTS)("mesh variant %#", (variant) => {
         for (const gateway of gateways) expect(dependenciesOf(shopfrontJson, route)).toContain(gateway);
         for (const app of application) expect(dependenciesOf(shopfrontJson, route)).not.toContain(app);
       }
-      // Istio is the stack beneath, its CRDs beneath Istio's releases (the test above).
-      expect(stacks.shopfront.dependencies).toContain(stacks.istio);
+      // The stacks beneath, destroyed after: the mesh-wide objects, then Istio, its CRDs beneath its
+      // releases (the test above).
+      expect(stacks.shopfront.dependencies).toEqual(
+        expect.arrayContaining([stacks.istioConfig, stacks.istio]),
+      );
+      expect(stacks.istioConfig.dependencies).toContain(stacks.istio);
     });
 
     if (variant.meshMode !== "sidecar" || variant.routingApi !== "istio") {
-      // The walkthrough's combination has its snapshots in istio-stack.test.ts and shopfront-stack.test.ts.
-      it("matches the reviewed plans of istio-stack and shopfront-stack", () => {
-        expect({ istio: istioJson, shopfront: shopfrontJson }).toMatchSnapshot();
+      // The walkthrough's combination has its snapshots in the stacks' own tests.
+      it("matches the reviewed plans of istio-stack, istio-config-stack and shopfront-stack", () => {
+        expect({
+          istio: istioJson,
+          istioConfig: istioConfigJson,
+          shopfront: shopfrontJson,
+        }).toMatchSnapshot();
       });
     }
   });
@@ -333,14 +363,16 @@ describe("the Gateway API ingress follows the ingress settings, as the chart's d
       INGRESS_SOURCE_CIDRS: "203.0.113.0/24",
       INGRESS_SERVICE_ANNOTATIONS: "example.com/team=mesh",
     });
-    const gateway = manifestsOf(stacks.shopfront).get("Gateway/istio-system/shopfront-gateway") as Json;
+    const gateway = manifestsOf(stacks.istioConfig).get("Gateway/istio-system/shopfront-gateway") as Json;
     expect(gateway.manifest.spec.infrastructure.annotations).toEqual({
       "example.com/team": "mesh",
       "service.beta.kubernetes.io/aws-load-balancer-internal": "false",
       "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
     });
     expect(gateway.manifest.metadata.annotations).toBeUndefined();
-    const parameters = manifestsOf(stacks.shopfront).get("ConfigMap/istio-system/shopfront-gateway") as Json;
+    const parameters = manifestsOf(stacks.istioConfig).get(
+      "ConfigMap/istio-system/shopfront-gateway",
+    ) as Json;
     expect(parameters.manifest.data).toEqual({
       service: "spec:\n  loadBalancerSourceRanges:\n    - 203.0.113.0/24\n",
     });
@@ -348,11 +380,11 @@ describe("the Gateway API ingress follows the ingress settings, as the chart's d
 
   it("asks istiod for another Service type, without load balancer ranges, and publishes a port-forward", () => {
     const stacks = buildTestStacks({ ...settingsOf(variant), INGRESS_SERVICE_TYPE: "NodePort" });
-    const manifests = manifestsOf(stacks.shopfront);
+    const manifests = manifestsOf(stacks.istioConfig);
     const gateway = (manifests.get("Gateway/istio-system/shopfront-gateway") as Json).manifest;
     expect(gateway.metadata.annotations).toEqual({ "networking.istio.io/service-type": "NodePort" });
     expect((manifests.get("ConfigMap/istio-system/shopfront-gateway") as Json).manifest.data).toEqual({});
-    const json = synthJson(stacks.shopfront);
+    const json = synthJson(stacks.istioConfig);
     expect(json.output.ingress_port_forward.value).toBe(
       "kubectl -n istio-system port-forward svc/shopfront-gateway-istio 8080:80",
     );
@@ -370,7 +402,8 @@ describe("the Gateway API ingress follows the ingress settings, as the chart's d
       INGRESS_CERTIFICATE_ARN: certificate,
     });
     const manifests = manifestsOf(tls.shopfront);
-    const gateway = (manifests.get("Gateway/istio-system/shopfront-gateway") as Json).manifest;
+    const gateway = (manifestsOf(tls.istioConfig).get("Gateway/istio-system/shopfront-gateway") as Json)
+      .manifest;
 
     it("synthesizes, with no validation error", () => {
       expect(validationErrors(tls.shopfront.node.root as App)).toEqual([]);
@@ -413,44 +446,22 @@ describe("the Gateway API ingress follows the ingress settings, as the chart's d
     });
 
     it("publishes an https:// gateway_url", () => {
-      expect(synthJson(tls.shopfront).output.gateway_url.value).toMatch(
+      expect(synthJson(tls.istioConfig).output.gateway_url.value).toMatch(
         /^https:\/\/\$\{data\.kubernetes_service_v1\./,
       );
     });
 
     it("keeps the listener on 80 without a certificate", () => {
-      const plain = manifestsOf(buildTestStacks(settingsOf(variant)).shopfront);
+      const plain = manifestsOf(buildTestStacks(settingsOf(variant)).istioConfig);
       const listeners = (plain.get("Gateway/istio-system/shopfront-gateway") as Json).manifest.spec.listeners;
       expect(listeners).toEqual([expect.objectContaining({ name: "http", port: 80, protocol: "HTTP" })]);
     });
-  });
-
-  it("makes the load balancer internal without source ranges", () => {
-    const manifests = kubernetesManifests(
-      JSON.parse(
-        synthScope((stack) => {
-          new KubernetesProvider(stack, "kubernetes", {});
-          new Shopfront(stack, "shopfront", {
-            config: loadConfig({}).shopfront,
-            ...variant,
-            ingress: { serviceType: "LoadBalancer", sourceCidrs: [] },
-          });
-        }),
-      ),
-    );
-    const gateway = manifestNamed(manifests, "Gateway/istio-system/shopfront-gateway").manifest;
-    expect(gateway.spec.infrastructure.annotations).toMatchObject({
-      "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
-      "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
-    });
-    const parameters = manifestNamed(manifests, "ConfigMap/istio-system/shopfront-gateway");
-    expect(parameters.manifest.data).toEqual({});
   });
 });
 
 describe("MESH_PROFILE=production makes the Gateway API proxies highly available, as the chart's ingress", () => {
   const stacks = buildTestStacks({ ...settingsOf(AMBIENT_GATEWAY_API), MESH_PROFILE: "production" });
-  const manifests = manifestsOf(stacks.shopfront);
+  const manifests = new Map([...manifestsOf(stacks.istioConfig), ...manifestsOf(stacks.shopfront)]);
 
   it.each([
     ["ConfigMap/istio-system/shopfront-gateway", "shopfront-gateway"],

@@ -1,0 +1,145 @@
+import { existsSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { checkManifests } from "../manifests/checks";
+import type { Finding } from "../manifests/finding";
+import { type ManifestDocument, parseManifests, readManifestFiles } from "../manifests/model";
+import { DEFAULT_MESH_VARIANT, type MeshMode, type MeshVariant, type RoutingApi } from "../mesh/mesh-variant";
+import type { ShopfrontConfig } from "../settings/table";
+import {
+  type IngressSettings,
+  withGatewayApiIngress,
+  withHighlyAvailableGateways,
+  withTlsIngressHost,
+} from "./ingress";
+import {
+  ingressPrincipal,
+  meshWideManifestPaths,
+  shopfrontManifestPaths,
+  withShopfrontWeights,
+} from "./variants";
+
+export interface ShopfrontManifestsProps {
+  /**
+   * Folder whose .yaml files make the shopfront in every mesh variant, with a folder per data plane
+   * (`sidecar/`, `ambient/`), one per routing API (`routing-istio/`, `routing-gateway-api/`) and the
+   * mesh-wide objects in `mesh/`. @default the repository's manifests/
+   */
+  readonly manifestsDir?: string;
+  /** Route weights override and generator toggles, from `loadConfig`. */
+  readonly config: ShopfrontConfig;
+  /** The data plane: which namespace labels and which of its own objects. @default "sidecar" */
+  readonly meshMode?: MeshMode;
+  /** The routing API: which ingress, routes and identity. @default "istio" */
+  readonly routingApi?: RoutingApi;
+  /**
+   * The load balancer of the Gateway API ingress (routingApi gateway-api), from the same settings as
+   * the chart's ingress. @default the manifest's own: an internal NLB
+   */
+  readonly ingress?: IngressSettings;
+  /**
+   * Two replicas of each Gateway API proxy (ingress, waypoint), spread over the zones, with a
+   * disruption budget, as MESH_PROFILE=production gives the chart's ingress. @default false
+   */
+  readonly highlyAvailable?: boolean;
+}
+
+/** The generator Deployments, by the ShopfrontConfig toggle that deploys each, wherever they are defined. */
+const GENERATOR_DEPLOYMENTS = {
+  loadGenerator: "load-generator",
+  errorGenerator: "error-generator",
+} as const;
+
+/** The project's root: the nearest folder above `from` that holds cdktf.json. */
+function projectRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "cdktf.json"))) return dir;
+    if (dirname(dir) === dir) return process.cwd();
+  }
+}
+
+/** From this file's folder, wherever it runs (modules/, or the compiled app in .build/). */
+const DEFAULT_MANIFESTS_DIR = join(projectRoot(__dirname), "manifests");
+
+/**
+ * The shopfront's manifests for one mesh variant, as they are deployed: the files of the variant,
+ * the generators the config turns on, SHOPFRONT_WEIGHTS on the route, the ingress settings on the
+ * Gateway API ingress, high availability for the Gateway API proxies. The checks run once, on the
+ * whole set, so that a route and the Gateway it names are checked together wherever each is applied:
+ * istio-config-stack applies the mesh-wide objects (`mesh/`), shopfront-stack the rest.
+ */
+export class ShopfrontManifests {
+  /** The folder, relative to the working directory, so that findings name files as `manifests/shopfront.yaml`. */
+  readonly manifestsDir: string;
+  readonly variant: MeshVariant;
+  /** Every object, as deployed, in the order of the files (kubectl apply order) and their documents. */
+  readonly documents: readonly ManifestDocument[];
+  private readonly meshWideFiles: ReadonlySet<string>;
+  private readonly parseFindings: readonly Finding[];
+  private checked?: readonly Finding[];
+
+  constructor(props: ShopfrontManifestsProps) {
+    this.manifestsDir = relative(process.cwd(), resolve(props.manifestsDir ?? DEFAULT_MANIFESTS_DIR)) || ".";
+    this.variant = {
+      meshMode: props.meshMode ?? DEFAULT_MESH_VARIANT.meshMode,
+      routingApi: props.routingApi ?? DEFAULT_MESH_VARIANT.routingApi,
+    };
+    const { routingApi } = this.variant;
+    this.meshWideFiles = new Set(meshWideManifestPaths(this.manifestsDir, this.variant));
+    const parsed = parseManifests(readManifestFiles(shopfrontManifestPaths(this.manifestsDir, this.variant)));
+    this.parseFindings = parsed.findings;
+    const selected = parsed.documents.filter((document) => generatorEnabled(document, props.config));
+    const weighted =
+      props.config.weights === undefined
+        ? selected
+        : withShopfrontWeights(selected, props.config.weights, routingApi);
+    const ingressSet =
+      props.ingress !== undefined && routingApi === "gateway-api"
+        ? withGatewayApiIngress(weighted, props.ingress)
+        : weighted;
+    const tlsSet = props.ingress?.certificateArn !== undefined ? withTlsIngressHost(ingressSet) : ingressSet;
+    this.documents = props.highlyAvailable ? withHighlyAvailableGateways(tlsSet) : tlsSet;
+  }
+
+  /** Whether `file` is a mesh-wide file of the variant (under `mesh/`), which istio-config-stack applies. */
+  isMeshWide(file: string): boolean {
+    return this.meshWideFiles.has(file);
+  }
+
+  /** The mesh-wide objects (istio-system): the mesh's mutual TLS default and, with the Gateway API, the ingress. */
+  get meshWide(): readonly ManifestDocument[] {
+    return this.documents.filter((document) => this.isMeshWide(document.file));
+  }
+
+  /** The shopfront's own objects: its namespace, app, routes and policies. */
+  get shopfront(): readonly ManifestDocument[] {
+    return this.documents.filter((document) => !this.isMeshWide(document.file));
+  }
+
+  /** What parsing and the checks found, on the whole set; the checks run on the first call only. */
+  findings(): readonly Finding[] {
+    this.checked ??= [
+      ...this.parseFindings,
+      ...checkManifests(this.documents, {
+        ingressGatewayPrincipal: ingressPrincipal(this.variant.routingApi),
+      }),
+    ];
+    return this.checked;
+  }
+}
+
+function generatorToggle(document: ManifestDocument): keyof typeof GENERATOR_DEPLOYMENTS | undefined {
+  if (document.object.kind !== "Deployment") return undefined;
+  return (Object.keys(GENERATOR_DEPLOYMENTS) as (keyof typeof GENERATOR_DEPLOYMENTS)[]).find(
+    (key) => GENERATOR_DEPLOYMENTS[key] === document.object.metadata.name,
+  );
+}
+
+/** One of the generator Deployments, which SHOPFRONT_LOAD_GENERATOR and SHOPFRONT_ERROR_GENERATOR toggle. */
+export function isGenerator(document: ManifestDocument): boolean {
+  return generatorToggle(document) !== undefined;
+}
+
+function generatorEnabled(document: ManifestDocument, config: ShopfrontConfig): boolean {
+  const toggle = generatorToggle(document);
+  return toggle === undefined || config[toggle];
+}
