@@ -279,6 +279,7 @@ describe("destroy:all and the deploy record", () => {
     expect(result.err).toBe("");
     expect(result.out.split("\n")).toEqual([
       "skipped   shopfront-stack: no state: never deployed",
+      "skipped   istio-config-stack: no state: never deployed",
       "skipped   istio-stack: no state: never deployed",
       "skipped   ssm-agent-installer-daemonset-stack: its state holds no resource",
       "destroyed eks-cluster-stack: 18 resources",
@@ -633,7 +634,7 @@ describe("npm run destroy:all against a recorded deploy", () => {
     });
     expect(run.stderr).toContain(`s3://acme-tfstate/shopfront-mesh/shop-b/${STACK_NAMES.cluster}.tfstate`);
     expect(run.stderr).toMatch(
-      /^ {2}shopfront-mesh\/shop-a: eks-cluster-vpc-stack, eks-cluster-stack, ssm-agent-installer-daemonset-stack, istio-stack, shopfront-stack$/m,
+      /^ {2}shopfront-mesh\/shop-a: eks-cluster-vpc-stack, eks-cluster-stack, ssm-agent-installer-daemonset-stack, istio-stack, istio-config-stack, shopfront-stack$/m,
     );
     expect(existsSync(log)).toBe(false);
     expect(run.stdout).toBe("");
