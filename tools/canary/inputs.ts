@@ -3,11 +3,12 @@
  * a rollback restores), the gateway, the steps, enough requests for the first step, and the files
  * it will write. Every refusal is a UsageError: one line, exit 2, nothing applied.
  */
-import { accessSync, constants, existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { type Env, sourcesOf } from "../../modules/settings/load";
 import { STACK_NAMES } from "../../modules/settings/names";
 import { parseWeights, type Weights } from "../../modules/settings/sections/shopfront";
+import { reportFolderProblem } from "../html-report/page";
 import { defaultRouteFile, resolveExpected, type Sourced, UsageError } from "../traffic/targets";
 import type { CanaryFlags } from "./flags";
 import { formatWeights, type Plan } from "./plan";
@@ -65,15 +66,8 @@ export function assertEnoughRequests(plan: Plan, target: string, requests: numbe
 
 /** --report's folder must exist and be writable before the canary starts, not after it has run. */
 export function assertReportWritable(report: string | undefined, cwd: string): void {
-  if (report === undefined) return;
-  const folder = path.dirname(path.resolve(cwd, report));
-  try {
-    accessSync(folder, constants.W_OK);
-  } catch (error) {
-    throw new UsageError(
-      `--report=${JSON.stringify(report)}: its folder ${folder} cannot be written (${(error as NodeJS.ErrnoException).code})`,
-    );
-  }
+  const problem = report === undefined ? undefined : reportFolderProblem(report, cwd);
+  if (problem) throw new UsageError(problem);
 }
 
 /** Notes for the end of a promotion: the places that still hold the weights from before. */

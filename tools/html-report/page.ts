@@ -3,6 +3,8 @@
  * Security Policy that forbids every fetch, so that the file shows the same offline, in a mail
  * attachment or in a CI artifact viewer. The canary's and the traffic tool's reports are built on it.
  */
+import { accessSync, constants } from "node:fs";
+import path from "node:path";
 
 const ESCAPES: Record<string, string> = {
   "&": "&amp;",
@@ -92,4 +94,18 @@ export function list(lines: readonly string[]): string {
 /** Charts side by side. */
 export function charts(...figures: string[]): string {
   return `<div class="charts">\n${figures.join("\n")}\n</div>`;
+}
+
+/**
+ * Why a report could not be written to `report` (relative to `cwd`), or undefined when its folder
+ * can be written: checked before a run, so that a long run does not end without its report.
+ */
+export function reportFolderProblem(report: string, cwd: string): string | undefined {
+  const folder = path.dirname(path.resolve(cwd, report));
+  try {
+    accessSync(folder, constants.W_OK);
+    return undefined;
+  } catch (error) {
+    return `--report=${JSON.stringify(report)}: its folder ${folder} cannot be written (${(error as NodeJS.ErrnoException).code})`;
+  }
 }

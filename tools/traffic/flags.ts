@@ -176,6 +176,12 @@ export const FLAGS = {
     description: "print one JSON object on stdout instead of the report",
     otherwise: "off",
   }),
+  report: flag(FILE, {
+    commands: ["count", "load"],
+    argument: "file",
+    description: "also write a self-contained HTML report of the run there",
+    otherwise: "none",
+  }),
   requests: flag(wholeNumber(1, MAX_REQUESTS), {
     commands: SAMPLING,
     short: "-n",

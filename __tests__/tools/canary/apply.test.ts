@@ -49,7 +49,7 @@ describe("the default apply command", () => {
       { v1: 90, v2: 0, v3: 0, v4: 10 },
       {
         cwd: project.dir,
-        env,
+        env: project.env,
         output: () => {},
         timeoutMs: 60_000,
       },
