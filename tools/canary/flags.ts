@@ -53,7 +53,7 @@ const STEPS: SettingKind<number[]> = {
       }
       return read.steps;
     }),
-  accepted: "the target's weights in percent, increasing and ending at 100, such as 5,25,50,100",
+  accepted: "whole percentages, increasing and ending at 100, such as 5,25,50,100",
   malformed: ["5,25,50", "50,25,100", "0,100", "5,5,100", "5;100", "5.5,100", "101"],
 };
 
