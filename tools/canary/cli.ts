@@ -55,6 +55,35 @@ async function canary(flags: CanaryFlags, io: Io): Promise<CanaryExitCode> {
       if (!(error instanceof UsageError)) throw error;
       gateway = `none found yet: ${error.message}`;
     }
+    const reckoned = estimate({
+      steps: plan.steps.length,
+      requests: flags.requests,
+      concurrency: flags.concurrency,
+      settleSeconds: flags.settle / 1000,
+      applySeconds: flags.applyCommand === undefined ? DEFAULT_APPLY_SECONDS : undefined,
+    });
+    if (flags.json) {
+      const steps = plan.steps.map(({ number, targetWeight, weights }) => ({
+        step: number,
+        targetWeight,
+        weights,
+      }));
+      const json = {
+        dryRun: true,
+        target,
+        from: from.value,
+        fromSource: from.source,
+        gateway,
+        applyCommand: apply.text,
+      };
+      const figures = {
+        skipped: plan.skipped,
+        requests: flags.requests,
+        estimateSeconds: Math.round(reckoned.seconds),
+      };
+      io.stdout(`${JSON.stringify({ ...json, steps, ...figures }, null, 2)}\n`);
+      return 0;
+    }
     io.stdout(
       dryRunText({
         target,
@@ -66,13 +95,7 @@ async function canary(flags: CanaryFlags, io: Io): Promise<CanaryExitCode> {
         skipped: plan.skipped,
         requests: flags.requests,
         minAnswers: MIN_TARGET_RESPONSES,
-        estimate: estimate({
-          steps: plan.steps.length,
-          requests: flags.requests,
-          concurrency: flags.concurrency,
-          settleSeconds: flags.settle / 1000,
-          applySeconds: flags.applyCommand === undefined ? DEFAULT_APPLY_SECONDS : undefined,
-        }),
+        estimate: reckoned,
       }),
     );
     return 0;

@@ -40,11 +40,13 @@ export function resolveFrom(flags: CanaryFlags, env: Env, cwd: string): Sourced<
   // The traffic tool's flag for these weights is --expect; here it is --from.
   if (flags.from !== undefined) return { value: from.value, source: "--from" };
   const setting = env.SHOPFRONT_WEIGHTS;
-  if (setting !== undefined && from.source !== "SHOPFRONT_WEIGHTS") {
+  const where = sourcesOf(env).SHOPFRONT_WEIGHTS ?? "the environment";
+  if (from.source === "SHOPFRONT_WEIGHTS")
+    return { value: from.value, source: `SHOPFRONT_WEIGHTS in ${where}` };
+  if (setting !== undefined) {
     const parsed = parseWeights("SHOPFRONT_WEIGHTS", setting);
     if (parsed.problems.length > 0) throw new UsageError(parsed.problems[0]);
     if (!sameWeights(parsed.weights, from.value)) {
-      const where = sourcesOf(env).SHOPFRONT_WEIGHTS ?? "the environment";
       throw new UsageError(
         `the weights deployed, ${formatWeights(from.value)} (from ${from.source}), are not SHOPFRONT_WEIGHTS=${formatWeights(parsed.weights)} (from ${where}), which the next deploy would apply: pass --from with the weights deployed now, or refresh ${flags.outputsFile} with \`${refreshOutputs(flags.outputsFile)}\``,
       );

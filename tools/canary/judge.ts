@@ -54,8 +54,6 @@ export interface Judgement {
   readonly baseline: SideFigures;
   /** `step`: the baseline is the other versions in the same requests; `before`: in the batch before the canary. */
   readonly baselineFrom: "step" | "before";
-  /** Errors that name no version, in this batch. */
-  readonly unattributedErrors: number;
   /** The latency margin the test allows, in milliseconds: --max-latency-increase of the baseline's median. */
   readonly latencyMarginMs: number | null;
   readonly tests: StepTests;
@@ -152,7 +150,6 @@ export function judge(step: StepSample, before: StepSample | undefined, options:
     target,
     baseline,
     baselineFrom,
-    unattributedErrors: step.unattributed,
     latencyMarginMs: latencyMarginMs === null ? null : Math.round(latencyMarginMs * 1000) / 1000,
     tests: { errors, errorCeiling, unattributedErrors, latency },
   };

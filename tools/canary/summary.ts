@@ -37,6 +37,8 @@ export interface StepSummary extends BatchSummary {
   readonly target: SideFigures | null;
   readonly baseline: SideFigures | null;
   readonly baselineFrom: "step" | "before" | null;
+  /** The latency the target may add, in ms: --max-latency-increase of the baseline's median. */
+  readonly latencyMarginMs: number | null;
   /** Each check's one-sided p-value (null when not run). */
   readonly pValues: StepTests | null;
   /** `apply failed` and `interrupted` steps were never judged. */
@@ -114,6 +116,7 @@ export function judgedStep(
     target: judgement.target,
     baseline: judgement.baseline,
     baselineFrom: judgement.baselineFrom,
+    latencyMarginMs: judgement.latencyMarginMs,
     pValues: judgement.tests,
     verdict: judgement.verdict,
     reason: reasons[0] ?? null,
@@ -140,6 +143,7 @@ export function unjudgedStep(
     target: null,
     baseline: null,
     baselineFrom: null,
+    latencyMarginMs: null,
     pValues: null,
     verdict,
     reason,

@@ -48,7 +48,7 @@ function flag<T, const D extends Declaration>(kind: SettingKind<T>, declaration:
 }
 
 /** A number in any form JavaScript reads (`0.001`, `.001`, `1e-3`); blank is no number. */
-export const NUMBER = z
+const NUMBER = z
   .string()
   .refine((text) => text.trim() !== "")
   .transform(Number);

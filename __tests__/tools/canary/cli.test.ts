@@ -197,7 +197,9 @@ describe("--dry-run", () => {
   it("prints every step's weights, the requests and a time estimate, and applies and sends nothing", async () => {
     const mesh = await standIn();
     const result = await canary(mesh, ["--dry-run", "--settle", "10s"]);
-    expect(result.stdout).toContain(`canary plan: v4 to 100%, from ${FROM_TEXT} (from SHOPFRONT_WEIGHTS)`);
+    expect(result.stdout).toContain(
+      `canary plan: v4 to 100%, from ${FROM_TEXT} (from SHOPFRONT_WEIGHTS in settings.env:2)`,
+    );
     for (const [index, weights] of STEPS.entries())
       expect(result.stdout).toMatch(new RegExp(`^${index + 1} +\\d+% +${weights} +1000$`, "m"));
     expect(result.stdout).toMatch(
@@ -207,6 +209,23 @@ describe("--dry-run", () => {
     expect(mesh.applied()).toEqual([]);
     expect(mesh.requests()).toBe(0);
     expect(result.code).toBe(0);
+  });
+  it("with --json, prints the plan as one object", async () => {
+    const mesh = await standIn();
+    const result = await canary(mesh, ["--dry-run", "--json"]);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      dryRun: true,
+      target: "v4",
+      from: FROM,
+      steps: [
+        { step: 1, targetWeight: 5, weights: { v1: 48, v2: 28, v3: 19, v4: 5 } },
+        {},
+        {},
+        { targetWeight: 100 },
+      ],
+      requests: 1000,
+    });
+    expect(mesh.applied()).toEqual([]);
   });
 });
 
@@ -248,7 +267,7 @@ describe("bad input: one line, exit 2, nothing applied", () => {
     const mesh = await standIn({ weights: { v1: 90, v4: 10 } });
     const result = await canary(mesh, []);
     expect(result.stderr).toMatch(
-      /^error: the gateway's split before the canary \(v1=900,v2=0,v3=0,v4=100 answers\) is not v1=50,v2=30,v3=20,v4=0 \(from SHOPFRONT_WEIGHTS\), the weights a rollback would restore: p = < 1e-12 < --alpha 0.01; pass --from with the weights deployed now; nothing applied\n$/,
+      /^error: the gateway's split before the canary \(v1=900,v2=0,v3=0,v4=100 answers\) is not v1=50,v2=30,v3=20,v4=0 \(from SHOPFRONT_WEIGHTS in settings\.env:2\), the weights a rollback would restore: p = < 1e-12 < --alpha 0.01; pass --from with the weights deployed now; nothing applied\n$/,
     );
     expect(mesh.applied()).toEqual([]);
     expect(result.code).toBe(2);
