@@ -27,6 +27,11 @@ export interface Io {
   readonly stderrIsTTY: boolean;
   /** The settings: the settings file's under the environment's, as every command reads them. */
   readonly env: Env;
+  /**
+   * The environment the apply command gets (with SHOPFRONT_WEIGHTS set): the process's own, so that
+   * the deploy reads the settings file itself and names it in its messages. Default: `env`.
+   */
+  readonly processEnv?: Env;
   readonly cwd: string;
   /** The first Ctrl-C: roll back at the next safe point. */
   readonly interrupt?: AbortSignal;
@@ -148,7 +153,7 @@ async function canary(flags: CanaryFlags, io: Io): Promise<CanaryExitCode> {
       out,
       stderr: io.stderr,
       stderrIsTTY: io.stderrIsTTY,
-      env: io.env,
+      env: io.processEnv ?? io.env,
       cwd: io.cwd,
       interrupt: io.interrupt,
       abandon: io.abandon,
@@ -255,6 +260,7 @@ export function main(host: Host = process, runner: typeof run = run): void {
     stderr: (text) => host.stderr.write(text),
     stderrIsTTY: host.stderr.isTTY === true,
     env,
+    processEnv: host.env,
     cwd: host.cwd(),
     interrupt: interrupt.signal,
     abandon: abandon.signal,

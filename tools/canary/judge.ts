@@ -59,6 +59,7 @@ export interface Judgement {
   readonly tests: StepTests;
 }
 
+const answers = (count: number) => `${count} answer${count === 1 ? "" : "s"}`;
 const round = (value: number | undefined) => (value === undefined ? null : Math.round(value * 100) / 100);
 const pct = (part: number, whole: number) => (whole === 0 ? null : (100 * part) / whole);
 const shown = (errors: number, total: number) =>
@@ -123,12 +124,12 @@ export function judge(step: StepSample, before: StepSample | undefined, options:
   const enough = targetLatencies.length >= minAnswers && baselineLatencies.length >= minAnswers;
   if (targetLatencies.length < minAnswers) {
     shortfalls.push(
-      `only ${targetLatencies.length} answers from ${targetVersion} in ${step.total} requests; a judgement needs ${minAnswers}`,
+      `only ${answers(targetLatencies.length)} from ${targetVersion} in ${step.total} requests; a judgement needs ${minAnswers}`,
     );
   }
   if (baselineLatencies.length < minAnswers) {
     shortfalls.push(
-      `only ${baselineLatencies.length} answers from the baseline, in this step and before the canary; a judgement needs ${minAnswers}`,
+      `only ${answers(baselineLatencies.length)} from the baseline, in this step and before the canary; a judgement needs ${minAnswers}`,
     );
   }
   const latencyMarginMs =

@@ -145,7 +145,7 @@ describe("a failing target rolls back, the starting weights applied last", () =>
     const mesh = await standIn({ starve: { version: "v4", fraction: 0.02 } });
     const result = await canary(mesh, []);
     expect(result.stdout).toMatch(
-      /^step 1\/4: v4 at 5%: .*: INCONCLUSIVE: only 1 answers from v4 in 1000 requests; a judgement needs 30$/m,
+      /^step 1\/4: v4 at 5%: .*: INCONCLUSIVE: only 1 answer from v4 in 1000 requests; a judgement needs 30$/m,
     );
     expect(mesh.applied()).toEqual([STEPS[0], FROM_TEXT]);
     expect(result.code).toBe(1);
