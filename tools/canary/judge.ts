@@ -1,6 +1,7 @@
 /**
  * Judges one step: the target against the baseline, from the same batch of requests (or, when the
- * baseline got too few of them, as at 100%, from the batch sent before the canary began). A step
+ * baseline got too few of them, as at 100%, from the batch sent before the canary began: then the
+ * errors only, since latencies measured minutes apart differ with the load of the moment). A step
  * fails when one check finds the target worse at --alpha, is inconclusive when the target (or the
  * baseline) answered too few requests to judge, and passes otherwise.
  */
@@ -135,7 +136,7 @@ export function judge(step: StepSample, before: StepSample | undefined, options:
   const latencyMarginMs =
     baselineLatencies.length > 0 ? (options.maxLatencyIncrease / 100) * median(baselineLatencies) : null;
   let latency: number | null = null;
-  if (enough && latencyMarginMs !== null) {
+  if (enough && latencyMarginMs !== null && baselineFrom === "step") {
     // The test sorts its arrays in place: they are sorted already, and read only for percentiles after.
     latency = mannWhitneyGreater(targetLatencies, baselineLatencies, latencyMarginMs).pValue;
     if (failsAt(latency)) {

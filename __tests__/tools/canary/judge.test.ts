@@ -172,6 +172,28 @@ describe("latency", () => {
     expect(rollbackRate(slower(2), 25, 50, 11)).toBe(1);
     expect(rollbackRate(slower(1.1), 25, 50, 12)).toBe(0);
   });
+
+  it("at 100% the baseline is the batch before the canary, minutes earlier: errors are judged, latency is not", () => {
+    const { batch } = simulator(13);
+    const slowerLater: Mesh = {
+      target: { errorRate: 0, medianMs: 40 },
+      baseline: { errorRate: 0, medianMs: 20 },
+      unattributedRate: 0,
+    };
+    const before = batch({ ...slowerLater, target: slowerLater.baseline }, 0);
+    const judged = judge(batch(slowerLater, 1), before, OPTIONS);
+    expect(judged).toMatchObject({
+      verdict: "pass",
+      baselineFrom: "before",
+      tests: { latency: null, errors: 1 },
+    });
+    const failing = judge(
+      batch({ ...slowerLater, target: { errorRate: 0.05, medianMs: 20 } }, 1),
+      before,
+      OPTIONS,
+    );
+    expect(failing.verdict).toBe("fail");
+  });
 });
 
 describe("speed", () => {
