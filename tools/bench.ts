@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: in one run on the same code, the project's toolchain beside the `cdktf init`
  * default (ts-node app, ts-jest tests): synthesizing every stack, the whole jest suite, and the
- * traffic tool beside autocannon. Prints times, peak memory (the whole process tree's resident set,
+ * traffic tool beside autocannon; then the canary's judging speed and own overhead
+ * (tools/canary/bench.ts). Prints times, peak memory (the whole process tree's resident set,
  * sampled from /proc) and the ratios against the targets. By default the quick version (about a
  * minute): synth cold and warm, three rounds, beside one run of the `cdktf init` default, and the
  * traffic tool's short rounds. `--long` adds tsx, ts-node on the project's imports, the cdktf CLI, the
@@ -10,6 +11,7 @@
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { benchCanary } from "./canary/bench";
 import { runCommand } from "./run-command";
 import { benchLines, benchTraffic, LONG, median, QUICK, timed } from "./traffic/bench";
 
@@ -289,6 +291,8 @@ async function benchRest(
   if (!long) {
     process.stderr.write("traffic tool beside autocannon...\n");
     const traffic = await benchTraffic(QUICK);
+    process.stderr.write("canary: judging, and its own overhead...\n");
+    const canary = await benchCanary();
     const lines = [
       "",
       header,
@@ -296,6 +300,7 @@ async function benchRest(
       "",
       ...synth.cpu,
       ...benchLines(traffic),
+      ...canary,
       "",
       "targets:",
       ...synth.targets,
@@ -320,6 +325,8 @@ async function benchRest(
   const npmTest = await measure("npm test --silent");
   process.stderr.write("traffic tool beside autocannon...\n");
   const traffic = await benchTraffic(LONG);
+  process.stderr.write("canary: judging, and its own overhead...\n");
+  const canary = await benchCanary();
 
   const lines = [
     "",
@@ -331,6 +338,7 @@ async function benchRest(
     "",
     `npm test (type-check, lint, jest): ${npmTest.seconds.toFixed(1)} s`,
     ...benchLines(traffic),
+    ...canary,
     "",
     "targets:",
     ...synth.targets,

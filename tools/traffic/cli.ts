@@ -6,15 +6,18 @@
  * Exit codes: 0 as expected; 1 a check failed (split, evenness, errors, rate); 2 bad usage, the
  * target cannot be reached, or the run could not measure; 130 interrupted by Ctrl-C.
  */
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { Command, CommanderError } from "commander";
 import type { Env } from "../../modules/settings/load";
 import { InputRefusal, REFUSED, readCommandSettings } from "../command-line";
+import { reportFolderProblem } from "../html-report/page";
 import { HttpClient } from "./engine/client";
 import type { Outcome } from "./engine/outcome";
 import { plannedRequests, type RunResult, runAtRate, runBatch } from "./engine/runs";
 import { addFlags, type FlagValues, MAX_REQUESTS, readFlags } from "./flags";
 import { countText, loadText, ProgressLine, podsText, progressBar } from "./report";
+import { countReport, loadReport } from "./report-html";
 import { Tally } from "./tally";
 import { defaultRouteFile, replicasFromManifests, resolveExpected, resolveUrl, UsageError } from "./targets";
 import { type ExitCode, INTERRUPTED, summarizeCount, summarizeLoad, summarizePods } from "./verdict";
@@ -42,6 +45,12 @@ type Given = Readonly<Record<string, string | boolean | undefined>>;
 
 function urlOf(flags: { url?: string; outputsFile: string }, io: Io) {
   return resolveUrl({ flag: flags.url, env: io.env, cwd: io.cwd, outputsFile: flags.outputsFile });
+}
+
+/** --report's folder is checked before the run, so that a long run does not end without its report. */
+function assertReportFolder(report: string | undefined, io: Io): void {
+  const problem = report === undefined ? undefined : reportFolderProblem(report, io.cwd);
+  if (problem) throw new UsageError(problem);
 }
 
 /** Sends the requests of `count` and `pods`, with a progress bar on a terminal. */
@@ -80,7 +89,10 @@ function emit<S extends { exitCode: ExitCode; problems: readonly string[] }>(
   text: (summary: S) => string,
   json: boolean | undefined,
   io: Io,
+  html?: { readonly file: string | undefined; readonly page: (summary: S, at: Date) => string },
 ): ExitCode {
+  if (html?.file !== undefined)
+    writeFileSync(path.resolve(io.cwd, html.file), html.page(summary, new Date()));
   if (json) io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
   else if (summary.exitCode !== 2) io.stdout(text(summary));
   if (summary.exitCode === 2) io.stderr(`error: ${summary.problems[0]}\n`);
@@ -110,6 +122,7 @@ async function sampleTarget(flags: SampleFlags, io: Io) {
 }
 
 async function count(flags: FlagValues<"count">, io: Io): Promise<ExitCode> {
+  assertReportFolder(flags.report, io);
   const expected = resolveExpected({
     flag: flags.expect,
     env: io.env,
@@ -123,7 +136,7 @@ async function count(flags: FlagValues<"count">, io: Io): Promise<ExitCode> {
     expected: expected.value,
     expectedSource: expected.source,
   });
-  return emit(summary, countText, flags.json, io);
+  return emit(summary, countText, flags.json, io, { file: flags.report, page: countReport });
 }
 
 async function pods(flags: FlagValues<"pods">, io: Io): Promise<ExitCode> {
@@ -147,6 +160,7 @@ async function load(flags: FlagValues<"load">, given: Given, io: Io): Promise<Ex
       `--rate ${given.rate} for --duration ${given.duration} is ${planned} requests; a run sends at most ${MAX_REQUESTS}`,
     );
   }
+  assertReportFolder(flags.report, io);
   const url = urlOf(flags, io);
   const tally = new Tally();
   const client = new HttpClient(url.value, { maxSockets: LOAD_MAX_SOCKETS, timeoutMs });
@@ -186,7 +200,7 @@ async function load(flags: FlagValues<"load">, given: Given, io: Io): Promise<Ex
     planned,
     sentRate: run.sent > 1 && run.sendingMs > 0 ? ((run.sent - 1) * 1000) / run.sendingMs : rate,
   });
-  return emit(summary, loadText, flags.json, io);
+  return emit(summary, loadText, flags.json, io, { file: flags.report, page: loadReport });
 }
 
 /** Runs the tool on `argv` (the arguments after the script name) and resolves to its exit code. */

@@ -53,7 +53,7 @@ const NUMBER = z
   .refine((text) => text.trim() !== "")
   .transform(Number);
 
-function wholeNumber(min: number, max: number): SettingKind<number> {
+export function wholeNumber(min: number, max: number): SettingKind<number> {
   return {
     schema: () => NUMBER.pipe(z.number().int().min(min).max(max)),
     accepted: `a whole number from ${min} to ${max}`,
@@ -61,20 +61,24 @@ function wholeNumber(min: number, max: number): SettingKind<number> {
   };
 }
 
-function decimal(number: z.ZodNumber, accepted: string, malformed: readonly string[]): SettingKind<number> {
+export function decimal(
+  number: z.ZodNumber,
+  accepted: string,
+  malformed: readonly string[],
+): SettingKind<number> {
   return { schema: () => NUMBER.pipe(number), accepted, malformed };
 }
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Milliseconds in `500ms`, `5s`, `2m`, `1h`, or a bare number of seconds (as curl's `--max-time`). */
-function milliseconds(text: string): number {
+export function milliseconds(text: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text);
   return match ? Number(match[1]) * UNIT_MS[match[2] ?? "s"] : Number.NaN;
 }
 
 /** A duration in milliseconds, from 1 ms to `max`. */
-function duration(max: string): SettingKind<number> {
+export function duration(max: string): SettingKind<number> {
   return {
     schema: () =>
       z
@@ -87,7 +91,7 @@ function duration(max: string): SettingKind<number> {
 }
 
 /** The gateway, kept as given: targets.ts reads it again beside GATEWAY_URL and the outputs file. */
-const GATEWAY: SettingKind<string> = {
+export const GATEWAY: SettingKind<string> = {
   schema: (name) =>
     z.string().refine((text) => {
       try {
@@ -106,7 +110,7 @@ const GATEWAY: SettingKind<string> = {
  * `kind`'s form and messages, keeping the text as given: for a flag that targets.ts reads again
  * with the other sources of the same value.
  */
-function asGiven(kind: SettingKind<unknown>): SettingKind<string> {
+export function asGiven(kind: SettingKind<unknown>): SettingKind<string> {
   return {
     accepted: kind.accepted,
     malformed: kind.malformed,
@@ -119,14 +123,14 @@ function asGiven(kind: SettingKind<unknown>): SettingKind<string> {
 }
 
 /** Any text: a file's path, relative to the working folder; what is there is checked when it is read. */
-const FILE: SettingKind<string> = {
+export const FILE: SettingKind<string> = {
   schema: () => z.string(),
   accepted: "a file's path, relative to the working folder",
   malformed: [],
 };
 
 /** Present or not: commander sets a switch that is given to true, which readFlags reads as "true". */
-const SWITCH: SettingKind<boolean> = {
+export const SWITCH: SettingKind<boolean> = {
   schema: () => z.literal("true").transform(() => true),
   accepted: "no value",
   malformed: [],
@@ -171,6 +175,12 @@ export const FLAGS = {
     commands: COMMANDS,
     description: "print one JSON object on stdout instead of the report",
     otherwise: "off",
+  }),
+  report: flag(FILE, {
+    commands: ["count", "load"],
+    argument: "file",
+    description: "also write a self-contained HTML report of the run there",
+    otherwise: "none",
   }),
   requests: flag(wholeNumber(1, MAX_REQUESTS), {
     commands: SAMPLING,

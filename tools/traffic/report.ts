@@ -19,7 +19,7 @@ function bar(share: number): string {
 }
 
 /** Aligns rows into columns; `align` has one letter a column, `l` or `r`. */
-function table(rows: readonly (readonly string[])[], align: string): string {
+export function table(rows: readonly (readonly string[])[], align: string): string {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   return rows
     .map((row) =>

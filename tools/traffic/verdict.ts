@@ -360,8 +360,14 @@ export function summarizeLoad(tally: Tally, context: LoadContext): LoadSummary {
   };
 }
 
-/** A p-value for people: `p = ` 4 decimals, or 3 significant digits when small; `p < 1e-12` when smaller. */
+/** A p-value's figure, as a table cell shows it: 4 decimals, 3 significant digits when small, `< 1e-12` when smaller. */
+export function formatP(p: number): string {
+  if (p < 1e-12) return "< 1e-12";
+  return p >= 0.001 ? p.toFixed(4) : p.toExponential(2);
+}
+
+/** A p-value for people: `p = 0.0123`, or `p < 1e-12`. */
 export function pValueText(p: number): string {
-  if (p < 1e-12) return "p < 1e-12";
-  return `p = ${p >= 0.001 ? p.toFixed(4) : p.toExponential(2)}`;
+  const figure = formatP(p);
+  return figure.startsWith("<") ? `p ${figure}` : `p = ${figure}`;
 }

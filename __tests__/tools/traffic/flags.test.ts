@@ -34,7 +34,7 @@ const VALID: Partial<Record<FlagName, string>> = {
 };
 
 /** Flags that take any text: a path, checked when the file is read (cli.test.ts), or a switch. */
-const FREE_FORM: FlagName[] = ["outputsFile", "json", "manifests"];
+const FREE_FORM: FlagName[] = ["outputsFile", "json", "manifests", "report"];
 
 /** The weights' parser says what is wrong inside the value, as it does for SHOPFRONT_WEIGHTS. */
 const EXPLAINS_ITSELF: FlagName[] = ["expect"];
