@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { App, TerraformStack } from "cdktf";
+import { startStandIn, type VersionBehaviour } from "../__tests__/tools/canary/stand-in";
 import {
   closeAll,
   startPods,
@@ -18,12 +19,14 @@ import {
   WALKTHROUGH_REPLICAS,
   WALKTHROUGH_WEIGHTS,
 } from "../__tests__/tools/traffic/mesh";
+import { readSettings } from "../modules/settings/file";
 import { ConfigError, loadConfig } from "../modules/settings/load";
 import { STACK_NAMES } from "../modules/settings/names";
 import { ShopfrontManifests } from "../modules/shopfront/manifest-set";
 import { Shopfront } from "../modules/shopfront/shopfront";
 import { ValidationError, validationErrors } from "../stacks/app";
 import { run as analyze } from "./analyze/cli";
+import { run as canary } from "./canary/cli";
 import { run as traffic } from "./traffic/cli";
 
 /** The project folder: the nearest above this file (tools/, or the compiled one in .build/) with cdktf.json. */
@@ -115,6 +118,35 @@ function settingRefusal(env: Record<string, string>): string {
   throw new Error(`the sample settings ${JSON.stringify(env)} were accepted: pick ones that are refused`);
 }
 
+/**
+ * `npm run canary -- --to v4` against the canary tests' loopback stand-in, whose split follows the
+ * weights its apply command (a script in the run's folder, `./record-weights.sh`) recorded, with
+ * SHOPFRONT_WEIGHTS on line 2 of the folder's settings.env; its exit code last.
+ */
+async function canarySample(behaviour: Readonly<Record<string, VersionBehaviour>> = {}): Promise<string> {
+  const from = "v1=50,v2=30,v3=20,v4=0";
+  const mesh = await startStandIn({ weights: { v1: 50, v2: 30, v3: 20, v4: 0 }, behaviour });
+  try {
+    writeFileSync(path.join(mesh.dir, "settings.env"), `CLUSTER_NAME=demo\nSHOPFRONT_WEIGHTS=${from}\n`);
+    writeFileSync(path.join(mesh.dir, "record-weights.sh"), `#!/bin/sh\n${mesh.applyCommand}\n`, {
+      mode: 0o755,
+    });
+    let stdout = "";
+    const code = await canary(["--to", "v4", "--apply-command", "./record-weights.sh", "--settle", "0s"], {
+      stdout: (text) => {
+        stdout += text;
+      },
+      stderr: () => {},
+      stderrIsTTY: false,
+      env: readSettings({ PATH: process.env.PATH, GATEWAY_URL: mesh.url }, mesh.dir),
+      cwd: mesh.dir,
+    });
+    return ["$ npm run canary -- --to v4", stdout.trimEnd(), "$ echo $?", String(code)].join("\n");
+  } finally {
+    await mesh.close();
+  }
+}
+
 /** Each sample by name: the page it is on, and how to write it. */
 export const SAMPLES: Readonly<
   Record<
@@ -171,6 +203,12 @@ export const SAMPLES: Readonly<
         settingRefusal({ SHOPFRONT_WEIGHTS: "v1=60,v2=30,v3=15,v4=5" }),
         "...",
       ].join("\n"),
+  },
+  "canary-promote": { page: "docs/canary.md", measured: true, render: () => canarySample() },
+  "canary-rollback": {
+    page: "docs/canary.md",
+    measured: true,
+    render: () => canarySample({ v4: { errorEvery: 20 } }),
   },
   "synth-broken-mesh": {
     page: "docs/manifests.md",

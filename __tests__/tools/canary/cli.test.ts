@@ -267,7 +267,7 @@ describe("bad input: one line, exit 2, nothing applied", () => {
     const mesh = await standIn({ weights: { v1: 90, v4: 10 } });
     const result = await canary(mesh, []);
     expect(result.stderr).toMatch(
-      /^error: the gateway's split before the canary \(v1=900,v2=0,v3=0,v4=100 answers\) is not v1=50,v2=30,v3=20,v4=0 \(from SHOPFRONT_WEIGHTS in settings\.env:2\), the weights a rollback would restore: p = < 1e-12 < --alpha 0.01; pass --from with the weights deployed now; nothing applied\n$/,
+      /^error: the gateway's split before the canary \(v1=900,v2=0,v3=0,v4=100 answers\) is not v1=50,v2=30,v3=20,v4=0 \(from SHOPFRONT_WEIGHTS in settings\.env:2\), the weights a rollback would restore: p < 1e-12 < --alpha 0.01; pass --from with the weights deployed now; nothing applied\n$/,
     );
     expect(mesh.applied()).toEqual([]);
     expect(result.code).toBe(2);
