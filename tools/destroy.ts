@@ -13,7 +13,7 @@
  * state could not be read, 2 refused before anything was destroyed: bad arguments or settings,
  * settings that differ from the deploy's, or nothing deployed where they point.
  */
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import path from "node:path";
 import { App, Manifest } from "cdktf";
 import { Command } from "commander";
@@ -83,6 +83,23 @@ function failure(step: string, result: CommandResult): string {
   return `${step} exited ${result.code}:\n    ${error}\n  fix the cause above, then run npm run destroy:all again (destroyed stacks are skipped)`;
 }
 
+/**
+ * `terraform init` in a stack's folder. A folder that a deploy initialised already holds its
+ * providers: Terraform is pointed at them (`-plugin-dir`), since a plain init asks the registry for
+ * every provider's versions even when they are installed, and a destroy must not need the internet.
+ * Terraform remembers that folder in `.terraform/plugin_path`: removed again, so that a later deploy
+ * installs providers as usual.
+ */
+async function initialise(run: Runner, cwd: string): Promise<CommandResult> {
+  const providers = path.join(cwd, ".terraform", "providers");
+  if (!existsSync(providers)) return run("terraform", ["init", "-input=false", "-no-color"], { cwd });
+  try {
+    return await run("terraform", ["init", "-input=false", "-no-color", `-plugin-dir=${providers}`], { cwd });
+  } finally {
+    rmSync(path.join(cwd, ".terraform", "plugin_path"), { force: true });
+  }
+}
+
 /** Destroys the stacks that hold resources, one at a time; stops at the first failure. */
 export async function destroyAll(options: DestroyOptions): Promise<StackOutcome[]> {
   const { run, report = () => undefined } = options;
@@ -106,7 +123,7 @@ export async function destroyAll(options: DestroyOptions): Promise<StackOutcome[
       finish({ stack, outcome: "failed", detail: `no synthesized code in ${cwd}: run npm run synth` });
       break;
     }
-    const init = await run("terraform", ["init", "-input=false", "-no-color"], { cwd });
+    const init = await initialise(run, cwd);
     if (init.code !== 0) {
       finish({ stack, outcome: "failed", detail: failure("terraform init", init) });
       break;

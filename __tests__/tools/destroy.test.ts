@@ -229,6 +229,26 @@ describe("destroyAll", () => {
     ]);
   });
 
+  it("re-initialises a folder the deploy initialised from its own providers, so that no registry is asked, and leaves no plugin path behind", async () => {
+    const providers = path.join(stacksDir, STACK_NAMES.cluster, ".terraform", "providers");
+    mkdirSync(providers, { recursive: true });
+    const pluginPath = path.join(stacksDir, STACK_NAMES.cluster, ".terraform", "plugin_path");
+    const { run, calls } = fakeTools();
+    const recording: Runner = async (command, args, options) => {
+      // As terraform does: -plugin-dir is remembered in .terraform/plugin_path.
+      if (args[0] === "init" && args.some((arg) => arg.startsWith("-plugin-dir=")))
+        writeFileSync(pluginPath, "[]");
+      return run(command, args, options);
+    };
+    const stacks = surveyed({ [STACK_NAMES.cluster]: 1, [STACK_NAMES.network]: 1 });
+    await destroyAll({ stacks, stacksDir, run: recording, autoApprove: true });
+    expect(calls.filter((call) => call.includes(" init "))).toEqual([
+      `eks-cluster-stack: terraform init -input=false -no-color -plugin-dir=${providers}`,
+      "eks-cluster-vpc-stack: terraform init -input=false -no-color",
+    ]);
+    expect(existsSync(pluginPath)).toBe(false);
+  });
+
   it("stops at the first failure and touches no stack after it", async () => {
     const { run, calls } = fakeTools({ terraform: { [STACK_NAMES.cluster]: { destroy: 1 } } });
     const stacks = surveyed({ [STACK_NAMES.cluster]: 1, [STACK_NAMES.network]: 1 });
