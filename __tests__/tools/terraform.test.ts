@@ -4,12 +4,12 @@
  * mirror these tests show as skipped; under CI=true they run and fail instead.
  */
 import { rmSync } from "node:fs";
+import { startOfflineSts } from "../../tools/plan-stand-ins";
 import {
   checkAll,
   findToolchainSync,
   planDestroyOfEverything,
   planSummary,
-  startOfflineSts,
   type Toolchain,
   terraform,
 } from "../../tools/terraform";
