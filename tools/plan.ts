@@ -1,5 +1,5 @@
 /**
- * `npm run plan`: terraform init (from the local provider mirror), validate and plan, offline, for
+ * `npm run plan`: terraform init (from the local provider mirror) and plan (validation included), offline, for
  * every stack whose providers are mirrored, with the settings every command reads. Plans are written to
  * cdktf.out/offline-plan/<stack>.txt for review; the synthesized plan-only code (mock credentials) stays
  * in a scratch folder, removed at the end, and is never deployable.
@@ -24,9 +24,7 @@ async function plan(): Promise<number> {
   for (const check of checks) {
     const status = check.plan
       ? `planned: ${check.plan.create} to add, ${check.plan.update} to change, ${check.plan.delete} to destroy${check.note ? ` (${check.note})` : ""}`
-      : check.validated
-        ? `validated; ${check.note}`
-        : `skipped: ${check.note}`;
+      : `skipped: ${check.note}`;
     process.stdout.write(`${check.stack.padEnd(38)} ${status}\n`);
     if (check.plan) writeFileSync(path.join(outDir, `${check.stack}.txt`), check.plan.text);
   }
