@@ -1,22 +1,28 @@
 /**
  * `npm run list`: the stacks in deploy order, each with the stacks it needs first (`cdktf list` prints
- * them alphabetically). Destroy goes the other way: `npm run destroy:all`.
+ * them alphabetically). Destroy goes the other way: `npm run destroy:all`. Runs through tools/app.js.
  */
 
 import { readSettings } from "../modules/settings/file";
-import { ConfigError } from "../modules/settings/load";
+import { ConfigError, type Env } from "../modules/settings/load";
 import { deployOrder } from "./stack-order";
 
-try {
-  const order = deployOrder(readSettings());
+/** What `npm run list` prints for these settings, a line a stack. */
+export function deployOrderLines(settings: Env): string[] {
+  const order = deployOrder(settings);
   const width = Math.max(...order.map((stack) => stack.name.length));
-  order.forEach((stack, index) => {
+  return order.map((stack, index) => {
     const after = stack.dependsOn.length > 0 ? `after ${stack.dependsOn.join(", ")}` : "";
-    const line = `${index + 1}. ${stack.name.padEnd(width)}  ${after}`;
-    process.stdout.write(`${line.trimEnd()}\n`);
+    return `${index + 1}. ${stack.name.padEnd(width)}  ${after}`.trimEnd();
   });
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exit(1);
+}
+
+export function main(): void {
+  try {
+    process.stdout.write(`${deployOrderLines(readSettings()).join("\n")}\n`);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
 }

@@ -71,22 +71,25 @@ describe("npm run synth:hcl", () => {
   });
 
   it("writes HCL to its own folder, so a synth after it leaves only the JSON that deploy reads", () => {
-    const env = { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: tmpdir(), CHECKPOINT_DISABLE: "1" };
-    const npm = (script: string) =>
-      execFileSync("npm", ["run", "-s", script], { cwd: project, env, encoding: "utf8", timeout: 180_000 });
-    npm("synth:hcl");
-    npm("synth");
-    const stacks = (dir: string) => readdirSync(path.join(project, dir, "stacks")).sort();
-    expect(stacks("cdktf.out")).toHaveLength(6);
-    const mixed = stacks("cdktf.out").filter((stack) => {
-      const files = readdirSync(path.join(project, "cdktf.out", "stacks", stack));
-      return files.includes("cdk.tf") || !files.includes("cdk.tf.json");
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TMPDIR: tmpdir(),
+      NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE,
+    };
+    execFileSync("npm", ["run", "-s", "synth:hcl"], {
+      cwd: project,
+      env,
+      encoding: "utf8",
+      timeout: 180_000,
     });
-    expect(mixed).toEqual([]);
-    expect(stacks("cdktf.out.hcl")).toEqual(stacks("cdktf.out"));
-    for (const stack of stacks("cdktf.out.hcl")) {
+    const stacks = readdirSync(path.join(project, "cdktf.out.hcl", "stacks")).sort();
+    expect(stacks).toHaveLength(6);
+    for (const stack of stacks) {
       expect(readdirSync(path.join(project, "cdktf.out.hcl", "stacks", stack))).toContain("cdk.tf");
     }
+    // cdktf.out, which `npm run synth` writes and deploy reads, is not touched: no cdk.tf can mix in.
+    expect(existsSync(path.join(project, "cdktf.out"))).toBe(false);
   });
 });
 
@@ -112,6 +115,7 @@ describe("npm run plan", () => {
         TMPDIR: tmpdir(),
         TERRAFORM_BINARY: terraform,
         TF_PROVIDER_MIRROR: mirror,
+        NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE,
       },
       timeout: 180_000,
     });

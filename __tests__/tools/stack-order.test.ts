@@ -2,7 +2,9 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { readSettings } from "../../modules/settings/file";
 import { STACK_NAMES } from "../../modules/settings/names";
+import { deployOrderLines } from "../../tools/list";
 import { deployOrder, sortForDeploy } from "../../tools/stack-order";
 
 const root = path.resolve(__dirname, "..", "..");
@@ -48,12 +50,22 @@ describe("deploy order", () => {
 });
 
 describe("npm run list", () => {
-  it("prints the stacks numbered in deploy order, each with what it comes after", () => {
-    const run = spawnSync(process.execPath, ["--import", "tsx", "tools/list.ts"], {
+  /** `npm run list` as a user runs it, with `env` as its only settings. */
+  function npmRunList(env: Record<string, string> = {}) {
+    return spawnSync("npm", ["run", "-s", "list"], {
       cwd: root,
       encoding: "utf8",
-      env: { PATH: process.env.PATH, TMPDIR: process.env.TMPDIR },
+      env: {
+        PATH: process.env.PATH,
+        TMPDIR: process.env.TMPDIR,
+        NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE,
+        ...env,
+      },
     });
+  }
+
+  it("prints the stacks numbered in deploy order, each with what it comes after", () => {
+    const run = npmRunList();
     expect(run.stderr).toBe("");
     expect(run.stdout.split("\n").filter(Boolean)).toEqual([
       "1. tf-state-bootstrap",
@@ -66,15 +78,8 @@ describe("npm run list", () => {
     expect(run.status).toBe(0);
   });
 
-  it("refuses a bad setting with the config's message, exit 1", () => {
-    const run = spawnSync(process.execPath, ["--import", "tsx", "tools/list.ts"], {
-      cwd: root,
-      encoding: "utf8",
-      env: { PATH: process.env.PATH, TMPDIR: process.env.TMPDIR, AWS_REGION: "moon-base-9!" },
-    });
-    expect(run.stderr).toMatch(/AWS_REGION="moon-base-9!"/);
-    expect(run.stdout).toBe("");
-    expect(run.status).toBe(1);
+  it("refuses a bad setting with the config's message", () => {
+    expect(() => deployOrderLines({ AWS_REGION: "moon-base-9!" })).toThrow(/AWS_REGION="moon-base-9!"/);
   });
 
   it("reads the settings file, as deploy does: refuses its bad setting, naming where it is written, exit 1", () => {
@@ -82,23 +87,14 @@ describe("npm run list", () => {
     try {
       const file = path.join(folder, "cluster.settings.env");
       writeFileSync(file, "OWNER=me\nAWS_REGION=moon-base-9!\n");
-      const run = spawnSync(process.execPath, ["--import", "tsx", "tools/list.ts"], {
-        cwd: root,
-        encoding: "utf8",
-        env: { PATH: process.env.PATH, TMPDIR: process.env.TMPDIR, SETTINGS_FILE: file },
-      });
+      const run = npmRunList({ SETTINGS_FILE: file });
       expect(run.stderr).toMatch(new RegExp(`AWS_REGION="moon-base-9!" .*\\(${file}:2\\)`));
       expect(run.stdout).toBe("");
       expect(run.status).toBe(1);
       writeFileSync(file, "CLUSTER_NAM=typo\n");
-      const typo = spawnSync(process.execPath, ["--import", "tsx", "tools/list.ts"], {
-        cwd: root,
-        encoding: "utf8",
-        env: { PATH: process.env.PATH, TMPDIR: process.env.TMPDIR, SETTINGS_FILE: file },
-      });
-      expect(typo.stderr).toContain(`${file}:1: CLUSTER_NAM is not a setting (did you mean CLUSTER_NAME?`);
-      expect(typo.stdout).toBe("");
-      expect(typo.status).toBe(1);
+      expect(() => deployOrderLines(readSettings({ SETTINGS_FILE: file }))).toThrow(
+        `${file}:1: CLUSTER_NAM is not a setting (did you mean CLUSTER_NAME?`,
+      );
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
