@@ -3,6 +3,7 @@
 // that two entries never share a build; the file is rebuilt only when one of its inputs changed
 // since the last build, and Node runs it in this process. Node's compile cache keeps V8's compiled
 // code in .build/compile-cache. No type-checking here: `npm run typecheck` does that.
+const { spawnSync } = require("node:child_process");
 const fs = require("node:fs");
 const Module = require("node:module");
 const path = require("node:path");
@@ -33,28 +34,81 @@ function upToDate({ outfile, metafile, bundlePackages }) {
   }
 }
 
-function compile({ entry, outfile, bundlePackages, sourceMaps }) {
-  return require("esbuild").buildSync({
+/** esbuild's native binary, as its npm package installs it for this platform (or ESBUILD_BINARY_PATH). */
+function esbuildBinary() {
+  if (process.env.ESBUILD_BINARY_PATH) return process.env.ESBUILD_BINARY_PATH;
+  const esbuild = path.dirname(require.resolve("esbuild/package.json"));
+  const platform = `@esbuild/${process.platform}-${process.arch}`;
+  const dir = path.dirname(require.resolve(`${platform}/package.json`, { paths: [esbuild] }));
+  return path.join(dir, process.platform === "win32" ? "esbuild.exe" : path.join("bin", "esbuild"));
+}
+
+/**
+ * Builds the entry into its files with esbuild's binary, each written under a temporary name and then
+ * renamed, so that a parallel run (a jest worker) never reads half a file. The binary rather than
+ * esbuild's JavaScript API: the API starts the same binary (twice on its first call) and would keep
+ * about 25 MB of buffers in the process that then runs the app. False when esbuild failed (it said why).
+ */
+function buildFiles({ entry, outfile, metafile, bundlePackages, sourceMaps }) {
+  const partial = `${outfile}.${process.pid}.partial`;
+  const result = spawnSync(
+    esbuildBinary(),
+    [
+      entry,
+      "--bundle",
+      `--packages=${bundlePackages ? "bundle" : "external"}`,
+      "--platform=node",
+      "--target=node20",
+      "--format=cjs",
+      "--log-level=warning",
+      `--outfile=${partial}`,
+      `--metafile=${partial}.meta`,
+      ...(sourceMaps ? ["--sourcemap=external"] : []),
+    ],
+    { cwd: root, stdio: ["ignore", "inherit", "inherit"] },
+  );
+  if (result.error) throw result.error;
+  if (result.status !== 0) return false;
+  if (sourceMaps) fs.renameSync(`${partial}.map`, `${outfile}.map`);
+  fs.renameSync(partial, outfile);
+  fs.renameSync(`${partial}.meta`, metafile);
+  return true;
+}
+
+/** True when `dir` exists, or can be made, and can be written to. */
+function writable(dir) {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.accessSync(dir, fs.constants.W_OK);
+    return true;
+  } catch (error) {
+    if (["EACCES", "EROFS", "EPERM"].includes(error.code)) return false;
+    throw error;
+  }
+}
+
+/** A checkout that cannot be written to: the build, from memory, compiled again on every run. */
+function loadInMemory(build) {
+  const result = require("esbuild").buildSync({
     absWorkingDir: root,
-    entryPoints: [entry],
-    outfile,
+    entryPoints: [build.entry],
+    outfile: build.outfile,
     write: false,
     bundle: true,
-    packages: bundlePackages ? "bundle" : "external",
+    packages: build.bundlePackages ? "bundle" : "external",
     platform: "node",
     target: "node20",
     format: "cjs",
-    sourcemap: sourceMaps ? "external" : false,
-    metafile: true,
+    sourcemap: build.sourceMaps ? "external" : false,
     logLevel: "warning",
   });
-}
-
-/** Write then rename: a parallel run (a jest worker) never reads half a file. */
-function writeAtomically(file, contents) {
-  const partial = `${file}.${process.pid}.partial`;
-  fs.writeFileSync(partial, contents);
-  fs.renameSync(partial, file);
+  const output = (extension) => result.outputFiles.find((file) => file.path.endsWith(extension));
+  build.sourceMap = () => JSON.parse(output(".js.map").text);
+  const program = new Module(build.outfile);
+  program.filename = build.outfile;
+  program.paths = Module._nodeModulePaths(path.dirname(build.outfile));
+  program._compile(output(".js").text, build.outfile);
+  return program.exports;
 }
 
 /**
@@ -64,24 +118,8 @@ function writeAtomically(file, contents) {
 function load(build) {
   build.sourceMap = () => JSON.parse(fs.readFileSync(`${build.outfile}.map`, "utf8"));
   if (upToDate(build)) return require(build.outfile);
-  const result = compile(build);
-  const output = (extension) => result.outputFiles.find((file) => file.path.endsWith(extension));
-  const map = output(".js.map");
-  try {
-    fs.mkdirSync(path.dirname(build.outfile), { recursive: true });
-    if (map) writeAtomically(`${build.outfile}.map`, map.contents);
-    writeAtomically(build.outfile, output(".js").contents);
-    writeAtomically(build.metafile, JSON.stringify(result.metafile));
-  } catch (error) {
-    if (!["EACCES", "EROFS", "EPERM"].includes(error.code)) throw error;
-    // A checkout that cannot be written to: run the build from memory, compiled again every run.
-    build.sourceMap = () => JSON.parse(map.text);
-    const program = new Module(build.outfile);
-    program.filename = build.outfile;
-    program.paths = Module._nodeModulePaths(path.dirname(build.outfile));
-    program._compile(output(".js").text, build.outfile);
-    return program.exports;
-  }
+  if (!writable(path.dirname(build.outfile))) return loadInMemory(build);
+  if (!buildFiles(build)) process.exit(1);
   return require(build.outfile);
 }
 
