@@ -1,3 +1,7 @@
+/**
+ * The synth gate through the cdktf CLI and the app itself, in copies of the project.
+ * @slow
+ */
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

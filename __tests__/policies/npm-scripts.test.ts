@@ -1,3 +1,8 @@
+/**
+ * The npm scripts: HashiCorp's checkpoint call off, the documented commands, and synth:hcl and plan
+ * run as a user runs them (the cdktf CLI, the compiled app).
+ * @slow
+ */
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -2,6 +2,7 @@
  * Real Terraform, offline: validate and plan every stack whose providers are in the local mirror,
  * eks-cluster-stack against a fixture state of the network stack's outputs. Without terraform or the
  * mirror these tests show as skipped; under CI=true they run and fail instead.
+ * @slow
  */
 import { rmSync } from "node:fs";
 import type { SynthesizedStack } from "../../tools/plan-stacks";
