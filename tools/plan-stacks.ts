@@ -14,6 +14,8 @@ export interface SynthesizedStack {
   readonly dir: string;
   /** Provider sources, normalised to `namespace/type`. */
   readonly providers: readonly string[];
+  /** The version each provider is pinned to (`5.100.0`), by source, where the stack pins one. */
+  readonly providerVersions: Readonly<Record<string, string>>;
   /** The data sources that read an upstream stack's state (local backend), by upstream stack name. */
   readonly upstreamStates: Readonly<Record<string, string>>;
   /** The outputs it declares. */
@@ -27,7 +29,7 @@ export interface SynthesizedStack {
 /** The parts of cdk.tf.json read here. */
 interface StackCode {
   readonly terraform?: {
-    readonly required_providers?: Record<string, { readonly source: string }>;
+    readonly required_providers?: Record<string, { readonly source: string; readonly version?: string }>;
     readonly backend?: { readonly local?: { readonly path?: string } };
   };
   readonly data?: {
@@ -62,13 +64,19 @@ export function synthesizeForPlan(workDir: string, env: Env): SynthesizedStack[]
   return readdirSync(stacksDir).map((name) => {
     const dir = path.join(stacksDir, name);
     const code: StackCode = JSON.parse(readFileSync(path.join(dir, "cdk.tf.json"), "utf8"));
-    const providers = Object.values(code.terraform?.required_providers ?? {}).map(({ source }) =>
-      source.includes("/") ? source.replace(/^registry\.terraform\.io\//, "") : `hashicorp/${source}`,
-    );
+    const required = Object.values(code.terraform?.required_providers ?? {}).map(({ source, version }) => ({
+      source: source.includes("/") ? source.replace(/^registry\.terraform\.io\//, "") : `hashicorp/${source}`,
+      version,
+    }));
     return {
       name,
       dir,
-      providers,
+      providers: required.map(({ source }) => source),
+      providerVersions: Object.fromEntries(
+        required.flatMap(({ source, version }) =>
+          version && /^\d+\.\d+\.\d+$/.test(version) ? [[source, version]] : [],
+        ),
+      ),
       upstreamStates: localRemoteStates(code),
       outputs: Object.entries(code.output ?? {}).map(([output, { sensitive }]) => ({
         name: output,

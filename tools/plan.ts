@@ -4,7 +4,7 @@
  * cdktf.out/offline-plan/<stack>.txt for review; the synthesized plan-only code (mock credentials) stays
  * in a scratch folder, removed at the end, and is never deployable.
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { readSettings } from "../modules/settings/file";
 import { ConfigError } from "../modules/settings/load";
@@ -17,8 +17,8 @@ async function plan(): Promise<number> {
     process.stderr.write(`plan: ${toolchain.missing}\n`);
     return 2;
   }
-  const { workDir, checks } = await checkAll(toolchain, settings);
-  rmSync(workDir, { recursive: true, force: true });
+  const { checks, close } = await checkAll(toolchain, settings);
+  await close();
   const outDir = path.resolve("cdktf.out", "offline-plan");
   mkdirSync(outDir, { recursive: true });
   for (const check of checks) {

@@ -3,13 +3,15 @@
  * `terraform init` from a local provider mirror and `terraform plan` (which first runs every check of
  * `terraform validate`) on every stack whose providers are all mirrored. A stack that reads an upstream stack's state is planned
  * against a fixture state holding the upstream's outputs; the one AWS call made at plan time
- * (`aws_caller_identity`) is answered by a local stand-in for STS. Used by `npm run plan` and the tests.
+ * (`aws_caller_identity`) is answered by a local stand-in for STS. Each mirrored provider runs once for
+ * all the runs (tools/plan-providers.ts). Used by `npm run plan` and the tests.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Env } from "../modules/settings/load";
+import { serveProviders } from "./plan-providers";
 import { type SynthesizedStack, synthesizeForPlan } from "./plan-stacks";
 import { seedUpstreamStates, startOfflineSts, stateWithOutputs } from "./plan-stand-ins";
 import { runCommand } from "./run-command";
@@ -77,6 +79,8 @@ export interface TerraformSession {
   readonly cliConfig: string;
   /** The offline STS stand-in's URL. */
   readonly stsUrl: string;
+  /** TF_REATTACH_PROVIDERS: the providers started once for every run (empty: each run starts its own). */
+  readonly reattach: string;
 }
 
 export interface StackCheck {
@@ -100,6 +104,7 @@ export async function terraform(session: TerraformSession, dir: string, args: st
     TF_IN_AUTOMATION: "1",
     CHECKPOINT_DISABLE: "1",
     AWS_ENDPOINT_URL_STS: session.stsUrl,
+    ...(session.reattach ? { TF_REATTACH_PROVIDERS: session.reattach } : {}),
   };
   const result = await runCommand(session.toolchain.terraform, args, { cwd: dir, env, timeoutMs: 300_000 });
   if (result.kind === "exited" && result.code === 0) return { stdout: result.stdout, stderr: result.stderr };
@@ -198,37 +203,43 @@ export function planSummary(text: string): { create: number; update: number; del
 }
 
 /**
- * Synthesizes in plan-only mode, in a new scratch folder, and checks every stack, two at a time (one
- * per core here), with the offline STS stand-in running until the checks end. The caller removes the
- * returned workDir once it has read the plans.
+ * Synthesizes in plan-only mode, in a new scratch folder, and checks every stack, with the offline
+ * STS stand-in and the mirrored providers running until the caller calls `close`, which stops them
+ * and removes the folder. Runs that share a provider process go one at a time; without one, two at a
+ * time (one per core here).
  */
 export async function checkAll(toolchain: Toolchain, env: Env) {
   const workDir = mkdtempSync(path.join(tmpdir(), "shopfront-plan-"));
-  try {
-    return await checkStacks(toolchain, env, workDir);
-  } catch (error) {
+  const stops: (() => Promise<void>)[] = [];
+  const close = async () => {
+    await Promise.all(stops.map((stop) => stop()));
     rmSync(workDir, { recursive: true, force: true });
-    throw error;
-  }
-}
-
-async function checkStacks(toolchain: Toolchain, env: Env, dir: string) {
-  const stacks = synthesizeForPlan(dir, env);
-  const sts = await startOfflineSts();
-  const cliConfig = writeCliConfig(dir, toolchain.mirror);
-  const session: TerraformSession = { toolchain, cliConfig, stsUrl: sts.url };
-  const checks: StackCheck[] = new Array(stacks.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < stacks.length) {
-      const index = next++;
-      checks[index] = await checkStack(session, stacks[index], stacks);
-    }
   };
   try {
-    await Promise.all([worker(), worker()]);
-  } finally {
-    await sts.close();
+    const stacks = synthesizeForPlan(workDir, env);
+    const sts = await startOfflineSts();
+    stops.push(() => sts.close());
+    const mirrored = stacks.filter((stack) => stack.providers.every((p) => toolchain.providers.has(p)));
+    const versions = new Map(mirrored.flatMap((stack) => Object.entries(stack.providerVersions)));
+    const providers = await serveProviders(toolchain.mirror, versions, {
+      ...process.env,
+      AWS_ENDPOINT_URL_STS: sts.url,
+    });
+    stops.push(() => providers.close());
+    const cliConfig = writeCliConfig(workDir, toolchain.mirror);
+    const session: TerraformSession = { toolchain, cliConfig, stsUrl: sts.url, reattach: providers.reattach };
+    const checks: StackCheck[] = new Array(stacks.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < stacks.length) {
+        const index = next++;
+        checks[index] = await checkStack(session, stacks[index], stacks);
+      }
+    };
+    await Promise.all(session.reattach ? [worker()] : [worker(), worker()]);
+    return { workDir, stacks, checks, session, close };
+  } catch (error) {
+    await close();
+    throw error;
   }
-  return { workDir: dir, stacks, checks, cliConfig };
 }

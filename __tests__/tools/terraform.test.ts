@@ -4,15 +4,12 @@
  * mirror these tests show as skipped; under CI=true they run and fail instead.
  * @slow
  */
-import { rmSync } from "node:fs";
 import type { SynthesizedStack } from "../../tools/plan-stacks";
-import { type OfflineSts, startOfflineSts } from "../../tools/plan-stand-ins";
 import {
   checkAll,
   findToolchainSync,
   planDestroyOfEverything,
   planSummary,
-  type TerraformSession,
   type Toolchain,
   terraform,
 } from "../../tools/terraform";
@@ -29,8 +26,8 @@ describeWithTerraform("terraform, offline", () => {
     result = await checkAll(toolchain, {});
   }, 300_000);
 
-  afterAll(() => {
-    if (result) rmSync(result.workDir, { recursive: true, force: true });
+  afterAll(async () => {
+    await result?.close();
   });
 
   const check = (stack: string) => {
@@ -76,8 +73,6 @@ describeWithTerraform("terraform, offline", () => {
   });
 
   describe("the state bucket's stack, every resource in its state", () => {
-    let sts: OfflineSts;
-    let session: TerraformSession;
     let bootstrap: SynthesizedStack;
     let destroy: Awaited<ReturnType<typeof planDestroyOfEverything>>;
 
@@ -85,14 +80,8 @@ describeWithTerraform("terraform, offline", () => {
       const found = result.stacks.find((stack) => stack.name === "tf-state-bootstrap");
       if (!found) throw new Error("no tf-state-bootstrap stack");
       bootstrap = found;
-      sts = await startOfflineSts();
-      session = { toolchain: toolchain as Toolchain, cliConfig: result.cliConfig, stsUrl: sts.url };
-      destroy = await planDestroyOfEverything(session, bootstrap);
+      destroy = await planDestroyOfEverything(result.session, bootstrap);
     }, 120_000);
-
-    afterAll(async () => {
-      await sts?.close();
-    });
 
     it("refuses to destroy the state bucket or any of its configuration: the destroy plan fails before anything is touched", () => {
       expect(destroy.succeeded).toBe(false);
@@ -114,6 +103,7 @@ describeWithTerraform("terraform, offline", () => {
     });
 
     it("removes the buckets from Terraform's hands the documented way: after `state rm` of everything, a destroy has nothing to do", async () => {
+      const { session } = result;
       const listed = (await terraform(session, bootstrap.dir, ["state", "list"])).stdout.trim().split("\n");
       expect(listed).toHaveLength(15);
       await terraform(session, bootstrap.dir, ["state", "rm", ...listed]);
