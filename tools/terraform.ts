@@ -221,8 +221,12 @@ export async function checkAll(toolchain: Toolchain, env: Env) {
     stops.push(() => sts.close());
     const mirrored = stacks.filter((stack) => stack.providers.every((p) => toolchain.providers.has(p)));
     const versions = new Map(mirrored.flatMap((stack) => Object.entries(stack.providerVersions)));
+    // Their temp folder (the plugin's socket, which a stopped provider can leave behind) goes with ours.
+    const providerTmp = path.join(workDir, "providers-tmp");
+    mkdirSync(providerTmp);
     const providers = await serveProviders(toolchain.mirror, versions, {
       ...process.env,
+      TMPDIR: providerTmp,
       AWS_ENDPOINT_URL_STS: sts.url,
     });
     stops.push(() => providers.close());
