@@ -1,3 +1,7 @@
+/**
+ * The synth gate through the cdktf CLI and the app itself, in copies of the project.
+ * @slow
+ */
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,7 +22,8 @@ function brokenProject(edit: (project: string) => void = () => {}): string {
 describe("the synth gate, as cdktf runs it", () => {
   it("reports a broken mesh in one clean line per error, with no stack trace, and writes no stack", () => {
     const project = brokenProject();
-    const result = spawnSync("npx", ["cdktf", "synth"], {
+    // `npm run synth`, the documented command: the cdktf CLI, which runs the app.
+    const result = spawnSync("npm", ["run", "-s", "synth"], {
       cwd: project,
       encoding: "utf8",
       env: { ...process.env, CHECKPOINT_DISABLE: "1", FORCE_COLOR: "0", CI: "1" },

@@ -1,12 +1,17 @@
-import { cpSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
 /** The project folder, of which copyProject copies what a synth reads. */
 export const ROOT = path.resolve(__dirname, "..");
 
-/** What the app and cdktf read: the project's sources, manifests, tools and configuration. */
+/**
+ * What the app and cdktf read: the project's sources, manifests, tools and configuration; and the
+ * compiled app (.build, tools/compiled.js), which stays valid in the copy where the sources are
+ * unchanged (times are kept), so that a copy does not compile again what the project already has.
+ */
 const PROJECT_FILES = [
+  ".build",
   "main.ts",
   "stacks",
   "modules",
@@ -30,8 +35,14 @@ afterAll(() => {
 export function copyProject(edit: (project: string) => void = () => {}): string {
   const dir = mkdtempSync(path.join(tmpdir(), "shopfront-project-"));
   copies.push(dir);
-  for (const entry of PROJECT_FILES)
-    cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
+  for (const entry of PROJECT_FILES.filter((name) => existsSync(path.join(ROOT, name)))) {
+    cpSync(path.join(ROOT, entry), path.join(dir, entry), {
+      recursive: true,
+      preserveTimestamps: true,
+      // Node's compile cache is keyed by path, so of no use to the copy; a .partial is a build being written.
+      filter: (source) => !/[/\\](compile-cache$|[^/\\]+\.partial$)/.test(source),
+    });
+  }
   symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
   edit(dir);
   return dir;

@@ -1,6 +1,6 @@
 /**
  * `npm run list`: the stacks in deploy order, each with the stacks it needs first (`cdktf list` prints
- * them alphabetically). Destroy goes the other way: `npm run destroy:all`. Takes no arguments.
+ * them alphabetically). Destroy goes the other way: `npm run destroy:all`. Takes no arguments. Runs through tools/app.js.
  */
 import { Command } from "commander";
 import { type CommandContext, exitWith, processContext, runTool } from "./command-line";
@@ -21,4 +21,6 @@ export function list(argv: readonly string[], context: CommandContext = processC
   });
 }
 
-if (require.main === module) exitWith("list", list);
+export function main(): void {
+  exitWith("list", list);
+}

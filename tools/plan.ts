@@ -1,12 +1,12 @@
 /**
- * `npm run plan`: terraform init (from the local provider mirror), validate and plan, offline, for
+ * `npm run plan`: terraform init (from the local provider mirror) and plan (validation included), offline, for
  * every stack whose providers are mirrored, with the settings every command reads. Plans are written to
  * cdktf.out/offline-plan/<stack>.txt for review; the synthesized plan-only code (mock credentials) stays
  * in a scratch folder, removed at the end, and is never deployable. Takes no arguments.
  *
  * Exit codes: 0 planned, 1 a fault, 2 bad input (an argument, a setting) or no terraform.
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
 import { type CommandContext, exitWith, processContext, REFUSED, runTool } from "./command-line";
@@ -28,16 +28,14 @@ export function plan(argv: readonly string[], context: CommandContext = processC
       context.err(`plan: ${toolchain.missing}`);
       return REFUSED;
     }
-    const { workDir, checks } = await checkAll(toolchain, settings.env);
-    rmSync(workDir, { recursive: true, force: true });
+    const { checks, close } = await checkAll(toolchain, settings.env);
+    await close();
     const outDir = path.resolve(context.cwd, "cdktf.out", "offline-plan");
     mkdirSync(outDir, { recursive: true });
     for (const check of checks) {
       const status = check.plan
         ? `planned: ${check.plan.create} to add, ${check.plan.update} to change, ${check.plan.delete} to destroy${check.note ? ` (${check.note})` : ""}`
-        : check.validated
-          ? `validated; ${check.note}`
-          : `skipped: ${check.note}`;
+        : `skipped: ${check.note}`;
       context.out(`${check.stack.padEnd(38)} ${status}`);
       if (check.plan) writeFileSync(path.join(outDir, `${check.stack}.txt`), check.plan.text);
     }

@@ -2,7 +2,9 @@
  * Proves that `npm test` leaves the OS temp folder as it found it. Jest's globalSetup points TMPDIR
  * (TMP, TEMP) at a private folder for the run, so other processes on the machine cannot blur the
  * picture; globalTeardown lists what the tests left in it, removes the folder, and fails the run on
- * any leftover.
+ * any leftover. The run's Node processes share a compile cache there (NODE_COMPILE_CACHE): each
+ * cdktf CLI, app and tool that a test starts compiles the npm packages' code once per run, not once
+ * per process.
  */
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,6 +14,8 @@ import path from "node:path";
 export const RUN_TMPDIR = "SHOPFRONT_MESH_TEST_TMPDIR";
 const SAVED = "SHOPFRONT_MESH_TEST_SAVED_TMPDIR";
 const TMP_VARIABLES = ["TMPDIR", "TMP", "TEMP"] as const;
+/** What startRun sets and finishRun restores. */
+const RUN_VARIABLES = [...TMP_VARIABLES, "NODE_COMPILE_CACHE"] as const;
 
 /**
  * Caches that tools keep in the temp folder across runs by design (tsx's transform cache and
@@ -65,9 +69,10 @@ export function leftoverReport(leftovers: Leftovers): string | undefined {
 export function startRun(): void {
   const dir = mkdtempSync(path.join(tmpdir(), "shopfront-mesh-test-"));
   process.env[SAVED] = JSON.stringify(
-    Object.fromEntries(TMP_VARIABLES.map((name) => [name, process.env[name] ?? null])),
+    Object.fromEntries(RUN_VARIABLES.map((name) => [name, process.env[name] ?? null])),
   );
   for (const name of TMP_VARIABLES) process.env[name] = dir;
+  process.env.NODE_COMPILE_CACHE = path.join(dir, "node-compile-cache");
   process.env[RUN_TMPDIR] = dir;
 }
 
@@ -80,7 +85,7 @@ export function finishRun(): void {
     leftovers = leftoversIn(dir);
   } finally {
     const saved = JSON.parse(process.env[SAVED] ?? "{}") as Record<string, string | null>;
-    for (const name of TMP_VARIABLES) {
+    for (const name of RUN_VARIABLES) {
       if (saved[name] === null || saved[name] === undefined) delete process.env[name];
       else process.env[name] = saved[name];
     }

@@ -53,12 +53,17 @@ describe("deploy order", () => {
 });
 
 describe("npm run list", () => {
-  /** tools/list.ts as npm runs it, with only `env` as settings and arguments `args`. */
+  /** tools/list.ts as npm runs it (through tools/app.js), with only `env` as settings and arguments `args`. */
   function list(args: readonly string[] = [], env: Record<string, string> = {}) {
-    return spawnSync(process.execPath, ["--import", "tsx", "tools/list.ts", ...args], {
+    return spawnSync(process.execPath, ["tools/app.js", "tools/list.ts", ...args], {
       cwd: root,
       encoding: "utf8",
-      env: { PATH: process.env.PATH, TMPDIR: process.env.TMPDIR, ...env },
+      env: {
+        PATH: process.env.PATH,
+        TMPDIR: process.env.TMPDIR,
+        NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE,
+        ...env,
+      },
     });
   }
 

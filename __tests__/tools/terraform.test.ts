@@ -2,14 +2,14 @@
  * Real Terraform, offline: validate and plan every stack whose providers are in the local mirror,
  * eks-cluster-stack against a fixture state of the network stack's outputs. Without terraform or the
  * mirror these tests show as skipped; under CI=true they run and fail instead.
+ * @slow
  */
-import { rmSync } from "node:fs";
+import type { SynthesizedStack } from "../../tools/plan-stacks";
 import {
   checkAll,
   findToolchainSync,
   planDestroyOfEverything,
   planSummary,
-  startOfflineSts,
   type Toolchain,
   terraform,
 } from "../../tools/terraform";
@@ -26,8 +26,8 @@ describeWithTerraform("terraform, offline", () => {
     result = await checkAll(toolchain, {});
   }, 300_000);
 
-  afterAll(() => {
-    if (result) rmSync(result.workDir, { recursive: true, force: true });
+  afterAll(async () => {
+    await result?.close();
   });
 
   const check = (stack: string) => {
@@ -36,26 +36,15 @@ describeWithTerraform("terraform, offline", () => {
     return found;
   };
 
-  it("validates every stack whose providers are all mirrored", () => {
-    for (const stack of result.stacks) {
-      const mirrored = stack.providers.every((p) => (toolchain as Toolchain).providers.has(p));
-      expect({ stack: stack.name, validated: check(stack.name).validated }).toEqual({
-        stack: stack.name,
-        validated: mirrored,
-      });
-    }
-    expect(check("eks-cluster-stack").validated).toBe(true);
-  });
-
-  it("plans every stack whose providers are all mirrored, those that read upstream state included", () => {
+  it("validates and plans every stack whose providers are all mirrored, those that read upstream state included", () => {
     const mirrored = result.stacks.filter((stack) =>
       stack.providers.every((p) => (toolchain as Toolchain).providers.has(p)),
     );
     expect(mirrored.map((stack) => stack.name)).toEqual(expect.arrayContaining(["eks-cluster-stack"]));
-    for (const stack of mirrored) {
+    for (const stack of result.stacks) {
       expect({ stack: stack.name, planned: Boolean(check(stack.name).plan) }).toEqual({
         stack: stack.name,
-        planned: true,
+        planned: mirrored.includes(stack),
       });
     }
   });
@@ -85,18 +74,21 @@ describeWithTerraform("terraform, offline", () => {
     expect(cluster.plan?.text).toMatch(/\+ principal_arn = "arn:aws:iam::123456789012:user\/offline-plan"/);
   });
 
-  it("refuses to destroy the state bucket or any of its configuration: the destroy plan fails before anything is touched", async () => {
-    const bootstrap = result.stacks.find((stack) => stack.name === "tf-state-bootstrap");
-    if (!bootstrap) throw new Error("no tf-state-bootstrap stack");
-    const sts = await startOfflineSts();
-    try {
-      const { succeeded, output } = await planDestroyOfEverything(
-        { toolchain: toolchain as Toolchain, cliConfig: result.cliConfig, stsUrl: sts.url },
-        bootstrap,
-      );
-      expect(succeeded).toBe(false);
+  describe("the state bucket's stack, every resource in its state", () => {
+    let bootstrap: SynthesizedStack;
+    let destroy: Awaited<ReturnType<typeof planDestroyOfEverything>>;
+
+    beforeAll(async () => {
+      const found = result.stacks.find((stack) => stack.name === "tf-state-bootstrap");
+      if (!found) throw new Error("no tf-state-bootstrap stack");
+      bootstrap = found;
+      destroy = await planDestroyOfEverything(result.session, bootstrap);
+    }, 120_000);
+
+    it("refuses to destroy the state bucket or any of its configuration: the destroy plan fails before anything is touched", () => {
+      expect(destroy.succeeded).toBe(false);
       const refused = [
-        ...output.matchAll(/Resource\s+(aws_[a-z0-9_]+\.\S+)\s+has\s+lifecycle\.prevent_destroy/g),
+        ...destroy.output.matchAll(/Resource\s+(aws_[a-z0-9_]+\.\S+)\s+has\s+lifecycle\.prevent_destroy/g),
       ];
       expect(refused.map((match) => match[1].split(".")[0]).sort()).toEqual(
         [
@@ -110,18 +102,10 @@ describeWithTerraform("terraform, offline", () => {
           ...Array(2).fill("aws_s3_bucket_versioning"),
         ].sort(),
       );
-    } finally {
-      await sts.close();
-    }
-  }, 120_000);
+    });
 
-  it("removes the buckets from Terraform's hands the documented way: after `state rm` of everything, a destroy has nothing to do", async () => {
-    const bootstrap = result.stacks.find((stack) => stack.name === "tf-state-bootstrap");
-    if (!bootstrap) throw new Error("no tf-state-bootstrap stack");
-    const sts = await startOfflineSts();
-    try {
-      const session = { toolchain: toolchain as Toolchain, cliConfig: result.cliConfig, stsUrl: sts.url };
-      expect((await planDestroyOfEverything(session, bootstrap)).succeeded).toBe(false);
+    it("removes the buckets from Terraform's hands the documented way: after `state rm` of everything, a destroy has nothing to do", async () => {
+      const { session } = result;
       const listed = (await terraform(session, bootstrap.dir, ["state", "list"])).stdout.trim().split("\n");
       expect(listed).toHaveLength(15);
       await terraform(session, bootstrap.dir, ["state", "rm", ...listed]);
@@ -133,10 +117,8 @@ describeWithTerraform("terraform, offline", () => {
         "-refresh=false",
       ]);
       expect(stdout).toContain("No changes. No objects need to be destroyed.");
-    } finally {
-      await sts.close();
-    }
-  }, 120_000);
+    }, 120_000);
+  });
 });
 
 describe("planSummary", () => {

@@ -1,4 +1,4 @@
-import { DaemonSetV1 } from "@cdktf/provider-kubernetes/lib/daemon-set-v1";
+import type { DaemonSetV1 } from "@cdktf/provider-kubernetes/lib/daemon-set-v1";
 import { Construct } from "constructs";
 
 export interface SsmAgentInstallerProps {
@@ -50,7 +50,11 @@ export class SsmAgentInstaller extends Construct {
     ].join(" ");
     const agentProbe = { exec: { command: ["sh", "-c", `${onHost} ${agentActive}`] } };
 
-    this.daemonSet = new DaemonSetV1(this, "daemon-set", {
+    // The provider's DaemonSet class is 4.6 MB of generated JavaScript: loaded only when the (opt-in)
+    // installer is built, so a synth without it does not parse it.
+    const { DaemonSetV1: DaemonSet } =
+      require("@cdktf/provider-kubernetes/lib/daemon-set-v1") as typeof import("@cdktf/provider-kubernetes/lib/daemon-set-v1");
+    this.daemonSet = new DaemonSet(this, "daemon-set", {
       metadata: { name: "ssm-agent-installer", namespace: props.namespace ?? "kube-system", labels },
       spec: {
         selector: { matchLabels: labels },
