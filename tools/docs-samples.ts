@@ -276,17 +276,24 @@ export function withSamples(text: string, page: string, rendered: ReadonlyMap<st
 
 /**
  * A sample's text without what differs from run to run, for the drift test: in the traffic tool's
- * output, the port, the latencies, and every number with a decimal point (shares, times, rates,
+ * and the canary's output, the port, the latencies, and every number with a decimal point (shares, times, rates,
  * statistics), with the padding that their widths change. Counts, labels and verdicts stay.
  */
 export function comparable(name: string, text: string): string {
   if (!SAMPLES[name]?.measured) return text;
-  return text
-    .replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:<port>")
-    .replace(/^(v\d+ +\d+)( +[\d.]+){3}$/gm, "$1 <p50> <p95> <p99>")
-    .replace(/\b(p50|p95|p99) [\d.]+/g, "$1 <ms>")
-    .replace(/\d+\.\d+(e-?\d+)?/g, "<n>")
-    .replace(/ {2,}/g, " ");
+  return (
+    text
+      .replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:<port>")
+      .replace(/^(v\d+ +\d+)( +[\d.]+){3}$/gm, "$1 <p50> <p95> <p99>")
+      // A canary table row: the target's and the baseline's p50, p95 and p99, whole above 100 ms.
+      .replace(
+        /^(\d+ +\d+% +\d+ +\d+ +\d+)( +[\d.]+){3}( +\d+\*? +\d+)( +[\d.]+){3}/gm,
+        "$1 <p50> <p95> <p99>$3 <p50> <p95> <p99>",
+      )
+      .replace(/\b(p50|p95|p99) [\d.]+/g, "$1 <ms>")
+      .replace(/\d+\.\d+(e-?\d+)?/g, "<n>")
+      .replace(/ {2,}/g, " ")
+  );
 }
 
 /** The command: renders every sample and rewrites the pages whose samples changed. */

@@ -5,6 +5,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import os from "node:os";
@@ -21,7 +22,8 @@ afterAll(() => {
 });
 
 /**
- * A project folder with the project's package.json (its npm scripts) and, first on PATH, a stand-in
+ * A project folder with the project's package.json (its npm scripts), the check its deploy script runs
+ * first, and, first on PATH, a stand-in
  * `cdktf` that logs how it was called and appends SHOPFRONT_WEIGHTS to `applied` (the log a
  * stand-in gateway follows), as a deploy would change the route.
  */
@@ -29,6 +31,13 @@ function fakeProject(applied = "/dev/null") {
   const dir = mkdtempSync(path.join(os.tmpdir(), "canary-project-"));
   dirs.push(dir);
   copyFileSync(path.join(ROOT, "package.json"), path.join(dir, "package.json"));
+  // The deploy script first checks that the cdktf CLI can start (tools/node-pty.js, on node_modules).
+  mkdirSync(path.join(dir, "tools"));
+  copyFileSync(path.join(ROOT, "tools", "node-pty.js"), path.join(dir, "tools", "node-pty.js"));
+  // Only node-pty: the project's node_modules/.bin would put the real cdktf before the stand-in.
+  const nodePty = path.join("node_modules", "@cdktf", "node-pty-prebuilt-multiarch");
+  mkdirSync(path.dirname(path.join(dir, nodePty)), { recursive: true });
+  symlinkSync(path.join(ROOT, nodePty), path.join(dir, nodePty));
   const bin = path.join(dir, "bin");
   mkdirSync(bin);
   const log = path.join(dir, "cdktf.log");
