@@ -17,11 +17,10 @@ import { REMOVED_SETTINGS, SECTIONS } from "../modules/settings/table";
 export const SETTINGS_REFERENCE = "docs/settings.md";
 export const EXAMPLE_SETTINGS_FILE = "settings.example.env";
 
-/** Each section's title and its settings, by name, in table order. */
-const sections = Object.values(SECTIONS).map(({ title, settings }) => ({
-  title,
-  declared: Object.entries<AnySetting>(settings),
-}));
+/** Each section's title and its settings, by name, in table order; a section yet without settings is left out. */
+const sections = Object.values(SECTIONS)
+  .map(({ title, settings }) => ({ title, declared: Object.entries<AnySetting>(settings) }))
+  .filter(({ declared }) => declared.length > 0);
 
 /** What loadConfig really prints for a few bad values, so the page shows the real messages. */
 function sampleErrors(): string {
