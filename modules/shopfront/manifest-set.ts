@@ -4,13 +4,14 @@ import { checkManifests } from "../manifests/checks";
 import type { Finding } from "../manifests/finding";
 import { type ManifestDocument, parseManifests, readManifestFiles } from "../manifests/model";
 import { DEFAULT_MESH_VARIANT, type MeshMode, type MeshVariant, type RoutingApi } from "../mesh/mesh-variant";
-import type { ShopfrontConfig } from "../settings/table";
+import type { ResilienceConfig, ShopfrontConfig } from "../settings/table";
 import {
   type IngressSettings,
   withGatewayApiIngress,
   withHighlyAvailableGateways,
   withTlsIngressHost,
 } from "./ingress";
+import { withRouteTimeout } from "./resilience";
 import {
   ingressPrincipal,
   meshWideManifestPaths,
@@ -27,6 +28,8 @@ export interface ShopfrontManifestsProps {
   readonly manifestsDir?: string;
   /** Route weights override and generator toggles, from `loadConfig`. */
   readonly config: ShopfrontConfig;
+  /** The route's timeout, from `loadConfig`. @default none: the route as manifests/ writes it */
+  readonly resilience?: ResilienceConfig;
   /** The data plane: which namespace labels and which of its own objects. @default "sidecar" */
   readonly meshMode?: MeshMode;
   /** The routing API: which ingress, routes and identity. @default "istio" */
@@ -92,10 +95,12 @@ export class ShopfrontManifests {
       props.config.weights === undefined
         ? selected
         : withShopfrontWeights(selected, props.config.weights, routingApi);
+    const timeout = props.resilience?.timeout;
+    const resilient = timeout === undefined ? weighted : withRouteTimeout(weighted, timeout, routingApi);
     const ingressSet =
       props.ingress !== undefined && routingApi === "gateway-api"
-        ? withGatewayApiIngress(weighted, props.ingress)
-        : weighted;
+        ? withGatewayApiIngress(resilient, props.ingress)
+        : resilient;
     const tlsSet = props.ingress?.certificateArn !== undefined ? withTlsIngressHost(ingressSet) : ingressSet;
     this.documents = props.highlyAvailable ? withHighlyAvailableGateways(tlsSet) : tlsSet;
   }
