@@ -47,6 +47,9 @@ export function renderSettingsReference(): string {
       "",
       `- Default: ${setting.default.text}`,
       `- Accepted: ${setting.accepted}`,
+      ...(setting.excludes
+        ? [`- Not with: ${setting.excludes.map((other) => `\`${other}\``).join(", ")}`]
+        : []),
       "",
     ]),
   ]);
@@ -176,6 +179,7 @@ export function renderExampleSettingsFile(): string {
       ...commentLines("#", setting.description),
       ...commentLines("# Accepted:", `${setting.accepted}.`),
       ...commentLines("# Default:", setting.default.text),
+      ...(setting.excludes ? commentLines("# Not with:", setting.excludes.join(", ")) : []),
       `#${name}=${setting.example}`,
       "",
     ]),

@@ -11,7 +11,8 @@ import {
   withHighlyAvailableGateways,
   withTlsIngressHost,
 } from "./ingress";
-import { withRouteTimeout } from "./resilience";
+import { ingressRateLimit } from "./rate-limit";
+import { withResilience } from "./resilience";
 import {
   ingressPrincipal,
   meshWideManifestPaths,
@@ -28,7 +29,10 @@ export interface ShopfrontManifestsProps {
   readonly manifestsDir?: string;
   /** Route weights override and generator toggles, from `loadConfig`. */
   readonly config: ShopfrontConfig;
-  /** The route's timeout, from `loadConfig`. @default none: the route as manifests/ writes it */
+  /**
+   * The route's timeout, retries, faults and mirror, and the ingress's rate limit, from `loadConfig`
+   * (docs/resilience.md). @default none: the route as manifests/ writes it, no rate limit
+   */
   readonly resilience?: ResilienceConfig;
   /** The data plane: which namespace labels and which of its own objects. @default "sidecar" */
   readonly meshMode?: MeshMode;
@@ -87,7 +91,15 @@ export class ShopfrontManifests {
       routingApi: props.routingApi ?? DEFAULT_MESH_VARIANT.routingApi,
     };
     const { routingApi } = this.variant;
-    this.meshWideFiles = new Set(meshWideManifestPaths(this.manifestsDir, this.variant));
+    const resilience = props.resilience ?? {};
+    const rateLimit =
+      resilience.ingressRateLimit === undefined
+        ? []
+        : ingressRateLimit(this.manifestsDir, resilience.ingressRateLimit, routingApi);
+    this.meshWideFiles = new Set([
+      ...meshWideManifestPaths(this.manifestsDir, this.variant),
+      ...rateLimit.map((document) => document.file),
+    ]);
     const parsed = parseManifests(readManifestFiles(shopfrontManifestPaths(this.manifestsDir, this.variant)));
     this.parseFindings = parsed.findings;
     const selected = parsed.documents.filter((document) => generatorEnabled(document, props.config));
@@ -95,8 +107,8 @@ export class ShopfrontManifests {
       props.config.weights === undefined
         ? selected
         : withShopfrontWeights(selected, props.config.weights, routingApi);
-    const timeout = props.resilience?.timeout;
-    const resilient = timeout === undefined ? weighted : withRouteTimeout(weighted, timeout, routingApi);
+    // The rate limit is istio-system's, with the mesh-wide objects: applied first, as their files are.
+    const resilient = [...rateLimit, ...withResilience(weighted, resilience, routingApi)];
     const ingressSet =
       props.ingress !== undefined && routingApi === "gateway-api"
         ? withGatewayApiIngress(resilient, props.ingress)
