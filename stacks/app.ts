@@ -67,6 +67,7 @@ function shopfrontManifests(config: Config): ShopfrontManifests {
   const { istio } = config;
   return new ShopfrontManifests({
     config: config.shopfront,
+    resilience: config.resilience,
     meshMode: istio.meshMode,
     routingApi: istio.routingApi,
     ingress: {

@@ -27,6 +27,7 @@ import { Shopfront } from "../modules/shopfront/shopfront";
 import { ValidationError, validationErrors } from "../stacks/app";
 import { run as analyze } from "./analyze/cli";
 import { run as canary } from "./canary/cli";
+import { RESILIENCE_SAMPLES } from "./resilience-samples";
 import { run as traffic } from "./traffic/cli";
 
 /** The project folder: the nearest above this file (tools/, or the compiled one in .build/) with cdktf.json. */
@@ -214,9 +215,10 @@ export const SAMPLES: Readonly<
     page: "docs/manifests.md",
     render: (scene) => ["$ npm run synth", "...", brokenMeshRefusal(scene), "..."].join("\n"),
   },
+  ...RESILIENCE_SAMPLES,
 };
 
-/** Every sample's text by name, each run in turn (the traffic samples take about 7 s). */
+/** Every sample's text by name, each run in turn (the traffic samples take about 12 s). */
 export async function renderSamples(): Promise<Map<string, string>> {
   const project = mkdtempSync(path.join(os.tmpdir(), "docs-samples-"));
   try {

@@ -17,11 +17,10 @@ import { REMOVED_SETTINGS, SECTIONS } from "../modules/settings/table";
 export const SETTINGS_REFERENCE = "docs/settings.md";
 export const EXAMPLE_SETTINGS_FILE = "settings.example.env";
 
-/** Each section's title and its settings, by name, in table order. */
-const sections = Object.values(SECTIONS).map(({ title, settings }) => ({
-  title,
-  declared: Object.entries<AnySetting>(settings),
-}));
+/** Each section's title and its settings, by name, in table order; a section yet without settings is left out. */
+const sections = Object.values(SECTIONS)
+  .map(({ title, settings }) => ({ title, declared: Object.entries<AnySetting>(settings) }))
+  .filter(({ declared }) => declared.length > 0);
 
 /** What loadConfig really prints for a few bad values, so the page shows the real messages. */
 function sampleErrors(): string {
@@ -48,6 +47,9 @@ export function renderSettingsReference(): string {
       "",
       `- Default: ${setting.default.text}`,
       `- Accepted: ${setting.accepted}`,
+      ...(setting.excludes
+        ? [`- Not with: ${setting.excludes.map((other) => `\`${other}\``).join(", ")}`]
+        : []),
       "",
     ]),
   ]);
@@ -177,6 +179,7 @@ export function renderExampleSettingsFile(): string {
       ...commentLines("#", setting.description),
       ...commentLines("# Accepted:", `${setting.accepted}.`),
       ...commentLines("# Default:", setting.default.text),
+      ...(setting.excludes ? commentLines("# Not with:", setting.excludes.join(", ")) : []),
       `#${name}=${setting.example}`,
       "",
     ]),

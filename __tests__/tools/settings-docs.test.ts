@@ -35,10 +35,19 @@ describe("settings docs, generated from SETTINGS", () => {
     expect(parseSettingsFile(renderExampleSettingsFile(), EXAMPLE_SETTINGS_FILE)).toEqual({});
   });
 
-  it("lists an example for every setting that is valid once uncommented", () => {
+  it("lists an example for every setting that is valid once uncommented, but beside a setting it excludes", () => {
     const uncommented = renderExampleSettingsFile().replace(/^#([A-Z][A-Z0-9_]*=)/gm, "$1");
     const settings = parseSettingsFile(uncommented, EXAMPLE_SETTINGS_FILE);
     expect(Object.keys(settings).sort()).toEqual(Object.keys(SETTINGS).sort());
-    expect(() => loadConfig(settings)).not.toThrow();
+    const without = (names: readonly string[]) =>
+      Object.fromEntries(Object.entries(settings).filter(([name]) => !names.includes(name)));
+    const declared: [string, { excludes?: readonly string[] }][] = Object.entries(SETTINGS);
+    const excluding = declared.filter(([, setting]) => setting.excludes !== undefined);
+    expect(() => loadConfig(without(excluding.map(([name]) => name)))).not.toThrow();
+    // Each valid beside every other example, and refused beside those it excludes.
+    for (const [name, setting] of excluding) {
+      expect(() => loadConfig(without(setting.excludes ?? []))).not.toThrow();
+      expect(() => loadConfig(settings)).toThrow(name);
+    }
   });
 });

@@ -2,7 +2,8 @@
  * An offline `istioctl analyze` for the shopfront's manifests: every object is validated against its
  * kind's upstream schema (./schemas.ts), then checked against the others for the mistakes that deploy
  * fine and break traffic, and for the security and resilience settings the shopfront must keep (mutual
- * TLS, authorization, timeouts, retries, circuit breakers, disruption budgets). Needs no cluster.
+ * TLS, authorization, timeouts, retries, circuit breakers, disruption budgets), and the resilience
+ * fields' misuse (faults, mirrors, the ingress rate limit). Needs no cluster.
  */
 
 import { INGRESS_GATEWAY_LABELS, INGRESS_GATEWAY_PRINCIPAL } from "../settings/names";
@@ -11,7 +12,9 @@ import { inventoryOf } from "./inventory";
 import type { ManifestDocument } from "./model";
 import { checkMeshVariants } from "./rules/mesh-variants";
 import { checkDuplicates, checkNames } from "./rules/objects";
+import { checkRateLimits } from "./rules/rate-limit";
 import { checkCircuitBreakers, checkDisruptionBudgets, checkRouteResilience } from "./rules/resilience";
+import { checkHttpRoutePolicies, checkRoutePolicies } from "./rules/route-policies";
 import { checkDestinationRules, checkGatewaySelectors, checkVirtualServices } from "./rules/routing";
 import { checkAuthorizationPolicies, checkMutualTls } from "./rules/security";
 import { checkDeploymentSelectors, checkServices, checkSidecarInjection } from "./rules/workloads";
@@ -60,6 +63,9 @@ export function checkManifests(
     ...checkMutualTls(inventory),
     ...checkAuthorizationPolicies(inventory, ingressGatewayPrincipal),
     ...checkRouteResilience(inventory),
+    ...checkRoutePolicies(inventory),
+    ...checkHttpRoutePolicies(inventory),
+    ...checkRateLimits(inventory, ingressGatewayLabels),
     ...checkCircuitBreakers(inventory),
     ...checkDisruptionBudgets(inventory),
     ...checkMeshVariants(inventory, ingressGatewayPrincipal),

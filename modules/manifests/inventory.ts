@@ -17,6 +17,10 @@ export type IVirtualService =
   import("@kubernetes-models/istio/networking.istio.io/v1/VirtualService", { with: {
     "resolution-mode": "import",
   }}).IVirtualService;
+export type IEnvoyFilter =
+  import("@kubernetes-models/istio/networking.istio.io/v1alpha3/EnvoyFilter", { with: {
+    "resolution-mode": "import",
+  }}).IEnvoyFilter;
 export type IAuthorizationPolicy =
   import("@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy", { with: {
     "resolution-mode": "import",
@@ -78,6 +82,7 @@ export interface Inventory {
   readonly authorizationPolicies: readonly Resource<IAuthorizationPolicy>[];
   readonly gatewayApiGateways: readonly Resource<IGatewayApiGateway>[];
   readonly httpRoutes: readonly Resource<IHTTPRoute>[];
+  readonly envoyFilters: readonly Resource<IEnvoyFilter>[];
   /** True when references to `resources`' kind cannot be checked: a partial set without any of them. */
   readonly leftOut: (resources: readonly unknown[]) => boolean;
 }
@@ -119,6 +124,7 @@ export function inventoryOf(documents: readonly ManifestDocument[], partial: boo
     authorizationPolicies: ofKind<IAuthorizationPolicy>("security.istio.io", "AuthorizationPolicy"),
     gatewayApiGateways: ofKind<IGatewayApiGateway>(GATEWAY_API_GROUP, "Gateway"),
     httpRoutes: ofKind<IHTTPRoute>(GATEWAY_API_GROUP, "HTTPRoute"),
+    envoyFilters: ofKind<IEnvoyFilter>("networking.istio.io", "EnvoyFilter"),
     leftOut: (resources) => partial && resources.length === 0,
   };
 }

@@ -9,6 +9,7 @@ import {
   type MeshProfile,
   type OutboundTrafficPolicy,
 } from "../settings/sections/istio";
+import { CONNECTION_FAILURES } from "../settings/sections/resilience";
 import { CHART_REPOSITORIES } from "../settings/versions";
 import { addHelmChart } from "./helm-chart";
 import { KEEP_ONE_AVAILABLE, replicasFor, zoneSpread } from "./high-availability";
@@ -40,7 +41,7 @@ export const ZTUNNEL_RELEASE_NAME = "ztunnel";
 export const DEFAULT_HTTP_RETRY_POLICY = {
   attempts: 2,
   perTryTimeout: "1s",
-  retryOn: "connect-failure,refused-stream,unavailable,cancelled,reset",
+  retryOn: CONNECTION_FAILURES,
 } as const;
 
 /**

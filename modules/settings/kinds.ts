@@ -55,6 +55,11 @@ export interface Setting<T, F extends string = string> extends SettingKind<T> {
    * misses, or a complete message, or undefined when it passes.
    */
   readonly check?: (value: T, earlier: Earlier) => { accepted: string } | { message: string } | undefined;
+  /**
+   * Settings declared before it that its `check` refuses it with, whatever their values: the docs
+   * list them, and the example file's values are valid together but for these pairs.
+   */
+  readonly excludes?: readonly string[];
 }
 
 /** A setting of `kind`; its own `malformed` values add to those of its kind. */

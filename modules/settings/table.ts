@@ -10,6 +10,7 @@ import { CLUSTER } from "./sections/cluster";
 import { ISTIO } from "./sections/istio";
 import { NETWORK } from "./sections/network";
 import { NODES } from "./sections/nodes";
+import { RESILIENCE } from "./sections/resilience";
 import { SHOPFRONT } from "./sections/shopfront";
 import { STATE } from "./sections/state";
 
@@ -22,6 +23,7 @@ export const SECTIONS = {
   nodes: NODES,
   istio: ISTIO,
   shopfront: SHOPFRONT,
+  resilience: RESILIENCE,
 } as const;
 
 type Sections = typeof SECTIONS;
@@ -35,6 +37,7 @@ export const SETTINGS = {
   ...NODES.settings,
   ...ISTIO.settings,
   ...SHOPFRONT.settings,
+  ...RESILIENCE.settings,
 };
 
 export type SettingName = keyof typeof SETTINGS;
@@ -56,3 +59,4 @@ export type ClusterConfig = Config["cluster"];
 export type NodesConfig = Config["nodes"];
 export type IstioConfig = Config["istio"];
 export type ShopfrontConfig = Config["shopfront"];
+export type ResilienceConfig = Config["resilience"];

@@ -24,7 +24,7 @@ export interface IngressSettings extends IngressLoadBalancerProps {
 }
 
 /** The label that istiod puts on the pods it deploys for a Gateway API Gateway, with the Gateway's name. */
-const GATEWAY_NAME_LABEL = `${GATEWAY_API_GROUP}/gateway-name`;
+export const GATEWAY_NAME_LABEL = `${GATEWAY_API_GROUP}/gateway-name`;
 
 /** Istio's Gateway annotation that chooses the type of the Service it deploys (LoadBalancer by default). */
 const SERVICE_TYPE_ANNOTATION = "networking.istio.io/service-type";

@@ -4,13 +4,15 @@ import { checkManifests } from "../manifests/checks";
 import type { Finding } from "../manifests/finding";
 import { type ManifestDocument, parseManifests, readManifestFiles } from "../manifests/model";
 import { DEFAULT_MESH_VARIANT, type MeshMode, type MeshVariant, type RoutingApi } from "../mesh/mesh-variant";
-import type { ShopfrontConfig } from "../settings/table";
+import type { ResilienceConfig, ShopfrontConfig } from "../settings/table";
 import {
   type IngressSettings,
   withGatewayApiIngress,
   withHighlyAvailableGateways,
   withTlsIngressHost,
 } from "./ingress";
+import { ingressRateLimit } from "./rate-limit";
+import { withResilience } from "./resilience";
 import {
   ingressPrincipal,
   meshWideManifestPaths,
@@ -27,6 +29,11 @@ export interface ShopfrontManifestsProps {
   readonly manifestsDir?: string;
   /** Route weights override and generator toggles, from `loadConfig`. */
   readonly config: ShopfrontConfig;
+  /**
+   * The route's timeout, retries, faults and mirror, and the ingress's rate limit, from `loadConfig`
+   * (docs/resilience.md). @default none: the route as manifests/ writes it, no rate limit
+   */
+  readonly resilience?: ResilienceConfig;
   /** The data plane: which namespace labels and which of its own objects. @default "sidecar" */
   readonly meshMode?: MeshMode;
   /** The routing API: which ingress, routes and identity. @default "istio" */
@@ -84,7 +91,15 @@ export class ShopfrontManifests {
       routingApi: props.routingApi ?? DEFAULT_MESH_VARIANT.routingApi,
     };
     const { routingApi } = this.variant;
-    this.meshWideFiles = new Set(meshWideManifestPaths(this.manifestsDir, this.variant));
+    const resilience = props.resilience ?? {};
+    const rateLimit =
+      resilience.ingressRateLimit === undefined
+        ? []
+        : ingressRateLimit(this.manifestsDir, resilience.ingressRateLimit, routingApi);
+    this.meshWideFiles = new Set([
+      ...meshWideManifestPaths(this.manifestsDir, this.variant),
+      ...rateLimit.map((document) => document.file),
+    ]);
     const parsed = parseManifests(readManifestFiles(shopfrontManifestPaths(this.manifestsDir, this.variant)));
     this.parseFindings = parsed.findings;
     const selected = parsed.documents.filter((document) => generatorEnabled(document, props.config));
@@ -92,10 +107,12 @@ export class ShopfrontManifests {
       props.config.weights === undefined
         ? selected
         : withShopfrontWeights(selected, props.config.weights, routingApi);
+    // The rate limit is istio-system's, with the mesh-wide objects: applied first, as their files are.
+    const resilient = [...rateLimit, ...withResilience(weighted, resilience, routingApi)];
     const ingressSet =
       props.ingress !== undefined && routingApi === "gateway-api"
-        ? withGatewayApiIngress(weighted, props.ingress)
-        : weighted;
+        ? withGatewayApiIngress(resilient, props.ingress)
+        : resilient;
     const tlsSet = props.ingress?.certificateArn !== undefined ? withTlsIngressHost(ingressSet) : ingressSet;
     this.documents = props.highlyAvailable ? withHighlyAvailableGateways(tlsSet) : tlsSet;
   }

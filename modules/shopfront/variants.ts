@@ -85,7 +85,8 @@ export function isGatewayApiGateway(document: ManifestDocument, className?: stri
   );
 }
 
-function isHttpRoute(document: ManifestDocument, name: string): boolean {
+/** The Gateway API HTTPRoute `name`. */
+export function isHttpRoute(document: ManifestDocument, name: string): boolean {
   return isGatewayApi(document, "HTTPRoute") && document.object.metadata.name === name;
 }
 

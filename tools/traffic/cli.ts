@@ -1,12 +1,12 @@
 /**
- * `npm run traffic -- <count|pods|load>`: checks the mesh's traffic split through the gateway, the
- * round robin inside one version, or puts steady load on it. `run` is the whole program, with its
- * input and output injected; only the entry point at the bottom touches the process.
+ * `npm run traffic -- <count|pods|load|mirror>`: checks the mesh's traffic split through the gateway,
+ * the round robin inside one version, the resilience policies (docs/resilience.md), or puts steady
+ * load on it. `run` is the whole program, with its input and output injected; only the entry point at
+ * the bottom touches the process.
  *
- * Exit codes: 0 as expected; 1 a check failed (split, evenness, errors, rate); 2 bad usage, the
- * target cannot be reached, or the run could not measure; 130 interrupted by Ctrl-C.
+ * Exit codes: 0 as expected; 1 a check failed (split, evenness, errors, rate, a policy); 2 bad usage,
+ * the target cannot be reached, or the run could not measure; 130 interrupted by Ctrl-C.
  */
-import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { Command, CommanderError } from "commander";
 import type { Env } from "../../modules/settings/load";
@@ -14,25 +14,20 @@ import { InputRefusal, REFUSED, readCommandSettings } from "../command-line";
 import { reportFolderProblem } from "../html-report/page";
 import { HttpClient } from "./engine/client";
 import type { Outcome } from "./engine/outcome";
-import { plannedRequests, type RunResult, runAtRate, runBatch } from "./engine/runs";
+import { plannedRequests, type RunResult, runAtRate } from "./engine/runs";
 import { addFlags, type FlagValues, MAX_REQUESTS, readFlags } from "./flags";
-import { countText, loadText, ProgressLine, podsText, progressBar } from "./report";
+import { mirror } from "./mirror";
+import { type Policies, resolvePolicies } from "./policies";
+import { countText, loadText, ProgressLine, podsText } from "./report";
 import { countReport, loadReport } from "./report-html";
+import { ResilienceTally } from "./resilience";
+import { summarizeResilience } from "./resilience-verdict";
+import { emit, type Io, sample, urlOf } from "./sampling";
 import { Tally } from "./tally";
-import { defaultRouteFile, replicasFromManifests, resolveExpected, resolveUrl, UsageError } from "./targets";
+import { defaultRouteFile, replicasFromManifests, resolveExpected, UsageError } from "./targets";
 import { type ExitCode, INTERRUPTED, summarizeCount, summarizeLoad, summarizePods } from "./verdict";
 
-export interface Io {
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-  /** A progress line is drawn on stderr only when it is a terminal, never into a pipe or a log. */
-  readonly stderrIsTTY: boolean;
-  readonly env: Env;
-  /** Relative paths (`--outputs-file`, `--manifests`) are resolved against it. */
-  readonly cwd: string;
-  /** Aborted by Ctrl-C: the run stops and reports what it measured, marked interrupted. */
-  readonly interrupt?: AbortSignal;
-}
+export type { Io } from "./sampling";
 
 /**
  * Sockets a `load` run may hold open: enough for 1000 requests/s at 250 ms each; a slower target
@@ -43,60 +38,10 @@ const LOAD_MAX_SOCKETS = 256;
 /** Commander's options: each flag as typed (a switch as true), or its default. */
 type Given = Readonly<Record<string, string | boolean | undefined>>;
 
-function urlOf(flags: { url?: string; outputsFile: string }, io: Io) {
-  return resolveUrl({ flag: flags.url, env: io.env, cwd: io.cwd, outputsFile: flags.outputsFile });
-}
-
 /** --report's folder is checked before the run, so that a long run does not end without its report. */
 function assertReportFolder(report: string | undefined, io: Io): void {
   const problem = report === undefined ? undefined : reportFolderProblem(report, io.cwd);
   if (problem) throw new UsageError(problem);
-}
-
-/** Sends the requests of `count` and `pods`, with a progress bar on a terminal. */
-async function sample(
-  url: URL,
-  /** `timeout` and `maxTime` in milliseconds. */
-  flags: { requests: number; concurrency: number; timeout: number; maxTime: number },
-  io: Io,
-): Promise<{ tally: Tally; run: RunResult }> {
-  const tally = new Tally();
-  const client = new HttpClient(url, { maxSockets: flags.concurrency, timeoutMs: flags.timeout });
-  const progress = io.stderrIsTTY ? new ProgressLine(io.stderr) : undefined;
-  const onOutcome = (outcome: Outcome) => {
-    tally.record(outcome);
-    progress?.show(progressBar(tally.total, flags.requests, tally.errors));
-  };
-  try {
-    const run = await runBatch(client, {
-      requests: flags.requests,
-      concurrency: flags.concurrency,
-      maxTimeMs: flags.maxTime,
-      unreachableAfter: Math.min(flags.requests, flags.concurrency),
-      onOutcome,
-      interrupt: io.interrupt,
-    });
-    return { tally, run };
-  } finally {
-    await client.close();
-    progress?.done();
-  }
-}
-
-/** Prints a summary as JSON or text; an unreachable target's cause goes to stderr in one line. */
-function emit<S extends { exitCode: ExitCode; problems: readonly string[] }>(
-  summary: S,
-  text: (summary: S) => string,
-  json: boolean | undefined,
-  io: Io,
-  html?: { readonly file: string | undefined; readonly page: (summary: S, at: Date) => string },
-): ExitCode {
-  if (html?.file !== undefined)
-    writeFileSync(path.resolve(io.cwd, html.file), html.page(summary, new Date()));
-  if (json) io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
-  else if (summary.exitCode !== 2) io.stdout(text(summary));
-  if (summary.exitCode === 2) io.stderr(`error: ${summary.problems[0]}\n`);
-  return summary.exitCode;
 }
 
 /** The flags `count` and `pods` share. */
@@ -106,9 +51,9 @@ type SampleFlags = FlagValues<"count"> | FlagValues<"pods">;
  * The target resolved and sampled, for `count` and `pods`: the tally, and what both commands'
  * summaries say about the run itself.
  */
-async function sampleTarget(flags: SampleFlags, io: Io) {
+async function sampleTarget(flags: SampleFlags, io: Io, also?: (outcome: Outcome) => void) {
   const url = urlOf(flags, io);
-  const { tally, run } = await sample(url.value, flags, io);
+  const { tally, run } = await sample(url.value, flags, io, also);
   const context = {
     url: url.value,
     urlSource: url.source,
@@ -130,11 +75,17 @@ async function count(flags: FlagValues<"count">, io: Io): Promise<ExitCode> {
     outputsFile: flags.outputsFile,
     manifestsFile: flags.manifests ?? defaultRouteFile(io.env),
   });
-  const { tally, context } = await sampleTarget(flags, io);
+  const policies = policiesOf(flags, io);
+  const resilience = new ResilienceTally({ delayMs: policies.faultDelay?.ms });
+  const { tally, context } = await sampleTarget(flags, io, (outcome) => resilience.record(outcome));
   const summary = summarizeCount(tally, {
     ...context,
     expected: expected.value,
     expectedSource: expected.source,
+    resilience: summarizeResilience(resilience, policies, {
+      alpha: flags.alpha,
+      elapsedMs: context.run.elapsedMs,
+    }),
   });
   return emit(summary, countText, flags.json, io, { file: flags.report, page: countReport });
 }
@@ -150,6 +101,16 @@ async function pods(flags: FlagValues<"pods">, io: Io): Promise<ExitCode> {
   return emit(summary, podsText, flags.json, io);
 }
 
+/** The configured policies, from the settings and the route's manifest (`--manifests`, else ROUTING_API's). */
+function policiesOf(flags: { manifests?: string; timeout: number }, io: Io): Policies {
+  return resolvePolicies({
+    env: io.env,
+    cwd: io.cwd,
+    manifestsFile: flags.manifests ?? defaultRouteFile(io.env),
+    timeoutMs: flags.timeout,
+  });
+}
+
 /** `given` holds the flags as typed, for the message that quotes them. */
 async function load(flags: FlagValues<"load">, given: Given, io: Io): Promise<ExitCode> {
   const { rate, duration: durationMs, timeout: timeoutMs } = flags;
@@ -161,8 +122,10 @@ async function load(flags: FlagValues<"load">, given: Given, io: Io): Promise<Ex
     );
   }
   assertReportFolder(flags.report, io);
+  const policies = policiesOf(flags, io);
   const url = urlOf(flags, io);
   const tally = new Tally();
+  const resilience = new ResilienceTally({ delayMs: policies.faultDelay?.ms });
   const client = new HttpClient(url.value, { maxSockets: LOAD_MAX_SOCKETS, timeoutMs });
   const progress = io.stderrIsTTY ? new ProgressLine(io.stderr) : undefined;
   let run: RunResult;
@@ -174,7 +137,10 @@ async function load(flags: FlagValues<"load">, given: Given, io: Io): Promise<Ex
       // The last request may start at the end of the duration and take its whole timeout.
       maxTimeMs: durationMs + timeoutMs + 1000,
       unreachableAfter: Math.min(planned, 3),
-      onOutcome: (outcome) => tally.record(outcome),
+      onOutcome: (outcome) => {
+        tally.record(outcome);
+        resilience.record(outcome);
+      },
       interrupt: io.interrupt,
       onTick: (elapsedMs) => {
         const statuses = [...tally.statuses].map(([status, n]) => `${status}: ${n}`).join(", ");
@@ -199,6 +165,7 @@ async function load(flags: FlagValues<"load">, given: Given, io: Io): Promise<Ex
     durationMs,
     planned,
     sentRate: run.sent > 1 && run.sendingMs > 0 ? ((run.sent - 1) * 1000) / run.sendingMs : rate,
+    resilience: summarizeResilience(resilience, policies, { alpha: flags.alpha, elapsedMs: run.elapsedMs }),
   });
   return emit(summary, loadText, flags.json, io, { file: flags.report, page: loadReport });
 }
@@ -229,6 +196,16 @@ export async function run(argv: readonly string[], io: Io): Promise<ExitCode> {
     "load",
   ).action(async (given: Given) => {
     exitCode = await load(readFlags("load", given), given, io);
+  });
+  addFlags(
+    program
+      .command("mirror")
+      .description(
+        "share of requests mirrored to a version, counted by Prometheus, against the configured one",
+      ),
+    "mirror",
+  ).action(async (given: Given) => {
+    exitCode = await mirror(readFlags("mirror", given), io);
   });
   try {
     await program.parseAsync([...argv], { from: "user" });

@@ -11,9 +11,9 @@ import { SHOPFRONT_VERSIONS } from "../../modules/settings/names";
 import { SETTINGS } from "../../modules/settings/table";
 import { GATEWAY_URL_FORM, gatewayUrl, ROUTE_FILES, UsageError } from "./targets";
 
-export const COMMANDS = ["count", "pods", "load"] as const;
+export const COMMANDS = ["count", "pods", "load", "mirror"] as const;
 export type CommandName = (typeof COMMANDS)[number];
-const SAMPLING = ["count", "pods"] as const;
+const SAMPLING = ["count", "pods", "mirror"] as const;
 
 /** Requests in one run, for every command: each keeps its latency in memory until the report. */
 export const MAX_REQUESTS = 1_000_000;
@@ -122,6 +122,26 @@ export function asGiven(kind: SettingKind<unknown>): SettingKind<string> {
   };
 }
 
+/** Prometheus's HTTP API: an http:// or https:// URL. */
+export const PROMETHEUS: SettingKind<URL> = {
+  schema: () =>
+    z.string().transform((text, ctx) => {
+      let url: URL | undefined;
+      try {
+        url = new URL(text);
+      } catch {
+        url = undefined;
+      }
+      if (url === undefined || !/^https?:$/.test(url.protocol) || url.hostname === "") {
+        ctx.addIssue({ code: "custom", message: "not an http(s) URL" });
+        return z.NEVER;
+      }
+      return url;
+    }),
+  accepted: "an http:// or https:// URL, such as http://localhost:9090",
+  malformed: ["localhost:9090", "ftp://prometheus", "http://"],
+};
+
 /** Any text: a file's path, relative to the working folder; what is there is checked when it is read. */
 export const FILE: SettingKind<string> = {
   schema: () => z.string(),
@@ -206,16 +226,16 @@ export const FLAGS = {
   alpha: flag(
     decimal(z.number().gt(0).lt(1), "a significance level between 0 and 1, such as 0.01", ["0", "1", "5%"]),
     {
-      commands: SAMPLING,
+      commands: COMMANDS,
       argument: "p",
       description: "the check fails when the p-value is below it",
       default: "0.01",
     },
   ),
   manifests: flag(FILE, {
-    commands: SAMPLING,
+    commands: COMMANDS,
     argument: "file",
-    description: "the manifest with the shopfront's route",
+    description: "the manifest with the shopfront's route, whose policies the resilience settings apply to",
     otherwise: `ROUTING_API's: ${ROUTE_FILES.istio}, or ${ROUTE_FILES["gateway-api"]}`,
   }),
   expect: flag(asGiven(SETTINGS.SHOPFRONT_WEIGHTS), {
@@ -259,6 +279,28 @@ export const FLAGS = {
     description: `how long to send, at most ${MAX_REQUESTS} requests in all (--rate × --duration)`,
     default: "60s",
     malformed: ["25h"],
+  }),
+  prometheus: flag(PROMETHEUS, {
+    commands: ["mirror"],
+    argument: "url",
+    description:
+      "Prometheus's HTTP API, such as http://localhost:9090 from `istioctl dashboard prometheus` or a port-forward",
+    required: true,
+  }),
+  settle: flag(duration("10m"), {
+    commands: ["mirror"],
+    argument: "duration",
+    description:
+      "how long Prometheus's counts must stay unchanged after the run: at least its scrape interval (15s)",
+    default: "30s",
+    malformed: ["11m"],
+  }),
+  scrapeWait: flag(duration("1h"), {
+    commands: ["mirror"],
+    argument: "duration",
+    description: "bound on the wait for Prometheus to count the run's requests",
+    default: "3m",
+    malformed: ["2h"],
   }),
   path: flag(
     {

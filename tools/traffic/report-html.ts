@@ -1,6 +1,7 @@
 /** `npm run traffic -- count|load --report FILE.html`: one run as a self-contained HTML page. */
 import { barChart } from "../html-report/charts";
 import { charts, facts, htmlPage, list, section, table } from "../html-report/page";
+import { resilienceLines } from "./resilience-report";
 import { type CountSummary, formatP, type Latency, type LoadSummary } from "./verdict";
 
 const PERCENTILES = ["p50", "p95", "p99"] as const;
@@ -87,6 +88,7 @@ export function countReport(summary: CountSummary, generatedAt: Date): string {
         ]),
       ),
       section("Errors", list(errorLines(summary))),
+      section("Resilience", list(resilienceLines(summary.resilience).map((line) => line.trim()))),
       section(
         "Run",
         facts([
@@ -139,6 +141,7 @@ export function loadReport(summary: LoadSummary, generatedAt: Date): string {
     sections: [
       section("Responses", charts(...loadCharts(summary))),
       section("Failures (no response)", list(errorLines(summary))),
+      section("Resilience", list(resilienceLines(summary.resilience).map((line) => line.trim()))),
       section(
         "Run",
         facts([

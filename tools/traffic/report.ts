@@ -1,4 +1,5 @@
 /** Human output: tables with bar charts, verdicts, and the progress line a terminal gets during a run. */
+import { resilienceLines } from "./resilience-report";
 import {
   type CountSummary,
   INTERRUPTED,
@@ -118,6 +119,7 @@ export function countText(summary: CountSummary): string {
       ? [table(latencyRows(summary.latencyMs), "lrrrr"), ""]
       : []),
     errorLine(summary),
+    ...resilienceLines(summary.resilience),
     ...(summary.test ? [testLine(summary.test, summary.alpha)] : []),
     `±1 percentage point on ${resolution.version} (${resolution.weight}%) at 95% confidence needs ${resolution.requests} requests`,
     ...verdictLines(`consistent with the expected split, errors within ${summary.maxErrorRate}%`, summary),
@@ -173,6 +175,7 @@ export function loadText(summary: LoadSummary): string {
         ]
       : []),
     errorLine(summary, "failures (no response)"),
+    ...resilienceLines(summary.resilience),
     ...verdictLines(`sent at the rate asked and the target answered`, summary),
     "",
   ].join("\n");

@@ -1,7 +1,7 @@
 /**
  * The statistics behind the verdicts: Pearson's chi-square goodness of fit with an exact-to-double
  * p-value (the regularized upper incomplete gamma function, Numerical Recipes ch. 6.2), percentiles,
- * and the sample size that pins a share down to a margin.
+ * the sample size that pins a share down to a margin, and how a p-value is written.
  */
 
 /** Relative accuracy of the gamma series and continued fraction. */
@@ -135,4 +135,16 @@ export function sampleSizeForMargin(share: number, margin: number): number {
   const exact = (Z_95 ** 2 * share * (1 - share)) / margin ** 2;
   // Rounding noise must not turn an exact 9604 into 9605.
   return Math.ceil(exact - 1e-9);
+}
+
+/** A p-value's figure, as a table cell shows it: 4 decimals, 3 significant digits when small, `< 1e-12` when smaller. */
+export function formatP(p: number): string {
+  if (p < 1e-12) return "< 1e-12";
+  return p >= 0.001 ? p.toFixed(4) : p.toExponential(2);
+}
+
+/** A p-value for people: `p = 0.0123`, or `p < 1e-12`. */
+export function pValueText(p: number): string {
+  const figure = formatP(p);
+  return figure.startsWith("<") ? `p ${figure}` : `p = ${figure}`;
 }

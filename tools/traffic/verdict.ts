@@ -4,7 +4,11 @@
  */
 import type { Weights } from "../../modules/settings/sections/shopfront";
 import type { RunResult, StopReason } from "./engine/runs";
-import { goodnessOfFit, percentile, sampleSizeForMargin } from "./stats";
+import type { ResilienceSummary } from "./resilience-verdict";
+import { goodnessOfFit, percentile, pValueText, sampleSizeForMargin } from "./stats";
+
+export { formatP, pValueText } from "./stats";
+
 import type { Tally } from "./tally";
 
 /**
@@ -74,6 +78,8 @@ export interface CountSummary extends RunSummary {
   readonly consistent: boolean;
   /** Requests that pin the smallest non-zero weight to ±1 percentage point at 95% confidence. */
   readonly resolution: { readonly version: string; readonly weight: number; readonly requests: number };
+  /** Status codes by who answered, and the configured resilience policies' checks. */
+  readonly resilience: ResilienceSummary;
 }
 
 export interface PodsSummary extends RunSummary {
@@ -110,6 +116,8 @@ export interface LoadSummary extends RunSummary {
   readonly pods: Record<string, number>;
   /** Latency of every HTTP response, whatever its status. */
   readonly responseLatencyMs: Latency | null;
+  /** Status codes by who answered, and the configured resilience policies' checks. */
+  readonly resilience: ResilienceSummary;
 }
 
 function latencyOf(samples: readonly number[]): Latency | null {
@@ -211,6 +219,16 @@ export interface CountContext extends RunContext {
   readonly expected: Weights;
   readonly expectedSource: string;
   readonly alpha: number;
+  readonly resilience: ResilienceSummary;
+}
+
+/** The error causes less the gateway's answers that a configured policy explains (injected aborts, rate limiting). */
+function unexplained(causes: Map<string, number>, explained: Readonly<Record<string, number>>) {
+  return new Map(
+    [...causes]
+      .map(([cause, count]): [string, number] => [cause, count - (explained[cause] ?? 0)])
+      .filter(([, count]) => count > 0),
+  );
 }
 
 function noAnswers(tally: Tally): string {
@@ -220,7 +238,8 @@ function noAnswers(tally: Tally): string {
 }
 
 export function summarizeCount(tally: Tally, context: CountContext): CountSummary {
-  const { head, tail, problems, unreachable } = runSummary(tally, context, tally.errorCauses());
+  const causes = unexplained(tally.errorCauses(), context.resilience.explained);
+  const { head, tail, problems, unreachable } = runSummary(tally, context, causes);
   // Versions the weights name come first (with 0 when none answered), then any the gateway added.
   const names = [...new Set([...Object.keys(context.expected), ...tally.versions.keys()])];
   const versions = byKey(names.map((v): [string, number] => [v, tally.versions.get(v) ?? 0]));
@@ -235,6 +254,7 @@ export function summarizeCount(tally: Tally, context: CountContext): CountSummar
         `the split is inconsistent with the expected weights: ${pValueText(test.pValue)} < --alpha ${context.alpha}`,
       );
     }
+    problems.push(...context.resilience.problems);
   }
   const [smallestVersion, smallestWeight] = Object.entries(context.expected)
     .filter(([, weight]) => weight > 0)
@@ -258,6 +278,7 @@ export function summarizeCount(tally: Tally, context: CountContext): CountSummar
       weight: smallestWeight,
       requests: sampleSizeForMargin(smallestWeight / 100, 0.01),
     },
+    resilience: context.resilience,
     ...tail,
     ...exitCodeOf(unreachable, problems, context.run),
   };
@@ -329,6 +350,7 @@ export interface LoadContext extends RunContext {
   readonly planned: number;
   /** The rate requests went out at, measured by the run. */
   readonly sentRate: number;
+  readonly resilience: ResilienceSummary;
 }
 
 /** Below this share of `--rate`, the load was not what was asked for. */
@@ -342,6 +364,7 @@ export function summarizeLoad(tally: Tally, context: LoadContext): LoadSummary {
       `sent ${context.sentRate.toFixed(2)} requests/s, under ${RATE_TOLERANCE * 100}% of --rate ${context.rate}`,
     );
   }
+  if (!unreachable) problems.push(...context.resilience.problems);
   return {
     command: "load",
     path: context.path,
@@ -355,19 +378,8 @@ export function summarizeLoad(tally: Tally, context: LoadContext): LoadSummary {
     versions: byKey(tally.versions),
     pods: byKey([...tally.pods].map(([pod, { count }]): [string, number] => [pod, count])),
     responseLatencyMs: latencyOf(tally.responseLatencies),
+    resilience: context.resilience,
     ...tail,
     ...exitCodeOf(unreachable, problems, context.run),
   };
-}
-
-/** A p-value's figure, as a table cell shows it: 4 decimals, 3 significant digits when small, `< 1e-12` when smaller. */
-export function formatP(p: number): string {
-  if (p < 1e-12) return "< 1e-12";
-  return p >= 0.001 ? p.toFixed(4) : p.toExponential(2);
-}
-
-/** A p-value for people: `p = 0.0123`, or `p < 1e-12`. */
-export function pValueText(p: number): string {
-  const figure = formatP(p);
-  return figure.startsWith("<") ? `p ${figure}` : `p = ${figure}`;
 }

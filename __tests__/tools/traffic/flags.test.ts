@@ -29,6 +29,7 @@ const declared = Object.entries(FLAGS) as [FlagName, Flag<unknown>][];
 /** Valid values for the flags a run needs beside the one under test: required ones, and the target. */
 const VALID: Partial<Record<FlagName, string>> = {
   version: "v2",
+  prometheus: "http://127.0.0.1:9/",
   url: "http://127.0.0.1:9/",
   expect: "v1=100",
 };

@@ -18,7 +18,8 @@ const servers: (http.Server | net.Server)[] = [];
 /** Server processes a test started, to end in afterAll if they are still running. */
 const processes: ChildProcess[] = [];
 
-async function listen(server: http.Server | net.Server): Promise<number> {
+/** Listens on a free port of 127.0.0.1 until closeAll; resolves to the port. */
+export async function listen(server: http.Server | net.Server): Promise<number> {
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return (server.address() as AddressInfo).port;

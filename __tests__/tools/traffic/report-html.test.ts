@@ -1,5 +1,5 @@
 /** `npm run traffic -- count|load --report FILE.html`, opened in headless Chromium. */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -36,6 +36,10 @@ describe("the traffic tool's HTML report", () => {
     expect(page.requests).toEqual([pathToFileURL(file).href]);
     // Observed and expected per version; p50, p95 and p99 per version.
     expect(page.points).toEqual({ split: 2 * 4, latency: 3 * 4 });
+    // The resilience lines of the text report, status codes by who answered first.
+    expect(readFileSync(file, "utf8")).toMatch(
+      /<h2>Resilience<\/h2>\n<ul><li>status codes: 200 ×100 \(v1 ×\d+, v2 ×\d+, v3 ×\d+, v4 ×\d+\)<\/li><li>policies from no setting and no route/,
+    );
   });
 
   it("of load: a bar per status and the 3 percentiles", async () => {

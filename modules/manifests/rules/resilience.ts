@@ -1,3 +1,4 @@
+import { MAX_RETRY_ATTEMPTS } from "../../settings/sections/resilience";
 import { type Finding, finding } from "../finding";
 import {
   describeHost,
@@ -14,9 +15,6 @@ import {
   selects,
   serviceForHost,
 } from "../inventory";
-
-/** The most retries a route may make: each one adds load to a version that is already failing. */
-const MAX_RETRY_ATTEMPTS = 3;
 
 /**
  * The retry conditions a route may use: failures to get any answer (and gRPC statuses, which HTTP/1
@@ -37,7 +35,8 @@ const CONNECTION_RETRY_CONDITIONS = [
 /**
  * Every HTTP route has a timeout (Istio sets none) and bounded retries of connection failures only:
  * at most MAX_RETRY_ATTEMPTS, on CONNECTION_RETRY_CONDITIONS. Without `retries`, or without its
- * `retryOn`, Istio retries twice on its own list, which includes 503s.
+ * `retryOn`, Istio retries twice on its own list, which includes 503s. A route with a fault needs
+ * neither, since Istio enables neither there (rules/route-policies.ts refuses them).
  */
 export function checkRouteResilience(inventory: Inventory): Finding[] {
   const connectionFailures = CONNECTION_RETRY_CONDITIONS.join(",");
@@ -47,6 +46,7 @@ export function checkRouteResilience(inventory: Inventory): Finding[] {
       const found = (field: string[], message: string) =>
         finding(virtualService.document, [...path, ...field], message);
       const findings: Finding[] = [];
+      if (rule.fault !== undefined) return findings;
       if (rule.timeout === undefined) {
         findings.push(
           found(
