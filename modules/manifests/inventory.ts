@@ -21,6 +21,10 @@ export type IAuthorizationPolicy =
   import("@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy", { with: {
     "resolution-mode": "import",
   }}).IAuthorizationPolicy;
+export type IRequestAuthentication =
+  import("@kubernetes-models/istio/security.istio.io/v1/RequestAuthentication", { with: {
+    "resolution-mode": "import",
+  }}).IRequestAuthentication;
 export type IPeerAuthentication =
   import("@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication", { with: {
     "resolution-mode": "import",
@@ -76,6 +80,7 @@ export interface Inventory {
   readonly podDisruptionBudgets: readonly Resource<IPodDisruptionBudget>[];
   readonly peerAuthentications: readonly Resource<IPeerAuthentication>[];
   readonly authorizationPolicies: readonly Resource<IAuthorizationPolicy>[];
+  readonly requestAuthentications: readonly Resource<IRequestAuthentication>[];
   readonly gatewayApiGateways: readonly Resource<IGatewayApiGateway>[];
   readonly httpRoutes: readonly Resource<IHTTPRoute>[];
   /** True when references to `resources`' kind cannot be checked: a partial set without any of them. */
@@ -117,6 +122,7 @@ export function inventoryOf(documents: readonly ManifestDocument[], partial: boo
     podDisruptionBudgets: ofKind<IPodDisruptionBudget>("policy", "PodDisruptionBudget"),
     peerAuthentications: ofKind<IPeerAuthentication>("security.istio.io", "PeerAuthentication"),
     authorizationPolicies: ofKind<IAuthorizationPolicy>("security.istio.io", "AuthorizationPolicy"),
+    requestAuthentications: ofKind<IRequestAuthentication>("security.istio.io", "RequestAuthentication"),
     gatewayApiGateways: ofKind<IGatewayApiGateway>(GATEWAY_API_GROUP, "Gateway"),
     httpRoutes: ofKind<IHTTPRoute>(GATEWAY_API_GROUP, "HTTPRoute"),
     leftOut: (resources) => partial && resources.length === 0,

@@ -45,6 +45,7 @@ export function versionServiceName(version: string): string {
  */
 const GATEWAY_API_INGRESS_NAME = "shopfront-gateway";
 export const GATEWAY_API_INGRESS = {
+  name: GATEWAY_API_INGRESS_NAME,
   namespace: "istio-system",
   serviceName: `${GATEWAY_API_INGRESS_NAME}-${GATEWAY_CLASSES.ingress}`,
 } as const;

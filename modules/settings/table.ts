@@ -5,6 +5,7 @@
  * settings.example.env, the validation and the bad-input tests all come from here.
  */
 import type { SectionValues } from "./kinds";
+import { AUTHENTICATION } from "./sections/authentication";
 import { AWS } from "./sections/aws";
 import { CLUSTER } from "./sections/cluster";
 import { ISTIO } from "./sections/istio";
@@ -22,6 +23,7 @@ export const SECTIONS = {
   nodes: NODES,
   istio: ISTIO,
   shopfront: SHOPFRONT,
+  authentication: AUTHENTICATION,
 } as const;
 
 type Sections = typeof SECTIONS;
@@ -35,6 +37,7 @@ export const SETTINGS = {
   ...NODES.settings,
   ...ISTIO.settings,
   ...SHOPFRONT.settings,
+  ...AUTHENTICATION.settings,
 };
 
 export type SettingName = keyof typeof SETTINGS;
@@ -56,3 +59,4 @@ export type ClusterConfig = Config["cluster"];
 export type NodesConfig = Config["nodes"];
 export type IstioConfig = Config["istio"];
 export type ShopfrontConfig = Config["shopfront"];
+export type AuthenticationConfig = Config["authentication"];

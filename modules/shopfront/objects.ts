@@ -37,7 +37,15 @@ function tierOf(document: ManifestDocument): Tier {
   const { kind } = document.object;
   if (kind === "Namespace") return "namespace";
   if (isGenerator(document)) return "generators";
-  if (["PeerAuthentication", "AuthorizationPolicy", "NetworkPolicy", "ConfigMap"].includes(kind)) {
+  if (
+    [
+      "PeerAuthentication",
+      "RequestAuthentication",
+      "AuthorizationPolicy",
+      "NetworkPolicy",
+      "ConfigMap",
+    ].includes(kind)
+  ) {
     return "policies";
   }
   if (kind === "Gateway")

@@ -1,10 +1,11 @@
 /**
- * `npm run traffic -- <count|pods|load>`: checks the mesh's traffic split through the gateway, the
- * round robin inside one version, or puts steady load on it. `run` is the whole program, with its
+ * `npm run traffic -- <count|pods|load|auth>`: checks the mesh's traffic split through the gateway,
+ * the round robin inside one version, puts steady load on it, or checks its end-user authentication.
+ * Requests carry a bearer token from a file when one is given. `run` is the whole program, with its
  * input and output injected; only the entry point at the bottom touches the process.
  *
- * Exit codes: 0 as expected; 1 a check failed (split, evenness, errors, rate); 2 bad usage, the
- * target cannot be reached, or the run could not measure; 130 interrupted by Ctrl-C.
+ * Exit codes: 0 as expected; 1 a check failed (split, evenness, errors, rate, authentication); 2 bad
+ * usage, the target cannot be reached, or the run could not measure; 130 interrupted by Ctrl-C.
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
@@ -12,6 +13,7 @@ import { Command, CommanderError } from "commander";
 import type { Env } from "../../modules/settings/load";
 import { InputRefusal, REFUSED, readCommandSettings } from "../command-line";
 import { reportFolderProblem } from "../html-report/page";
+import { authText, checkAuthentication, deployedAuthentication } from "./auth";
 import { HttpClient } from "./engine/client";
 import type { Outcome } from "./engine/outcome";
 import { plannedRequests, type RunResult, runAtRate, runBatch } from "./engine/runs";
@@ -20,6 +22,7 @@ import { countText, loadText, ProgressLine, podsText, progressBar } from "./repo
 import { countReport, loadReport } from "./report-html";
 import { Tally } from "./tally";
 import { defaultRouteFile, replicasFromManifests, resolveExpected, resolveUrl, UsageError } from "./targets";
+import { authorizationHeaders, type BearerToken, readToken } from "./token";
 import { type ExitCode, INTERRUPTED, summarizeCount, summarizeLoad, summarizePods } from "./verdict";
 
 export interface Io {
@@ -47,6 +50,11 @@ function urlOf(flags: { url?: string; outputsFile: string }, io: Io) {
   return resolveUrl({ flag: flags.url, env: io.env, cwd: io.cwd, outputsFile: flags.outputsFile });
 }
 
+/** The bearer token of `--token-file` or TRAFFIC_TOKEN_FILE, read once the target is known. */
+function tokenOf(flags: { tokenFile?: string }, io: Io) {
+  return readToken({ flag: flags.tokenFile, env: io.env, cwd: io.cwd });
+}
+
 /** --report's folder is checked before the run, so that a long run does not end without its report. */
 function assertReportFolder(report: string | undefined, io: Io): void {
   const problem = report === undefined ? undefined : reportFolderProblem(report, io.cwd);
@@ -58,10 +66,15 @@ async function sample(
   url: URL,
   /** `timeout` and `maxTime` in milliseconds. */
   flags: { requests: number; concurrency: number; timeout: number; maxTime: number },
+  token: BearerToken | undefined,
   io: Io,
 ): Promise<{ tally: Tally; run: RunResult }> {
   const tally = new Tally();
-  const client = new HttpClient(url, { maxSockets: flags.concurrency, timeoutMs: flags.timeout });
+  const client = new HttpClient(url, {
+    maxSockets: flags.concurrency,
+    timeoutMs: flags.timeout,
+    headers: authorizationHeaders(token),
+  });
   const progress = io.stderrIsTTY ? new ProgressLine(io.stderr) : undefined;
   const onOutcome = (outcome: Outcome) => {
     tally.record(outcome);
@@ -108,10 +121,12 @@ type SampleFlags = FlagValues<"count"> | FlagValues<"pods">;
  */
 async function sampleTarget(flags: SampleFlags, io: Io) {
   const url = urlOf(flags, io);
-  const { tally, run } = await sample(url.value, flags, io);
+  const token = tokenOf(flags, io);
+  const { tally, run } = await sample(url.value, flags, token?.value, io);
   const context = {
     url: url.value,
     urlSource: url.source,
+    token: token?.source ?? null,
     maxErrorRate: flags.maxErrorRate,
     run,
     requested: flags.requests,
@@ -131,11 +146,10 @@ async function count(flags: FlagValues<"count">, io: Io): Promise<ExitCode> {
     manifestsFile: flags.manifests ?? defaultRouteFile(io.env),
   });
   const { tally, context } = await sampleTarget(flags, io);
-  const summary = summarizeCount(tally, {
-    ...context,
-    expected: expected.value,
-    expectedSource: expected.source,
-  });
+  const summary = {
+    ...summarizeCount(tally, { ...context, expected: expected.value, expectedSource: expected.source }),
+    token: context.token,
+  };
   return emit(summary, countText, flags.json, io, { file: flags.report, page: countReport });
 }
 
@@ -146,7 +160,10 @@ async function pods(flags: FlagValues<"pods">, io: Io): Promise<ExitCode> {
       ? { count: flags.replicas, source: "--replicas" }
       : replicasFromManifests(path.resolve(io.cwd, manifests), flags.version, manifests);
   const { tally, context } = await sampleTarget(flags, io);
-  const summary = summarizePods(tally, { ...context, version: flags.version, replicas });
+  const summary = {
+    ...summarizePods(tally, { ...context, version: flags.version, replicas }),
+    token: context.token,
+  };
   return emit(summary, podsText, flags.json, io);
 }
 
@@ -162,8 +179,13 @@ async function load(flags: FlagValues<"load">, given: Given, io: Io): Promise<Ex
   }
   assertReportFolder(flags.report, io);
   const url = urlOf(flags, io);
+  const token = tokenOf(flags, io);
   const tally = new Tally();
-  const client = new HttpClient(url.value, { maxSockets: LOAD_MAX_SOCKETS, timeoutMs });
+  const client = new HttpClient(url.value, {
+    maxSockets: LOAD_MAX_SOCKETS,
+    timeoutMs,
+    headers: authorizationHeaders(token?.value),
+  });
   const progress = io.stderrIsTTY ? new ProgressLine(io.stderr) : undefined;
   let run: RunResult;
   try {
@@ -189,18 +211,44 @@ async function load(flags: FlagValues<"load">, given: Given, io: Io): Promise<Ex
     await client.close();
     progress?.done();
   }
-  const summary = summarizeLoad(tally, {
+  const summary = {
+    ...summarizeLoad(tally, {
+      url: url.value,
+      urlSource: url.source,
+      maxErrorRate: flags.maxErrorRate,
+      run,
+      path: flags.path ?? url.value.pathname,
+      rate,
+      durationMs,
+      planned,
+      sentRate: run.sent > 1 && run.sendingMs > 0 ? ((run.sent - 1) * 1000) / run.sendingMs : rate,
+    }),
+    token: token?.source ?? null,
+  };
+  return emit(summary, loadText, flags.json, io, { file: flags.report, page: loadReport });
+}
+
+async function auth(flags: FlagValues<"auth">, io: Io): Promise<ExitCode> {
+  const authentication = deployedAuthentication(io.env);
+  const url = urlOf(flags, io);
+  const token = tokenOf(flags, io);
+  if (token === undefined) {
+    throw new UsageError(
+      "auth sends the token you give it, from a file: pass --token-file <path> or set TRAFFIC_TOKEN_FILE (docs/security.md says how to get one)",
+    );
+  }
+  const summary = await checkAuthentication({
     url: url.value,
     urlSource: url.source,
-    maxErrorRate: flags.maxErrorRate,
-    run,
-    path: flags.path ?? url.value.pathname,
-    rate,
-    durationMs,
-    planned,
-    sentRate: run.sent > 1 && run.sendingMs > 0 ? ((run.sent - 1) * 1000) / run.sendingMs : rate,
+    token,
+    authentication,
+    requests: flags.requests,
+    concurrency: flags.concurrency,
+    timeoutMs: flags.timeout,
+    interrupt: io.interrupt,
+    now: Date.now(),
   });
-  return emit(summary, loadText, flags.json, io, { file: flags.report, page: loadReport });
+  return emit(summary, authText, flags.json, io);
 }
 
 /** Runs the tool on `argv` (the arguments after the script name) and resolves to its exit code. */
@@ -229,6 +277,14 @@ export async function run(argv: readonly string[], io: Io): Promise<ExitCode> {
     "load",
   ).action(async (given: Given) => {
     exitCode = await load(readFlags("load", given), given, io);
+  });
+  addFlags(
+    program
+      .command("auth")
+      .description("the ingress's end-user authentication: no token, a malformed token, the given token"),
+    "auth",
+  ).action(async (given: Given) => {
+    exitCode = await auth(readFlags("auth", given), io);
   });
   try {
     await program.parseAsync([...argv], { from: "user" });
