@@ -15,8 +15,13 @@ import { GATEWAY_API_GROUP } from "../manifests/inventory";
 import type { ManifestDocument } from "../manifests/model";
 import { GATEWAY_STATUS_PORT } from "../mesh/ingress-load-balancer";
 import { GATEWAY_API_INGRESS, type RoutingApi } from "../mesh/mesh-variant";
+import { type Env, loadConfig } from "../settings/load";
 import { INGRESS_GATEWAY_LABELS } from "../settings/names";
-import type { JwtAuthentication } from "../settings/sections/authentication";
+import {
+  AUTHENTICATION,
+  type JwtAuthentication,
+  jwtAuthentication,
+} from "../settings/sections/authentication";
 
 /** Where findings on these objects say they come from: the settings, not a file of manifests/. */
 export const JWT_SETTINGS_SOURCE = "JWT_* settings";
@@ -51,6 +56,17 @@ function ingressTarget(routingApi: RoutingApi): { namespace: string; spec: Recor
     namespace: GATEWAY_API_INGRESS.namespace,
     spec: { targetRefs: [{ group: GATEWAY_API_GROUP, kind: "Gateway", name: GATEWAY_API_INGRESS.name }] },
   };
+}
+
+/**
+ * The JWT settings of `env`, read and checked as synth reads them, for the tools that compare a mesh
+ * with them; undefined without JWT_ISSUER. Only these settings are read: another setting's mistake is
+ * not this reader's to refuse. Throws ConfigError.
+ */
+export function jwtSettingsOf(env: Env): JwtAuthentication | undefined {
+  const names = Object.keys(AUTHENTICATION.settings);
+  const own = Object.fromEntries(Object.entries(env).filter(([name]) => names.includes(name)));
+  return jwtAuthentication(loadConfig(own).authentication);
 }
 
 /** Principals of tokens from `issuer`: Istio's request principal is `<iss>/<sub>`. */

@@ -6,9 +6,9 @@
  * they answer 403 (200 with JWT_REQUIRED=false), 401, and 200; anything else fails, with what the
  * answer says about the mesh. The expectations come from the JWT settings the mesh was deployed with.
  */
-import { ConfigError, type Env, loadConfig } from "../../modules/settings/load";
-import { type JwtAuthentication, jwtAuthentication } from "../../modules/settings/sections/authentication";
-import { JWT_OBJECTS } from "../../modules/shopfront/authentication";
+import { ConfigError, type Env } from "../../modules/settings/load";
+import type { JwtAuthentication } from "../../modules/settings/sections/authentication";
+import { JWT_OBJECTS, jwtSettingsOf } from "../../modules/shopfront/authentication";
 import { HttpClient } from "./engine/client";
 import { type RunResult, runBatch, type StopReason } from "./engine/runs";
 import { table } from "./report";
@@ -59,7 +59,7 @@ export interface AuthSummary {
 export function deployedAuthentication(env: Env): JwtAuthentication {
   let authentication: JwtAuthentication | undefined;
   try {
-    authentication = jwtAuthentication(loadConfig(env).authentication);
+    authentication = jwtSettingsOf(env);
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(error.problems[0]);
     throw error;
