@@ -2,6 +2,7 @@ import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { App, Manifest } from "cdktf";
 import { type Config, type Env, loadConfig } from "../modules/settings/load";
+import { jwtAuthentication } from "../modules/settings/sections/authentication";
 import { MESH_PROFILE_CHOICES } from "../modules/settings/sections/istio";
 import { ShopfrontManifests } from "../modules/shopfront/manifest-set";
 import { ClusterStack } from "./cluster-stack";
@@ -62,7 +63,10 @@ export function buildStacks(app: App, config: Config, options: BuildOptions = {}
   return { bootstrap, network, cluster, ssmAgent, istio, istioConfig, shopfront };
 }
 
-/** The shopfront's manifests for the configured mesh variant, with the ingress settings istio-stack gives the chart's ingress. */
+/**
+ * The shopfront's manifests for the configured mesh variant, with the ingress settings istio-stack
+ * gives the chart's ingress, and the JWT settings' objects.
+ */
 function shopfrontManifests(config: Config): ShopfrontManifests {
   const { istio } = config;
   return new ShopfrontManifests({
@@ -77,6 +81,7 @@ function shopfrontManifests(config: Config): ShopfrontManifests {
       certificateArn: istio.ingressCertificateArn,
     },
     highlyAvailable: MESH_PROFILE_CHOICES[istio.profile].highlyAvailable,
+    authentication: jwtAuthentication(config.authentication),
   });
 }
 

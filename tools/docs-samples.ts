@@ -3,7 +3,8 @@
  * project's own commands offline, so that no sample is typed by hand. A sample is the fenced block
  * right after a marker line `<!-- sample <name>: ... -->`; its text is what SAMPLES renders for that
  * name. The traffic tool runs against the loopback mesh of the traffic tests
- * (`__tests__/tools/traffic/mesh.ts`), in a scratch folder holding a copy of manifests/; its
+ * (`__tests__/tools/traffic/mesh.ts`), in a scratch folder holding a copy of manifests/, and `auth`
+ * against that mesh behind the tests' JWT gateway, with a token of the tests' identity provider; its
  * latencies, times and ports differ on every run, which `comparable` leaves out of the drift test.
  */
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -12,6 +13,8 @@ import path from "node:path";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { App, TerraformStack } from "cdktf";
 import { startStandIn, type VersionBehaviour } from "../__tests__/tools/canary/stand-in";
+import { identityProvider } from "../__tests__/tools/traffic/identity-provider";
+import { closeJwtGateways, startJwtGateway } from "../__tests__/tools/traffic/jwt-gateway";
 import {
   closeAll,
   startPods,
@@ -22,6 +25,8 @@ import {
 import { readSettings } from "../modules/settings/file";
 import { ConfigError, loadConfig } from "../modules/settings/load";
 import { STACK_NAMES } from "../modules/settings/names";
+import type { JwtAuthentication } from "../modules/settings/sections/authentication";
+import { ingressAuthentication } from "../modules/shopfront/authentication";
 import { ShopfrontManifests } from "../modules/shopfront/manifest-set";
 import { Shopfront } from "../modules/shopfront/shopfront";
 import { ValidationError, validationErrors } from "../stacks/app";
@@ -67,8 +72,11 @@ interface Scene {
   readonly skewed: string;
 }
 
-/** The traffic tool's output for `argv`, run as `npm run traffic -- argv` with GATEWAY_URL set. */
-async function runTraffic(scene: Scene, gateway: string, argv: string[]) {
+/**
+ * The traffic tool's output for `argv`, run as `npm run traffic -- argv` with GATEWAY_URL set, and
+ * the settings in `env`.
+ */
+async function runTraffic(scene: Scene, gateway: string, argv: string[], env: Record<string, string> = {}) {
   let stdout = "";
   const code = await traffic(argv, {
     stdout: (text) => {
@@ -76,7 +84,7 @@ async function runTraffic(scene: Scene, gateway: string, argv: string[]) {
     },
     stderr: () => {},
     stderrIsTTY: false,
-    env: { GATEWAY_URL: gateway },
+    env: { ...env, GATEWAY_URL: gateway },
     cwd: scene.project,
   });
   return { code, stdout: stdout.trimEnd() };
@@ -87,6 +95,34 @@ async function trafficSample(scene: Scene, gateway: string, argv: string[]): Pro
   const { stdout } = await runTraffic(scene, gateway, argv);
   return `$ npm run traffic -- ${argv.join(" ")}\n\n${stdout}`;
 }
+
+/** The JWT settings of the auth samples, as settings.env would hold them. */
+const JWT_SETTINGS = { JWT_ISSUER: "https://idp.example.com/realms/shop", JWT_AUDIENCES: "shopfront-api" };
+
+/**
+ * `npm run traffic -- auth` against the fair gateway behind a JWT gateway applying the objects of
+ * `deployed` (the mesh as deployed, which may differ from JWT_SETTINGS), with a token of the tests'
+ * identity provider in token.jwt. The token expires at a fixed time, so that the sample reads the same.
+ */
+async function authSample(scene: Scene, deployed: JwtAuthentication): Promise<string> {
+  const provider = await identityProvider(JWT_SETTINGS.JWT_ISSUER);
+  const ingress = await startJwtGateway(scene.fair, ingressAuthentication(deployed, "istio"), provider.jwks);
+  const token = await provider.token({
+    audience: JWT_SETTINGS.JWT_AUDIENCES,
+    iat: Date.UTC(2026, 0, 1) / 1000,
+    exp: Date.UTC(2099, 0, 1) / 1000,
+  });
+  writeFileSync(path.join(scene.project, "token.jwt"), `${token}\n`, { mode: 0o600 });
+  const argv = ["auth", "--token-file", "token.jwt"];
+  const { code, stdout } = await runTraffic(scene, ingress.url, argv, JWT_SETTINGS);
+  return [`$ npm run traffic -- ${argv.join(" ")}`, "", stdout, "$ echo $?", String(code)].join("\n");
+}
+
+const DEPLOYED_JWT: JwtAuthentication = {
+  issuer: JWT_SETTINGS.JWT_ISSUER,
+  audiences: [JWT_SETTINGS.JWT_AUDIENCES],
+  required: true,
+};
 
 /** The refusal that synth prints for a broken mesh: the construct's validation, on a copy of manifests/. */
 function brokenMeshRefusal(scene: Scene): string {
@@ -185,6 +221,17 @@ export const SAMPLES: Readonly<
         ...["load", "--rate", "2", "--duration", "5s", "--path", "/miztiik-error-generator"],
       ]),
   },
+  "traffic-auth": {
+    page: "docs/security.md",
+    measured: true,
+    render: (scene) => authSample(scene, DEPLOYED_JWT),
+  },
+  "traffic-auth-open": {
+    page: "docs/security.md",
+    measured: true,
+    // A mesh deployed with JWT_REQUIRED=false, checked with the settings that require a token.
+    render: (scene) => authSample(scene, { ...DEPLOYED_JWT, required: false }),
+  },
   "analyze-broken": {
     page: "docs/manifests.md",
     render() {
@@ -233,6 +280,7 @@ export async function renderSamples(): Promise<Map<string, string>> {
     for (const [name, sample] of Object.entries(SAMPLES)) rendered.set(name, await sample.render(scene));
     return rendered;
   } finally {
+    await closeJwtGateways();
     await closeAll();
     rmSync(project, { recursive: true, force: true });
   }

@@ -23,6 +23,7 @@ const SHARED = [
   "zod",
   "d3-scale",
   "d3-shape",
+  "jose",
 ];
 
 /**

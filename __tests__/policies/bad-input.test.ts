@@ -39,7 +39,7 @@ describe("bad input", () => {
 
   it("accepts every setting's example value, so the refusals above are about the values", () => {
     for (const [name, setting] of Object.entries(SETTINGS)) {
-      expect(() => loadConfig({ [name]: setting.example })).not.toThrow();
+      expect(() => loadConfig({ ...setting.exampleWith, [name]: setting.example })).not.toThrow();
     }
   });
 

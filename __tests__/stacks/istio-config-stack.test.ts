@@ -3,7 +3,15 @@ import path from "node:path";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { loadConfig } from "../../modules/settings/load";
 import { buildStacks } from "../../stacks/app";
-import { buildTestStacks, kubernetesManifests, synth, synthJson, testApp } from "../helpers";
+import {
+  buildTestStacks,
+  dependenciesOf,
+  kubernetesManifests,
+  manifestNamed,
+  synth,
+  synthJson,
+  testApp,
+} from "../helpers";
 
 describe("istio-config-stack", () => {
   const stacks = buildTestStacks();
@@ -62,5 +70,37 @@ describe("istio-config-stack", () => {
 
   it("matches the reviewed plan", () => {
     expect(stack).toMatchSnapshot();
+  });
+});
+
+describe("istio-config-stack with the JWT settings", () => {
+  const JWT = { JWT_ISSUER: "https://idp.example.com/realms/shop", JWT_AUDIENCES: "shopfront-api" };
+  const OBJECTS = [
+    "RequestAuthentication/istio-system/shopfront-jwt",
+    "AuthorizationPolicy/istio-system/shopfront-require-jwt",
+  ];
+
+  it.each(["istio", "gateway-api"])(
+    "applies the ingress's RequestAuthentication and policy, which shopfront-stack does not (ROUTING_API=%s)",
+    (routingApi) => {
+      const stacks = buildTestStacks({ ...JWT, ROUTING_API: routingApi });
+      const mesh = kubernetesManifests(synthJson(stacks.istioConfig));
+      expect([...mesh.keys()]).toEqual(expect.arrayContaining(OBJECTS));
+      const app = [...kubernetesManifests(synthJson(stacks.shopfront)).keys()];
+      expect(app.filter((key) => key.includes("jwt"))).toEqual([]);
+      for (const key of OBJECTS) {
+        expect(manifestNamed(mesh, key).field_manager).toEqual(
+          expect.objectContaining({ name: "istio-config-stack" }),
+        );
+      }
+    },
+  );
+
+  it("creates the Gateway API ingress only after them, so it never serves without them, and deletes it first", () => {
+    const stack = synthJson(buildTestStacks({ ...JWT, ROUTING_API: "gateway-api" }).istioConfig);
+    const mesh = kubernetesManifests(stack);
+    const gateway = manifestNamed(mesh, "Gateway/istio-system/shopfront-gateway").address;
+    const before = dependenciesOf(stack, gateway);
+    for (const key of OBJECTS) expect(before).toContain(manifestNamed(mesh, key).address);
   });
 });

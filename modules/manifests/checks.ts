@@ -2,14 +2,16 @@
  * An offline `istioctl analyze` for the shopfront's manifests: every object is validated against its
  * kind's upstream schema (./schemas.ts), then checked against the others for the mistakes that deploy
  * fine and break traffic, and for the security and resilience settings the shopfront must keep (mutual
- * TLS, authorization, timeouts, retries, circuit breakers, disruption budgets), and the resilience
- * fields' misuse (faults, mirrors, the ingress rate limit). Needs no cluster.
+ * TLS, authorization, request authentication, timeouts, retries, circuit breakers, disruption
+ * budgets), and the resilience fields' misuse (faults, mirrors, the ingress rate limit). Needs no
+ * cluster.
  */
 
 import { INGRESS_GATEWAY_LABELS, INGRESS_GATEWAY_PRINCIPAL } from "../settings/names";
 import type { Finding } from "./finding";
 import { inventoryOf } from "./inventory";
 import type { ManifestDocument } from "./model";
+import { checkRequestAuthentication } from "./rules/authentication";
 import { checkMeshVariants } from "./rules/mesh-variants";
 import { checkDuplicates, checkNames } from "./rules/objects";
 import { checkRateLimits } from "./rules/rate-limit";
@@ -61,7 +63,8 @@ export function checkManifests(
     ...checkVirtualServices(inventory),
     ...checkDestinationRules(inventory),
     ...checkMutualTls(inventory),
-    ...checkAuthorizationPolicies(inventory, ingressGatewayPrincipal),
+    ...checkAuthorizationPolicies(inventory, ingressGatewayPrincipal, ingressGatewayLabels),
+    ...checkRequestAuthentication(inventory),
     ...checkRouteResilience(inventory),
     ...checkRoutePolicies(inventory),
     ...checkHttpRoutePolicies(inventory),

@@ -25,6 +25,10 @@ export type IAuthorizationPolicy =
   import("@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy", { with: {
     "resolution-mode": "import",
   }}).IAuthorizationPolicy;
+export type IRequestAuthentication =
+  import("@kubernetes-models/istio/security.istio.io/v1/RequestAuthentication", { with: {
+    "resolution-mode": "import",
+  }}).IRequestAuthentication;
 export type IPeerAuthentication =
   import("@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication", { with: {
     "resolution-mode": "import",
@@ -80,6 +84,7 @@ export interface Inventory {
   readonly podDisruptionBudgets: readonly Resource<IPodDisruptionBudget>[];
   readonly peerAuthentications: readonly Resource<IPeerAuthentication>[];
   readonly authorizationPolicies: readonly Resource<IAuthorizationPolicy>[];
+  readonly requestAuthentications: readonly Resource<IRequestAuthentication>[];
   readonly gatewayApiGateways: readonly Resource<IGatewayApiGateway>[];
   readonly httpRoutes: readonly Resource<IHTTPRoute>[];
   readonly envoyFilters: readonly Resource<IEnvoyFilter>[];
@@ -122,6 +127,7 @@ export function inventoryOf(documents: readonly ManifestDocument[], partial: boo
     podDisruptionBudgets: ofKind<IPodDisruptionBudget>("policy", "PodDisruptionBudget"),
     peerAuthentications: ofKind<IPeerAuthentication>("security.istio.io", "PeerAuthentication"),
     authorizationPolicies: ofKind<IAuthorizationPolicy>("security.istio.io", "AuthorizationPolicy"),
+    requestAuthentications: ofKind<IRequestAuthentication>("security.istio.io", "RequestAuthentication"),
     gatewayApiGateways: ofKind<IGatewayApiGateway>(GATEWAY_API_GROUP, "Gateway"),
     httpRoutes: ofKind<IHTTPRoute>(GATEWAY_API_GROUP, "HTTPRoute"),
     envoyFilters: ofKind<IEnvoyFilter>("networking.istio.io", "EnvoyFilter"),

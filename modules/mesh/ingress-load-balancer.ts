@@ -20,6 +20,12 @@ export const LOAD_BALANCER_ANNOTATIONS = {
 /** Port of the ingress gateway pods' plain HTTP listener, and of the load balancer without TLS. */
 export const GATEWAY_HTTP_PORT = 80;
 
+/**
+ * The ingress gateway's status port: Envoy answers its readiness (`/healthz/ready`) there from a
+ * listener of its bootstrap, which load balancers and the kubelet probe.
+ */
+export const GATEWAY_STATUS_PORT = 15021;
+
 /** Where the ingress load balancer listens for HTTPS when it terminates TLS (INGRESS_CERTIFICATE_ARN). */
 export const INGRESS_TLS_PORT = 443;
 

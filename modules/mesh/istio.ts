@@ -15,6 +15,7 @@ import { addHelmChart } from "./helm-chart";
 import { KEEP_ONE_AVAILABLE, replicasFor, zoneSpread } from "./high-availability";
 import {
   GATEWAY_HTTP_PORT,
+  GATEWAY_STATUS_PORT,
   INGRESS_TLS_PORT,
   ingressLoadBalancer,
   ingressProtocol,
@@ -63,7 +64,12 @@ export const EKS_CNI_PATHS = { cniBinDir: "/opt/cni/bin", cniConfDir: "/etc/cni/
 export { GATEWAY_HTTP_PORT, INGRESS_TLS_POLICY, LOAD_BALANCER_ANNOTATIONS } from "./ingress-load-balancer";
 
 /** The gateway chart's readiness port, kept on the Service as the chart has it. */
-const STATUS_PORT = { name: "status-port", port: 15021, protocol: "TCP", targetPort: 15021 };
+const STATUS_PORT = {
+  name: "status-port",
+  port: GATEWAY_STATUS_PORT,
+  protocol: "TCP",
+  targetPort: GATEWAY_STATUS_PORT,
+};
 
 /** Small requests, as Istio's demo profile sets them, so that the mesh fits on two t3.medium nodes. */
 const PROXY_REQUESTS = { cpu: "10m", memory: "40Mi" };

@@ -50,6 +50,8 @@ export interface Setting<T, F extends string = string> extends SettingKind<T> {
   };
   /** A valid value, shown in settings.example.env and tried by the tests. */
   readonly example: string;
+  /** Settings the example needs beside it (a key set belongs to an issuer); the tests set them too. */
+  readonly exampleWith?: Readonly<Record<string, string>>;
   /**
    * A check against settings declared before it (`earlier`): returns the accepted form the value
    * misses, or a complete message, or undefined when it passes.

@@ -5,6 +5,7 @@
  * settings.example.env, the validation and the bad-input tests all come from here.
  */
 import type { SectionValues } from "./kinds";
+import { AUTHENTICATION } from "./sections/authentication";
 import { AWS } from "./sections/aws";
 import { CLUSTER } from "./sections/cluster";
 import { ISTIO } from "./sections/istio";
@@ -24,6 +25,7 @@ export const SECTIONS = {
   istio: ISTIO,
   shopfront: SHOPFRONT,
   resilience: RESILIENCE,
+  authentication: AUTHENTICATION,
 } as const;
 
 type Sections = typeof SECTIONS;
@@ -38,6 +40,7 @@ export const SETTINGS = {
   ...ISTIO.settings,
   ...SHOPFRONT.settings,
   ...RESILIENCE.settings,
+  ...AUTHENTICATION.settings,
 };
 
 export type SettingName = keyof typeof SETTINGS;
@@ -60,3 +63,4 @@ export type NodesConfig = Config["nodes"];
 export type IstioConfig = Config["istio"];
 export type ShopfrontConfig = Config["shopfront"];
 export type ResilienceConfig = Config["resilience"];
+export type AuthenticationConfig = Config["authentication"];

@@ -4,7 +4,9 @@ import { checkManifests } from "../manifests/checks";
 import type { Finding } from "../manifests/finding";
 import { type ManifestDocument, parseManifests, readManifestFiles } from "../manifests/model";
 import { DEFAULT_MESH_VARIANT, type MeshMode, type MeshVariant, type RoutingApi } from "../mesh/mesh-variant";
+import type { JwtAuthentication } from "../settings/sections/authentication";
 import type { ResilienceConfig, ShopfrontConfig } from "../settings/table";
+import { ingressAuthentication, JWT_SETTINGS_SOURCE } from "./authentication";
 import {
   type IngressSettings,
   withGatewayApiIngress,
@@ -48,6 +50,11 @@ export interface ShopfrontManifestsProps {
    * disruption budget, as MESH_PROFILE=production gives the chart's ingress. @default false
    */
   readonly highlyAvailable?: boolean;
+  /**
+   * The JWT settings: the ingress validates the issuer's tokens (and requires one), through objects
+   * built from them that join the mesh-wide ones. @default none: no token is validated
+   */
+  readonly authentication?: JwtAuthentication;
 }
 
 /** The generator Deployments, by the ShopfrontConfig toggle that deploys each, wherever they are defined. */
@@ -80,7 +87,7 @@ export class ShopfrontManifests {
   readonly variant: MeshVariant;
   /** Every object, as deployed, in the order of the files (kubectl apply order) and their documents. */
   readonly documents: readonly ManifestDocument[];
-  private readonly meshWideFiles: ReadonlySet<string>;
+  private readonly meshWideFiles: Set<string>;
   private readonly parseFindings: readonly Finding[];
   private checked?: readonly Finding[];
 
@@ -114,15 +121,27 @@ export class ShopfrontManifests {
         ? withGatewayApiIngress(resilient, props.ingress)
         : resilient;
     const tlsSet = props.ingress?.certificateArn !== undefined ? withTlsIngressHost(ingressSet) : ingressSet;
-    this.documents = props.highlyAvailable ? withHighlyAvailableGateways(tlsSet) : tlsSet;
+    const available = props.highlyAvailable ? withHighlyAvailableGateways(tlsSet) : tlsSet;
+    const { authentication } = props;
+    if (authentication !== undefined) this.meshWideFiles.add(JWT_SETTINGS_SOURCE);
+    this.documents =
+      authentication === undefined
+        ? available
+        : [...available, ...ingressAuthentication(authentication, routingApi)];
   }
 
-  /** Whether `file` is a mesh-wide file of the variant (under `mesh/`), which istio-config-stack applies. */
+  /**
+   * Whether `file` is a mesh-wide file of the variant (under `mesh/`), or the JWT settings' objects,
+   * which istio-config-stack applies.
+   */
   isMeshWide(file: string): boolean {
     return this.meshWideFiles.has(file);
   }
 
-  /** The mesh-wide objects (istio-system): the mesh's mutual TLS default and, with the Gateway API, the ingress. */
+  /**
+   * The mesh-wide objects (istio-system): the mesh's mutual TLS default, with the Gateway API the
+   * ingress, and with the JWT settings the ingress's request authentication.
+   */
   get meshWide(): readonly ManifestDocument[] {
     return this.documents.filter((document) => this.isMeshWide(document.file));
   }

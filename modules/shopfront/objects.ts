@@ -38,7 +38,14 @@ function tierOf(document: ManifestDocument): Tier {
   if (kind === "Namespace") return "namespace";
   if (isGenerator(document)) return "generators";
   if (
-    ["PeerAuthentication", "AuthorizationPolicy", "NetworkPolicy", "ConfigMap", "EnvoyFilter"].includes(kind)
+    [
+      "PeerAuthentication",
+      "RequestAuthentication",
+      "AuthorizationPolicy",
+      "NetworkPolicy",
+      "ConfigMap",
+      "EnvoyFilter",
+    ].includes(kind)
   ) {
     return "policies";
   }

@@ -2,8 +2,9 @@
  * `npm run analyze [-- [--mesh-mode sidecar|ambient] [--routing-api istio|gateway-api]
  * [--weights v1=25,v2=25,v3=25,v4=25] [paths...]]`: runs the manifest checks of modules/manifests on
  * manifest files (default: the shopfront's manifests for that mesh variant, mesh-wide ones included,
- * as istio-config-stack and shopfront-stack deploy them; a folder laid out as manifests/ is read the
- * same way) and prints one finding a line, `file: Kind/name: field: message`. The variant comes
+ * with the objects of the JWT settings, as istio-config-stack and shopfront-stack deploy them; a
+ * folder laid out as manifests/ is read the same way) and prints one finding a line,
+ * `file: Kind/name: field: message`. The variant comes
  * from the flags, else MESH_MODE and ROUTING_API; the weights from --weights, else SHOPFRONT_WEIGHTS,
  * as at synth. Exit status: 0 clean or warnings only, 1 on any error finding, 2 on a usage error.
  */
@@ -28,9 +29,10 @@ import {
   variantFolders,
 } from "../../modules/mesh/mesh-variant";
 import { readValue, type SettingKind } from "../../modules/settings/kinds";
-import type { Env } from "../../modules/settings/load";
+import { ConfigError, type Env } from "../../modules/settings/load";
 import { parseWeights } from "../../modules/settings/sections/shopfront";
 import { SETTINGS } from "../../modules/settings/table";
+import { ingressAuthentication, jwtSettingsOf } from "../../modules/shopfront/authentication";
 import {
   ingressPrincipal,
   shopfrontManifestPaths,
@@ -97,7 +99,11 @@ export function run(argv: readonly string[], io: Io = consoleIo, env: Env = proc
           : shopfrontManifestPaths(DEFAULT_MANIFESTS_DIR, variant),
       ),
     ];
-    const { documents, findings: parseFindings } = parseManifests(readManifestFiles(paths));
+    const parsed = parseManifests(readManifestFiles(paths));
+    const parseFindings = parsed.findings;
+    // The default set is what synth deploys: with the objects the JWT settings add.
+    const documents =
+      given.length > 0 ? parsed.documents : [...parsed.documents, ...jwtObjects(env, variant)];
     const flag = options.weights;
     const weights =
       flag !== undefined
@@ -167,6 +173,18 @@ function variantOf(
     meshMode: read(meshModeFrom, SETTINGS.MESH_MODE, meshMode, DEFAULT_MESH_VARIANT.meshMode),
     routingApi: read(routingApiFrom, SETTINGS.ROUTING_API, routingApi, DEFAULT_MESH_VARIANT.routingApi),
   };
+}
+
+/** The objects of the JWT settings for the variant's ingress, as synth adds them; none without JWT_ISSUER. */
+function jwtObjects(env: Env, variant: MeshVariant): ManifestDocument[] {
+  let authentication: ReturnType<typeof jwtSettingsOf>;
+  try {
+    authentication = jwtSettingsOf(env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.problems[0]);
+    throw error;
+  }
+  return authentication === undefined ? [] : ingressAuthentication(authentication, variant.routingApi);
 }
 
 /** Applies the weights to the shopfront's route, as SHOPFRONT_WEIGHTS does at synth time. */

@@ -14,6 +14,8 @@ export interface BatchOptions {
   readonly concurrency: number;
   readonly timeoutMs: number;
   readonly maxTimeMs: number;
+  /** Headers every request carries, such as the bearer token. @default none */
+  readonly headers?: Readonly<Record<string, string>>;
   readonly interrupt?: AbortSignal;
   /** Called after each outcome, with the sample so far (for a live line). */
   readonly onProgress?: (sample: StepSample) => void;
@@ -29,6 +31,7 @@ export async function sendBatch(options: BatchOptions): Promise<Batch> {
   const client = new HttpClient(options.url, {
     maxSockets: options.concurrency,
     timeoutMs: options.timeoutMs,
+    headers: options.headers,
   });
   try {
     const run = await runBatch(client, {

@@ -10,6 +10,7 @@ import { Command, CommanderError } from "commander";
 import { readSettings } from "../../modules/settings/file";
 import { ConfigError, type Env } from "../../modules/settings/load";
 import { resolveUrl, type Sourced, UsageError } from "../traffic/targets";
+import { authorizationHeaders, readToken } from "../traffic/token";
 import { DEFAULT_APPLY, shellCommand } from "./apply";
 import { addFlags, type CanaryFlags, readFlags } from "./flags";
 import { assertEnoughRequests, assertReportWritable, promotionNotes, resolveFrom } from "./inputs";
@@ -106,6 +107,8 @@ async function canary(flags: CanaryFlags, io: Io): Promise<CanaryExitCode> {
     return 0;
   }
   const url: Sourced<URL> = resolveUrl(urlInputs);
+  // Read before anything is applied: a bad token file stops the canary with nothing changed.
+  const token = readToken({ flag: flags.tokenFile, env: io.env, cwd: io.cwd });
   assertWritable(settings);
   assertReportWritable(flags.report, io.cwd);
   const out = flags.json ? io.stderr : io.stdout;
@@ -128,6 +131,7 @@ async function canary(flags: CanaryFlags, io: Io): Promise<CanaryExitCode> {
       steps: plan.steps,
       from,
       url,
+      headers: authorizationHeaders(token?.value),
       apply,
       settings,
       requests: flags.requests,

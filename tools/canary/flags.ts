@@ -21,6 +21,7 @@ import {
   wholeNumber,
 } from "../traffic/flags";
 import { UsageError } from "../traffic/targets";
+import { TOKEN_FILE, TOKEN_FILE_ENV } from "../traffic/token";
 import { DEFAULT_APPLY } from "./apply";
 import { parseSteps } from "./plan";
 
@@ -153,6 +154,12 @@ export const FLAGS = {
     argument: "file",
     description: "the manifest with the shopfront's route",
     otherwise: "ROUTING_API's route file, as `npm run traffic` reads it",
+  }),
+  tokenFile: flag(TOKEN_FILE, {
+    argument: "path",
+    description:
+      "every request carries the JWT in this file as its bearer token (JWT_REQUIRED=true needs one)",
+    otherwise: `${TOKEN_FILE_ENV}, else no token`,
   }),
   timeout: flag(duration("10m"), {
     argument: "duration",

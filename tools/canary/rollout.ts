@@ -42,6 +42,8 @@ export interface RolloutPlan {
   readonly steps: readonly Step[];
   readonly from: Sourced<Weights>;
   readonly url: Sourced<URL>;
+  /** Headers every request carries: the bearer token of --token-file or TRAFFIC_TOKEN_FILE. */
+  readonly headers?: Readonly<Record<string, string>>;
   readonly apply: ApplyCommand;
   /** The settings file the promotion writes. */
   readonly settings: { readonly name: string; readonly file: string };
@@ -132,6 +134,7 @@ export async function runRollout(plan: RolloutPlan, io: RolloutIo): Promise<Cana
     try {
       return await sendBatch({
         url: plan.url.value,
+        headers: plan.headers,
         targetVersion: plan.target,
         requests: plan.requests,
         concurrency: plan.concurrency,

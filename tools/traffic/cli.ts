@@ -1,17 +1,20 @@
 /**
- * `npm run traffic -- <count|pods|load|mirror>`: checks the mesh's traffic split through the gateway,
- * the round robin inside one version, the resilience policies (docs/resilience.md), or puts steady
- * load on it. `run` is the whole program, with its input and output injected; only the entry point at
- * the bottom touches the process.
+ * `npm run traffic -- <count|pods|load|mirror|auth>`: checks the mesh's traffic split through the
+ * gateway, the round robin inside one version, the resilience policies (docs/resilience.md), puts
+ * steady load on it, or checks its end-user authentication. Requests carry a bearer token from a file
+ * when one is given. `run` is the whole program, with its input and output injected; only the entry
+ * point at the bottom touches the process.
  *
- * Exit codes: 0 as expected; 1 a check failed (split, evenness, errors, rate, a policy); 2 bad usage,
- * the target cannot be reached, or the run could not measure; 130 interrupted by Ctrl-C.
+ * Exit codes: 0 as expected; 1 a check failed (split, evenness, errors, rate, a policy,
+ * authentication); 2 bad usage, the target cannot be reached, or the run could not measure; 130
+ * interrupted by Ctrl-C.
  */
 import path from "node:path";
 import { Command, CommanderError } from "commander";
 import type { Env } from "../../modules/settings/load";
 import { InputRefusal, REFUSED, readCommandSettings } from "../command-line";
 import { reportFolderProblem } from "../html-report/page";
+import { authText, checkAuthentication, deployedAuthentication } from "./auth";
 import { HttpClient } from "./engine/client";
 import type { Outcome } from "./engine/outcome";
 import { plannedRequests, type RunResult, runAtRate } from "./engine/runs";
@@ -25,6 +28,7 @@ import { summarizeResilience } from "./resilience-verdict";
 import { emit, type Io, sample, urlOf } from "./sampling";
 import { Tally } from "./tally";
 import { defaultRouteFile, replicasFromManifests, resolveExpected, UsageError } from "./targets";
+import { authorizationHeaders, readToken } from "./token";
 import { type ExitCode, INTERRUPTED, summarizeCount, summarizeLoad, summarizePods } from "./verdict";
 
 export type { Io } from "./sampling";
@@ -37,6 +41,11 @@ const LOAD_MAX_SOCKETS = 256;
 
 /** Commander's options: each flag as typed (a switch as true), or its default. */
 type Given = Readonly<Record<string, string | boolean | undefined>>;
+
+/** The bearer token of `--token-file` or TRAFFIC_TOKEN_FILE, read once the target is known. */
+function tokenOf(flags: { tokenFile?: string }, io: Io) {
+  return readToken({ flag: flags.tokenFile, env: io.env, cwd: io.cwd });
+}
 
 /** --report's folder is checked before the run, so that a long run does not end without its report. */
 function assertReportFolder(report: string | undefined, io: Io): void {
@@ -53,10 +62,15 @@ type SampleFlags = FlagValues<"count"> | FlagValues<"pods">;
  */
 async function sampleTarget(flags: SampleFlags, io: Io, also?: (outcome: Outcome) => void) {
   const url = urlOf(flags, io);
-  const { tally, run } = await sample(url.value, flags, io, also);
+  const token = tokenOf(flags, io);
+  const { tally, run } = await sample(url.value, flags, io, {
+    also,
+    headers: authorizationHeaders(token?.value),
+  });
   const context = {
     url: url.value,
     urlSource: url.source,
+    token: token?.source ?? null,
     maxErrorRate: flags.maxErrorRate,
     run,
     requested: flags.requests,
@@ -78,15 +92,18 @@ async function count(flags: FlagValues<"count">, io: Io): Promise<ExitCode> {
   const policies = policiesOf(flags, io);
   const resilience = new ResilienceTally({ delayMs: policies.faultDelay?.ms });
   const { tally, context } = await sampleTarget(flags, io, (outcome) => resilience.record(outcome));
-  const summary = summarizeCount(tally, {
-    ...context,
-    expected: expected.value,
-    expectedSource: expected.source,
-    resilience: summarizeResilience(resilience, policies, {
-      alpha: flags.alpha,
-      elapsedMs: context.run.elapsedMs,
+  const summary = {
+    ...summarizeCount(tally, {
+      ...context,
+      expected: expected.value,
+      expectedSource: expected.source,
+      resilience: summarizeResilience(resilience, policies, {
+        alpha: flags.alpha,
+        elapsedMs: context.run.elapsedMs,
+      }),
     }),
-  });
+    token: context.token,
+  };
   return emit(summary, countText, flags.json, io, { file: flags.report, page: countReport });
 }
 
@@ -97,7 +114,10 @@ async function pods(flags: FlagValues<"pods">, io: Io): Promise<ExitCode> {
       ? { count: flags.replicas, source: "--replicas" }
       : replicasFromManifests(path.resolve(io.cwd, manifests), flags.version, manifests);
   const { tally, context } = await sampleTarget(flags, io);
-  const summary = summarizePods(tally, { ...context, version: flags.version, replicas });
+  const summary = {
+    ...summarizePods(tally, { ...context, version: flags.version, replicas }),
+    token: context.token,
+  };
   return emit(summary, podsText, flags.json, io);
 }
 
@@ -124,9 +144,14 @@ async function load(flags: FlagValues<"load">, given: Given, io: Io): Promise<Ex
   assertReportFolder(flags.report, io);
   const policies = policiesOf(flags, io);
   const url = urlOf(flags, io);
+  const token = tokenOf(flags, io);
   const tally = new Tally();
   const resilience = new ResilienceTally({ delayMs: policies.faultDelay?.ms });
-  const client = new HttpClient(url.value, { maxSockets: LOAD_MAX_SOCKETS, timeoutMs });
+  const client = new HttpClient(url.value, {
+    maxSockets: LOAD_MAX_SOCKETS,
+    timeoutMs,
+    headers: authorizationHeaders(token?.value),
+  });
   const progress = io.stderrIsTTY ? new ProgressLine(io.stderr) : undefined;
   let run: RunResult;
   try {
@@ -155,19 +180,45 @@ async function load(flags: FlagValues<"load">, given: Given, io: Io): Promise<Ex
     await client.close();
     progress?.done();
   }
-  const summary = summarizeLoad(tally, {
+  const summary = {
+    ...summarizeLoad(tally, {
+      url: url.value,
+      urlSource: url.source,
+      maxErrorRate: flags.maxErrorRate,
+      run,
+      path: flags.path ?? url.value.pathname,
+      rate,
+      durationMs,
+      planned,
+      sentRate: run.sent > 1 && run.sendingMs > 0 ? ((run.sent - 1) * 1000) / run.sendingMs : rate,
+      resilience: summarizeResilience(resilience, policies, { alpha: flags.alpha, elapsedMs: run.elapsedMs }),
+    }),
+    token: token?.source ?? null,
+  };
+  return emit(summary, loadText, flags.json, io, { file: flags.report, page: loadReport });
+}
+
+async function auth(flags: FlagValues<"auth">, io: Io): Promise<ExitCode> {
+  const authentication = deployedAuthentication(io.env);
+  const url = urlOf(flags, io);
+  const token = tokenOf(flags, io);
+  if (token === undefined) {
+    throw new UsageError(
+      "auth sends the token you give it, from a file: pass --token-file <path> or set TRAFFIC_TOKEN_FILE (docs/security.md says how to get one)",
+    );
+  }
+  const summary = await checkAuthentication({
     url: url.value,
     urlSource: url.source,
-    maxErrorRate: flags.maxErrorRate,
-    run,
-    path: flags.path ?? url.value.pathname,
-    rate,
-    durationMs,
-    planned,
-    sentRate: run.sent > 1 && run.sendingMs > 0 ? ((run.sent - 1) * 1000) / run.sendingMs : rate,
-    resilience: summarizeResilience(resilience, policies, { alpha: flags.alpha, elapsedMs: run.elapsedMs }),
+    token,
+    authentication,
+    requests: flags.requests,
+    concurrency: flags.concurrency,
+    timeoutMs: flags.timeout,
+    interrupt: io.interrupt,
+    now: Date.now(),
   });
-  return emit(summary, loadText, flags.json, io, { file: flags.report, page: loadReport });
+  return emit(summary, authText, flags.json, io);
 }
 
 /** Runs the tool on `argv` (the arguments after the script name) and resolves to its exit code. */
@@ -206,6 +257,14 @@ export async function run(argv: readonly string[], io: Io): Promise<ExitCode> {
     "mirror",
   ).action(async (given: Given) => {
     exitCode = await mirror(readFlags("mirror", given), io);
+  });
+  addFlags(
+    program
+      .command("auth")
+      .description("the ingress's end-user authentication: no token, a malformed token, the given token"),
+    "auth",
+  ).action(async (given: Given) => {
+    exitCode = await auth(readFlags("auth", given), io);
   });
   try {
     await program.parseAsync([...argv], { from: "user" });

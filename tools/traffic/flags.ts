@@ -10,10 +10,13 @@ import { oneOf, readValue, refuse, type SettingKind } from "../../modules/settin
 import { SHOPFRONT_VERSIONS } from "../../modules/settings/names";
 import { SETTINGS } from "../../modules/settings/table";
 import { GATEWAY_URL_FORM, gatewayUrl, ROUTE_FILES, UsageError } from "./targets";
+import { TOKEN_FILE, TOKEN_FILE_ENV } from "./token";
 
-export const COMMANDS = ["count", "pods", "load", "mirror"] as const;
+export const COMMANDS = ["count", "pods", "load", "mirror", "auth"] as const;
 export type CommandName = (typeof COMMANDS)[number];
 const SAMPLING = ["count", "pods", "mirror"] as const;
+/** The commands that measure the target (all but auth, which checks its answers to three tokens). */
+const MEASURING = [...SAMPLING, "load"] as const;
 
 /** Requests in one run, for every command: each keeps its latency in memory until the report. */
 export const MAX_REQUESTS = 1_000_000;
@@ -185,12 +188,19 @@ export const FLAGS = {
   maxErrorRate: flag(
     decimal(z.number().min(0).max(100), "a percentage from 0 to 100, such as 1 or 0.5", ["-1", "101", "1%"]),
     {
-      commands: COMMANDS,
+      commands: MEASURING,
       argument: "percent",
       description: "errors allowed, in percent of requests",
       default: "1",
     },
   ),
+  tokenFile: flag(TOKEN_FILE, {
+    commands: COMMANDS,
+    argument: "path",
+    description: "every request carries the JWT in this file as its bearer token",
+    otherwise: `${TOKEN_FILE_ENV}, else no token (auth needs one)`,
+    env: TOKEN_FILE_ENV,
+  }),
   json: flag(SWITCH, {
     commands: COMMANDS,
     description: "print one JSON object on stdout instead of the report",
@@ -203,14 +213,14 @@ export const FLAGS = {
     otherwise: "none",
   }),
   requests: flag(wholeNumber(1, MAX_REQUESTS), {
-    commands: SAMPLING,
+    commands: [...SAMPLING, "auth"],
     short: "-n",
     argument: "n",
-    description: "requests to send",
+    description: "requests to send (auth: for each of its three cases)",
     default: "100",
   }),
   concurrency: flag(wholeNumber(1, 1000), {
-    commands: SAMPLING,
+    commands: [...SAMPLING, "auth"],
     short: "-c",
     argument: "n",
     description: "requests in flight at once, over as many keep-alive connections",
@@ -226,14 +236,14 @@ export const FLAGS = {
   alpha: flag(
     decimal(z.number().gt(0).lt(1), "a significance level between 0 and 1, such as 0.01", ["0", "1", "5%"]),
     {
-      commands: COMMANDS,
+      commands: MEASURING,
       argument: "p",
       description: "the check fails when the p-value is below it",
       default: "0.01",
     },
   ),
   manifests: flag(FILE, {
-    commands: COMMANDS,
+    commands: MEASURING,
     argument: "file",
     description: "the manifest with the shopfront's route, whose policies the resilience settings apply to",
     otherwise: `ROUTING_API's: ${ROUTE_FILES.istio}, or ${ROUTE_FILES["gateway-api"]}`,

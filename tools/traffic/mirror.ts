@@ -16,6 +16,7 @@ import { binomialTwoSided } from "./resilience-verdict";
 import { emit, type Io, sample, urlOf } from "./sampling";
 import { pValueText } from "./stats";
 import { defaultRouteFile, UsageError } from "./targets";
+import { authorizationHeaders, readToken } from "./token";
 import { type ExitCode, INTERRUPTED } from "./verdict";
 
 export interface MirrorSummary {
@@ -82,7 +83,11 @@ export async function mirror(flags: FlagValues<"mirror">, io: Io): Promise<ExitC
   const before = await receivedByVersion(flags.prometheus);
   const url = urlOf(flags, io);
   const resilience = new ResilienceTally();
-  const { tally, run } = await sample(url.value, flags, io, (outcome) => resilience.record(outcome));
+  const token = readToken({ flag: flags.tokenFile, env: io.env, cwd: io.cwd });
+  const { tally, run } = await sample(url.value, flags, io, {
+    also: (outcome) => resilience.record(outcome),
+    headers: authorizationHeaders(token?.value),
+  });
   const answers = Object.fromEntries([...tally.versions].sort(([a], [b]) => a.localeCompare(b)));
   const problems: string[] = [];
   const base = {

@@ -66,6 +66,34 @@ function errorLine(
   return `${label}: ${summary.errors} (${pct(summary.errorRate)}): ${causes.join(", ")}`;
 }
 
+/**
+ * What 401s and 403s mean at an ingress that validates tokens, each on its own line: a token refused
+ * is not a request denied. `token` is where the requests' token came from, null without one.
+ */
+export function authenticationLines(
+  counts: { readonly unauthorized: number; readonly forbidden: number },
+  token: string | null | undefined,
+): string[] {
+  const lines: string[] = [];
+  if (counts.unauthorized > 0) {
+    lines.push(
+      `  401 ×${counts.unauthorized}: the ingress refused the token${token ? ` from ${token}` : ""} (expired, another issuer or audience, or a key it does not know); \`npm run traffic -- auth\` says which`,
+    );
+  }
+  if (counts.forbidden > 0) {
+    lines.push(
+      token
+        ? `  403 ×${counts.forbidden}: denied with the token from ${token}: an AuthorizationPolicy refuses this user or path`
+        : `  403 ×${counts.forbidden}: denied: requests without a valid token are refused (JWT_REQUIRED=true); pass --token-file or set TRAFFIC_TOKEN_FILE`,
+    );
+  }
+  return lines;
+}
+
+function causeCounts(causes: Record<string, number>) {
+  return { unauthorized: causes["status 401"] ?? 0, forbidden: causes["status 403"] ?? 0 };
+}
+
 function testLine(
   test: { statistic: number; dof: number; pValue: number; approximate: boolean },
   alpha: number,
@@ -120,6 +148,7 @@ export function countText(summary: CountSummary): string {
       : []),
     errorLine(summary),
     ...resilienceLines(summary.resilience),
+    ...authenticationLines(causeCounts(summary.errorCauses), summary.token),
     ...(summary.test ? [testLine(summary.test, summary.alpha)] : []),
     `±1 percentage point on ${resolution.version} (${resolution.weight}%) at 95% confidence needs ${resolution.requests} requests`,
     ...verdictLines(`consistent with the expected split, errors within ${summary.maxErrorRate}%`, summary),
@@ -152,6 +181,7 @@ export function podsText(summary: PodsSummary): string {
     ...(answers > 0 ? [table(podRows, "lrrrl"), ""] : []),
     ...(versionLatency ? [table(latencyRows({ [summary.version]: versionLatency }), "lrrrr"), ""] : []),
     errorLine(summary),
+    ...authenticationLines(causeCounts(summary.errorCauses), summary.token),
     ...(summary.test ? [testLine(summary.test, summary.alpha)] : []),
     ...verdictLines(
       `the pods of ${summary.version} are evenly loaded, errors within ${summary.maxErrorRate}%`,
@@ -174,6 +204,10 @@ export function loadText(summary: LoadSummary): string {
           `latency (ms): p50 ${ms(latency.p50)}, p95 ${ms(latency.p95)}, p99 ${ms(latency.p99)} over ${latency.n} responses`,
         ]
       : []),
+    ...authenticationLines(
+      { unauthorized: summary.statuses["401"] ?? 0, forbidden: summary.statuses["403"] ?? 0 },
+      summary.token,
+    ),
     errorLine(summary, "failures (no response)"),
     ...resilienceLines(summary.resilience),
     ...verdictLines(`sent at the rate asked and the target answered`, summary),

@@ -37,11 +37,16 @@ export async function sample(
   /** `timeout` and `maxTime` in milliseconds. */
   flags: { requests: number; concurrency: number; timeout: number; maxTime: number },
   io: Io,
-  /** Also told each outcome (the resilience checks' tally). */
-  also?: (outcome: Outcome) => void,
+  options: {
+    /** Also told each outcome (the resilience checks' tally). */
+    readonly also?: (outcome: Outcome) => void;
+    /** Sent with every request (a bearer token's Authorization). */
+    readonly headers?: Readonly<Record<string, string>>;
+  } = {},
 ): Promise<{ tally: Tally; run: RunResult }> {
+  const { also, headers } = options;
   const tally = new Tally();
-  const client = new HttpClient(url, { maxSockets: flags.concurrency, timeoutMs: flags.timeout });
+  const client = new HttpClient(url, { maxSockets: flags.concurrency, timeoutMs: flags.timeout, headers });
   const progress = io.stderrIsTTY ? new ProgressLine(io.stderr) : undefined;
   const onOutcome = (outcome: Outcome) => {
     tally.record(outcome);
@@ -64,8 +69,8 @@ export async function sample(
   }
 }
 
-export /** Prints a summary as JSON or text; an unreachable target's cause goes to stderr in one line. */
-function emit<S extends { exitCode: ExitCode; problems: readonly string[] }>(
+/** Prints a summary as JSON or text; an unreachable target's cause goes to stderr in one line. */
+export function emit<S extends { exitCode: ExitCode; problems: readonly string[] }>(
   summary: S,
   text: (summary: S) => string,
   json: boolean | undefined,

@@ -58,6 +58,8 @@ interface RunSummary {
   readonly exitCode: ExitCode;
   /** Why the exit code is not 0, one reason a line; empty when it is. */
   readonly problems: readonly string[];
+  /** Where the requests' bearer token came from (never the token); null without one. */
+  readonly token?: string | null;
 }
 
 export interface CountSummary extends RunSummary {

@@ -150,6 +150,27 @@ describe("npm run analyze (tools/analyze/cli.ts)", () => {
     expect(runCli(["--weights", "v1=100"], { SHOPFRONT_WEIGHTS: "v1=90,v4=20" }).status).toBe(0);
   });
 
+  it("checks the objects the JWT settings add, as synth deploys them, with the chosen manifests", () => {
+    const jwt = { JWT_ISSUER: "https://idp.example.com/realms/shop" };
+    const objects = (result: { err: string[] }) => Number(/, (\d+) objects/.exec(result.err[0])?.[1]);
+    for (const routingApi of ["istio", "gateway-api"]) {
+      const withJwt = runCli(["--routing-api", routingApi], jwt);
+      expect(withJwt).toMatchObject({ status: 0, out: [] });
+      expect(objects(withJwt)).toBe(objects(runCli(["--routing-api", routingApi])) + 2);
+    }
+    // Files chosen one by one are what is checked: the settings add nothing to them.
+    expect(runCli([APP], jwt).err).toEqual([expect.stringMatching(/^1 files, \d+ objects/)]);
+    expect(runCli([APP], jwt).err).toEqual(runCli([APP]).err);
+  });
+
+  it("refuses JWT settings that synth refuses, in one line", () => {
+    const refused = runCli([], { JWT_JWKS_URI: "https://idp.example.com/certs" });
+    expect(refused).toMatchObject({ status: 2, out: [] });
+    expect(refused.err).toEqual([
+      expect.stringMatching(/^analyze: JWT_JWKS_URI=.* is set without a valid JWT_ISSUER/),
+    ]);
+  });
+
   it("analyzes each mesh variant's manifests, chosen by flag or by setting", () => {
     const summary = (result: { err: string[] }) => result.err.join("\n");
     for (const [meshMode, routingApi, files] of [

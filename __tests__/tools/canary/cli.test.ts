@@ -5,7 +5,10 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { readSettings } from "../../../modules/settings/file";
+import { ingressAuthentication } from "../../../modules/shopfront/authentication";
 import { run } from "../../../tools/canary/cli";
+import { identityProvider } from "../traffic/identity-provider";
+import { closeJwtGateways, startJwtGateway } from "../traffic/jwt-gateway";
 import { deadPort } from "../traffic/mesh";
 import { type StandIn, type StandInOptions, startStandIn } from "./stand-in";
 
@@ -284,5 +287,44 @@ describe("bad input: one line, exit 2, nothing applied", () => {
       "error: the weights deployed, v1=90,v2=0,v3=0,v4=10 (from cdktf-outputs.json (shopfront-stack.route_weights)), are not SHOPFRONT_WEIGHTS=v1=50,v2=30,v3=20,v4=0 (from settings.env:2), which the next deploy would apply: pass --from with the weights deployed now, or refresh cdktf-outputs.json with `npm run -s output -- istio-stack shopfront-stack --outputs-file cdktf-outputs.json`\n",
     );
     expect(result.code).toBe(2);
+  });
+});
+
+describe("an ingress that requires a token (JWT_REQUIRED=true)", () => {
+  const ISSUER = "https://idp.example.com/realms/shop";
+  afterAll(closeJwtGateways);
+
+  /** The stand-in behind a gateway that applies the project's own RequestAuthentication and policy. */
+  async function guarded() {
+    const provider = await identityProvider(ISSUER);
+    const mesh = await standIn();
+    const documents = ingressAuthentication({ issuer: ISSUER, audiences: [], required: true }, "istio");
+    const gateway = await startJwtGateway(mesh.url, documents, provider.jwks);
+    writeFileSync(path.join(mesh.dir, "canary.jwt"), await provider.token());
+    return { mesh, url: gateway.url };
+  }
+
+  it("promotes when the canary's requests carry the token of TRAFFIC_TOKEN_FILE", async () => {
+    const { mesh, url } = await guarded();
+    const result = await canary(mesh, ["--url", url], { env: { TRAFFIC_TOKEN_FILE: "canary.jwt" } });
+    expect(result.last).toBe("promoted: v4 at 100% (v1=0,v2=0,v3=0,v4=100), written to settings.env");
+    expect(mesh.applied()).toEqual(STEPS);
+  });
+
+  it("applies nothing without it: every request before the canary is denied", async () => {
+    const { mesh, url } = await guarded();
+    const result = await canary(mesh, ["--url", url]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/no shopfront answers .* \(errors: status 403\); nothing applied/);
+    expect(mesh.applied()).toEqual([]);
+  });
+
+  it("refuses a --token-file that holds no token before applying anything", async () => {
+    const { mesh, url } = await guarded();
+    writeFileSync(path.join(mesh.dir, "empty.jwt"), "\n");
+    const result = await canary(mesh, ["--url", url, "--token-file", "empty.jwt"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^error: --token-file empty\.jwt: does not hold a JWT/);
+    expect(mesh.applied()).toEqual([]);
   });
 });

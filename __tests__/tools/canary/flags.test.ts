@@ -14,7 +14,7 @@ import { longFlag, MALFORMED_FOR_EVERY_FLAG } from "../../../tools/traffic/flags
 const declared = Object.entries(FLAGS) as [FlagName, CanaryFlag<unknown>][];
 
 /** Flags that take any text (a path, checked when it is used) or none (a switch). */
-const FREE_FORM: FlagName[] = ["outputsFile", "manifests", "report", "dryRun", "json"];
+const FREE_FORM: FlagName[] = ["outputsFile", "manifests", "report", "dryRun", "json", "tokenFile"];
 /** Their parsers say what is wrong inside the value. */
 const EXPLAINS_ITSELF: FlagName[] = ["steps", "from"];
 

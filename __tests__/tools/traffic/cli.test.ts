@@ -4,9 +4,12 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { ingressAuthentication } from "../../../modules/shopfront/authentication";
 import { type Host, main } from "../../../tools/traffic/cli";
 import type { CountSummary, LoadSummary, PodsSummary } from "../../../tools/traffic/verdict";
 import { traffic } from "../../traffic-run";
+import { type IdentityProvider, identityProvider } from "./identity-provider";
+import { closeJwtGateways, startJwtGateway } from "./jwt-gateway";
 import {
   closeAll,
   type Death,
@@ -811,5 +814,89 @@ describe("the process around run (main)", () => {
     events.emit("SIGINT");
     expect(signal?.aborted).toBe(true);
     expect(exits).toEqual([]);
+  });
+});
+
+describe("a bearer token", () => {
+  const ISSUER = "https://idp.example.com/realms/shop";
+  const DEPLOYED = { issuer: ISSUER, audiences: [], required: true };
+  let provider: IdentityProvider;
+  let folder: string;
+  beforeAll(async () => {
+    provider = await identityProvider(ISSUER);
+    folder = fs.mkdtempSync(path.join(os.tmpdir(), "traffic-cli-token-"));
+  });
+  afterAll(async () => {
+    await closeJwtGateways();
+    fs.rmSync(folder, { recursive: true, force: true });
+  });
+
+  const tokenFile = (name: string, token: string) => {
+    fs.writeFileSync(path.join(folder, name), token);
+    return path.join(folder, name);
+  };
+  const ingress = async () =>
+    (await startJwtGateway(await fairGateway(), ingressAuthentication(DEPLOYED, "istio"), provider.jwks)).url;
+
+  test("goes on every request of count from --token-file, and the split is checked through a gateway that requires it", async () => {
+    const file = tokenFile("good.jwt", await provider.token());
+    const { code, stdout } = await traffic([
+      "count",
+      "--url",
+      await ingress(),
+      "--expect",
+      EXPECT,
+      "-n",
+      "100",
+      "--token-file",
+      file,
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("errors: none");
+  });
+
+  test("comes from TRAFFIC_TOKEN_FILE too, and --json names where it came from", async () => {
+    const file = tokenFile("env.jwt", await provider.token());
+    const { code, stdout } = await traffic(
+      ["count", "--url", await ingress(), "--expect", EXPECT, "-n", "100", "--json"],
+      {
+        env: { TRAFFIC_TOKEN_FILE: file },
+      },
+    );
+    expect(code).toBe(0);
+    expect((JSON.parse(stdout) as CountSummary).token).toBe(`TRAFFIC_TOKEN_FILE=${file}`);
+  });
+
+  test("missing, count reports the 403s as denials and says how to send one", async () => {
+    const { code, stdout } = await traffic([
+      "count",
+      "--url",
+      await ingress(),
+      "--expect",
+      EXPECT,
+      "-n",
+      "20",
+    ]);
+    expect(code).toBe(1);
+    expect(stdout).toContain("errors: 20 (100.0%): status 403 ×20");
+    expect(stdout).toContain(
+      "  403 ×20: denied: requests without a valid token are refused (JWT_REQUIRED=true); pass --token-file or set TRAFFIC_TOKEN_FILE",
+    );
+    expect(stdout).not.toMatch(/^ {2}401/m);
+  });
+
+  test("refused, load reports the 401s apart from 403s, as the token's refusal", async () => {
+    const expired = tokenFile(
+      "expired.jwt",
+      await provider.token({ exp: Math.floor(Date.now() / 1000) - 60 }),
+    );
+    const { stdout } = await traffic([
+      ...["load", "--url", await ingress(), "--rate", "20", "--duration", "500ms", "--token-file", expired],
+    ]);
+    expect(stdout).toMatch(/^responses: 401 ×10$/m);
+    expect(stdout).toContain(
+      `  401 ×10: the ingress refused the token from --token-file ${expired} (expired,`,
+    );
+    expect(stdout).not.toMatch(/^ {2}403/m);
   });
 });

@@ -32,10 +32,14 @@ const VALID: Partial<Record<FlagName, string>> = {
   prometheus: "http://127.0.0.1:9/",
   url: "http://127.0.0.1:9/",
   expect: "v1=100",
+  tokenFile: "token.jwt",
 };
 
-/** Flags that take any text: a path, checked when the file is read (cli.test.ts), or a switch. */
-const FREE_FORM: FlagName[] = ["outputsFile", "json", "manifests", "report"];
+/**
+ * Flags that take any text: a path, checked when the file is read (cli.test.ts, token.test.ts), or a
+ * switch.
+ */
+const FREE_FORM: FlagName[] = ["outputsFile", "json", "manifests", "report", "tokenFile"];
 
 /** The weights' parser says what is wrong inside the value, as it does for SHOPFRONT_WEIGHTS. */
 const EXPLAINS_ITSELF: FlagName[] = ["expect"];

@@ -4,12 +4,14 @@ import {
   backendsOf,
   type Inventory,
   type IService,
+  type Labels,
   optsOutOfSidecar,
   type Resource,
   ROUTE_KINDS,
   serviceForHost,
   unique,
 } from "../inventory";
+import { appliesToIngress } from "./authentication";
 
 /**
  * Mutual TLS. Every PeerAuthentication is STRICT, port exceptions included, and every namespace with
@@ -83,12 +85,19 @@ export function checkMutualTls(inventory: Inventory): Finding[] {
  * Authorization. Every AuthorizationPolicy ALLOWs the ingress gateway's identity and nothing else:
  * each rule names its callers, by that principal only (a rule's other sources are ANDed with its
  * principals, so they can only narrow it). And the pods behind every Service that a Gateway's routes
- * reach are selected by such a policy, so that no other workload of the mesh may call them.
+ * reach are selected by such a policy, so that no other workload of the mesh may call them. Policies
+ * of the ingress itself (pods with `ingressLabels`, or a Gateway's) govern who enters, not who calls
+ * the shopfront: ./authentication.ts checks them.
  */
-export function checkAuthorizationPolicies(inventory: Inventory, principal: string): Finding[] {
+export function checkAuthorizationPolicies(
+  inventory: Inventory,
+  principal: string,
+  ingressLabels: Labels,
+): Finding[] {
   const admitOnly = `admit only the ingress gateway, from.source.principals [${principal}]`;
   const findings: Finding[] = [];
   for (const policy of inventory.authorizationPolicies) {
+    if (appliesToIngress(inventory, policy, ingressLabels)) continue;
     const { document } = policy;
     const spec = policy.object.spec ?? {};
     // Istio's default action is ALLOW.

@@ -20,6 +20,8 @@ export interface ClientOptions {
   readonly maxSockets: number;
   /** Bound on one request, from the call (including a wait for a free connection) to its last byte. */
   readonly timeoutMs: number;
+  /** Headers every request carries besides the client's own, such as a bearer token. @default none */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -49,6 +51,8 @@ export class HttpClient implements ExchangeOwner {
   /** The dispatch options per path, built once. */
   private readonly requests = new Map<string | undefined, Dispatcher.DispatchOptions>();
   private readonly connectionOptions: Client.Options;
+  /** The headers of every request, as undici takes them: name, value, name, value. */
+  private readonly headers: readonly string[];
   private readonly maxSockets: number;
   readonly timeoutMs: number;
 
@@ -58,6 +62,10 @@ export class HttpClient implements ExchangeOwner {
   ) {
     this.timeoutMs = options.timeoutMs;
     this.maxSockets = options.maxSockets;
+    this.headers = [
+      ...["user-agent", "shopfront-traffic", "accept", "*/*"],
+      ...Object.entries(options.headers ?? {}).flat(),
+    ];
     this.sweepMs = Math.min(100, Math.max(1, options.timeoutMs / 10));
     this.connectionOptions = {
       // One request at a time: the next goes out once the last response is complete (undici writes
@@ -78,7 +86,7 @@ export class HttpClient implements ExchangeOwner {
       request = {
         method: "GET",
         path: `${target.pathname}${target.search}`,
-        headers: ["user-agent", "shopfront-traffic", "accept", "*/*"],
+        headers: [...this.headers],
       };
       this.requests.set(path, request);
     }

@@ -409,3 +409,31 @@ describe("request engine", () => {
     expect(outcomes).toMatchObject([{ kind: "failure", cause: "DEPTH_ZERO_SELF_SIGNED_CERT" }]);
   });
 });
+
+describe("request headers", () => {
+  test("every request, on every path, carries the client's headers beside its own", async () => {
+    const seen: http.IncomingHttpHeaders[] = [];
+    const server = http.createServer((request, response) => {
+      seen.push(request.headers);
+      response.end("pod-a:v1");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = new URL(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}/`);
+    const client = new HttpClient(url, {
+      maxSockets: 2,
+      timeoutMs: 2000,
+      headers: { authorization: "Bearer a.b.c" },
+    });
+    try {
+      await Promise.all([client.get(), client.get("/other"), client.get()]);
+    } finally {
+      await client.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    expect(seen).toHaveLength(3);
+    for (const headers of seen) {
+      expect(headers).toMatchObject({ authorization: "Bearer a.b.c", "user-agent": "shopfront-traffic" });
+    }
+  });
+});
