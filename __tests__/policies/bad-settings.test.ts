@@ -20,6 +20,7 @@ const COMMANDS: readonly (readonly [string, readonly string[], number])[] = [
   // A port nothing listens on: the run must stop before it sends a request.
   ["traffic", ["count", "--url", "http://127.0.0.1:9", "-n", "10"], 2],
   ["destroy:all", [], 2],
+  ["canary", ["--to", "v4", "--dry-run"], 2],
 ];
 
 describe("a bad value in settings.env", () => {
@@ -42,7 +43,7 @@ describe("a bad value in settings.env", () => {
       // preflight reports it among its checks, on stdout; the others refuse it on stderr.
       expect(`${run.stdout}${run.stderr}`).toContain(REFUSAL);
       expect(`${run.stdout}${run.stderr}`).not.toMatch(
-        /^(planned|destroyed|done:|verdict:)|ready to deploy/m,
+        /^(planned|destroyed|done:|verdict:|canary plan:)|ready to deploy/m,
       );
       expect(run.status).toBe(code);
     },
