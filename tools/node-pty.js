@@ -71,6 +71,26 @@ const why = () =>
   `the cdktf CLI (npm run synth, deploy, destroy, output) needs node-pty's native module, which ` +
   `cdktf-cli 0.21 ships for Node 22 and older only; none loads on Node ${process.version}`;
 
+/**
+ * node-gyp's script: the one npm names when it runs a script (npm_config_node_gyp), else the one
+ * npm bundles beside the npm on PATH (run directly, as CI does, no node-gyp is on PATH); undefined
+ * to try `node-gyp` on PATH.
+ */
+function nodeGyp() {
+  if (process.env.npm_config_node_gyp) return process.env.npm_config_node_gyp;
+  const npm = onPath("npm");
+  if (!npm) return undefined;
+  const bundled = path.join(
+    path.dirname(fs.realpathSync(npm)),
+    "..",
+    "node_modules",
+    "node-gyp",
+    "bin",
+    "node-gyp.js",
+  );
+  return fs.existsSync(bundled) ? bundled : undefined;
+}
+
 /** Builds node-pty for this Node with node-gyp; true when it then loads. */
 function build() {
   // Headers of this Node: beside its binary (official tarballs), or in the platform package that
@@ -80,8 +100,7 @@ function build() {
     prefix,
     path.join(prefix, "node_modules", `node-${process.platform}-${process.arch}`),
   ].find((dir) => fs.existsSync(path.join(dir, "include", "node", "node.h")));
-  // npm sets npm_config_node_gyp to its bundled node-gyp when it runs a script; else node-gyp on PATH.
-  const gyp = process.env.npm_config_node_gyp;
+  const gyp = nodeGyp();
   const [command, args] = gyp ? [process.execPath, [gyp]] : ["node-gyp", []];
   process.stdout.write(`building node-pty for Node ${process.version} (no binary ships for it)\n`);
   const result = spawnSync(command, [...args, "rebuild", ...(nodedir ? [`--nodedir=${nodedir}`] : [])], {

@@ -1,5 +1,14 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -71,6 +80,43 @@ describe("tools/node-pty.js", () => {
   it("says nothing and builds nothing where the binary loads", () => {
     for (const args of [[], ["--check"], ["--strict"]]) {
       expect(nodePty(args, { binary: true })).toMatchObject({ status: 0, stdout: "", stderr: "" });
+    }
+  });
+
+  it("builds with the node-gyp npm bundles when run outside npm (as CI runs it), none being on PATH", () => {
+    // A machine with a toolchain, npm installed as npm installs itself (bin/npm a link into
+    // lib/node_modules/npm), and no node-gyp on PATH: a stand-in node-gyp in npm's folder says it ran.
+    const machine = mkdtempSync(path.join(tmpdir(), "node-pty-npm-"));
+    try {
+      const npm = path.join(machine, "lib", "node_modules", "npm");
+      mkdirSync(path.join(npm, "bin"), { recursive: true });
+      mkdirSync(path.join(npm, "node_modules", "node-gyp", "bin"), { recursive: true });
+      writeFileSync(path.join(npm, "bin", "npm-cli.js"), "#!/usr/bin/env node\n");
+      chmodSync(path.join(npm, "bin", "npm-cli.js"), 0o755);
+      writeFileSync(
+        path.join(npm, "node_modules", "node-gyp", "bin", "node-gyp.js"),
+        "process.stderr.write(`stand-in node-gyp ${process.argv.slice(2, 3)}\\n`); process.exit(1);\n",
+      );
+      mkdirSync(path.join(machine, "bin"));
+      symlinkSync(path.join(npm, "bin", "npm-cli.js"), path.join(machine, "bin", "npm"));
+      symlinkSync("/bin/true", path.join(machine, "bin", "make"));
+      const run = spawnSync(process.execPath, ["tools/node-pty.js", "--strict"], {
+        cwd: root,
+        encoding: "utf8",
+        env: {
+          PATH: path.join(machine, "bin"),
+          HOME: process.env.HOME,
+          CXX: "/bin/true",
+          PYTHON: "/bin/true",
+          NODE_OPTIONS: `--require ${NO_BINARY}`,
+        },
+      });
+      expect(run.stdout).toBe(`building node-pty for Node ${process.version} (no binary ships for it)\n`);
+      expect(run.stderr).toContain("stand-in node-gyp rebuild\n");
+      expect(run.stderr).not.toContain("ENOENT");
+      expect(run.status).toBe(1);
+    } finally {
+      rmSync(machine, { recursive: true, force: true });
     }
   });
 });
