@@ -104,25 +104,44 @@ export async function runPreflight(
   return { report: formatReport(lines), code: problem("settings") ? REFUSED : problem() ? 1 : 0 };
 }
 
-async function main(argv: readonly string[]): Promise<number> {
+/** Where the command reads its settings and writes its report: the process's own, or a test's. */
+export interface PreflightIo {
+  readonly env: Env;
+  readonly cwd: string;
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+const processIo: PreflightIo = {
+  env: process.env,
+  cwd: process.cwd(),
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
+/** `npm run preflight -- ...argv`: prints the report, or a refusal, and returns the exit code. */
+export async function preflightCommand(
+  argv: readonly string[],
+  io: PreflightIo = processIo,
+): Promise<number> {
   const timeout = parseTimeout(argv);
   if (typeof timeout === "string") {
-    process.stderr.write(`${timeout}\n`);
+    io.err(`${timeout}\n`);
     return 2;
   }
   try {
-    const { report, code } = await runPreflight(process.env, timeout);
-    process.stdout.write(report);
+    const { report, code } = await runPreflight(io.env, timeout, io.cwd);
+    io.out(report);
     return code;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`preflight: ${error.message}\n`);
+    io.err(`preflight: ${error.message}\n`);
     return 2;
   }
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
+  preflightCommand(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error) => {
       process.stderr.write(`preflight: ${error instanceof Error ? error.stack : error}\n`);

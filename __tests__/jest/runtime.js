@@ -40,6 +40,47 @@ function isShared(moduleName) {
   );
 }
 
+/**
+ * cdktf's captureStackTrace, except that the lines are made on first read. cdktf captures a full
+ * stack for each token it makes (`creationStack`), read only by the message of a token that fails
+ * to resolve; V8 formats a captured stack when it is first read, and formatting them all was a fifth
+ * of building a stack. The lines, when read, are the ones cdktf's own function returns.
+ */
+function captureStackTraceLazily(below) {
+  const holder = {};
+  const limit = Error.stackTraceLimit;
+  try {
+    Error.stackTraceLimit = Number.MAX_SAFE_INTEGER;
+    Error.captureStackTrace(holder, below || captureStackTraceLazily);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+  let lines;
+  const read = () => {
+    lines ??= holder.stack
+      ? holder.stack
+          .split("\n")
+          .slice(1)
+          .map((line) => line.replace(/^\s*at\s+/, ""))
+      : [];
+    return lines;
+  };
+  return new Proxy([], {
+    get: (_target, key) => {
+      const value = Reflect.get(read(), key);
+      return typeof value === "function" ? value.bind(read()) : value;
+    },
+    has: (_target, key) => Reflect.has(read(), key),
+    ownKeys: () => Reflect.ownKeys(read()),
+    getOwnPropertyDescriptor: (_target, key) => Reflect.getOwnPropertyDescriptor(read(), key),
+  });
+}
+
+// cdktf's modules look the function up on this module at each call.
+require(
+  path.join(path.dirname(require.resolve("cdktf")), "tokens", "private", "stack-trace.js"),
+).captureStackTrace = captureStackTraceLazily;
+
 class SharedPackagesRuntime extends Runtime {
   requireModuleOrMock(from, moduleName) {
     if (isShared(moduleName) && !this.mockState.shouldMockCjs(from, moduleName).shouldMock) {

@@ -14,8 +14,6 @@ import {
 } from "../../tools/destroy";
 import { copyProject } from "../project-copy";
 
-const root = path.resolve(__dirname, "..", "..");
-
 const DEPLOY_ORDER = [
   STACK_NAMES.bootstrap,
   STACK_NAMES.network,
@@ -507,65 +505,37 @@ describe("destroy:all when a state cannot be read", () => {
   });
 });
 
-describe("npm run destroy:all", () => {
-  /** `npm run destroy:all` in a child process, with a stand-in terraform that logs each run. */
-  function destroyCli(settingsFile: string, args: readonly string[] = ["--auto-approve"]) {
-    const bin = path.join(work, "bin");
-    const log = path.join(work, "terraform.log");
-    mkdirSync(bin);
-    writeFileSync(
-      path.join(bin, "terraform"),
-      `#!/bin/sh\necho "$(basename "$PWD"): $*" >> ${log}\nexit 0\n`,
+describe("destroy:all's refusals of its input", () => {
+  it("refuses an unknown stack, naming the stacks in deploy order, exit 2, and writes nothing", async () => {
+    const { run, calls } = fakeTools();
+    const result = await destroyIn({}, run, ["eks-stack"]);
+    expect(result.err).toBe(
+      `destroy:all: no stack named eks-stack (the stacks are ${DEPLOY_ORDER.join(", ")})`,
     );
-    chmodSync(path.join(bin, "terraform"), 0o755);
-    const outdir = path.join(work, "cdktf.out");
-    const result = spawnSync("npm", ["run", "-s", "destroy:all", "--", ...args], {
-      cwd: root,
-      encoding: "utf8",
-      env: {
-        PATH: `${bin}:${process.env.PATH}`,
-        HOME: work,
-        TMPDIR: tmpdir(),
-        SETTINGS_FILE: settingsFile,
-        CDKTF_OUTDIR: outdir,
-      },
-      timeout: 120_000,
-    });
-    const terraformRuns = existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : [];
-    return { ...result, outdir, terraformRuns };
-  }
-
-  it("refuses an unknown stack, naming the stacks in deploy order, exit 2, and writes nothing", () => {
-    const file = path.join(work, "cluster.settings.env");
-    writeFileSync(file, "");
-    const run = destroyCli(file, ["eks-stack"]);
-    expect(run.stderr).toBe(
-      `destroy:all: no stack named eks-stack (the stacks are ${DEPLOY_ORDER.join(", ")})\n`,
-    );
-    expect(run.stdout).toBe("");
-    expect(existsSync(run.outdir)).toBe(false);
-    expect(run.status).toBe(2);
+    expect(result.out).toBe("");
+    expect(calls).toEqual([]);
+    expect(result.synthesized).toBe(false);
+    expect(result.code).toBe(2);
   });
 
-  it("refuses an unknown option, exit 2", () => {
-    const file = path.join(work, "cluster.settings.env");
-    writeFileSync(file, "");
-    const run = destroyCli(file, ["--auto-aprove"]);
-    expect(run.stderr).toMatch(/^destroy:all: unknown option '--auto-aprove'/);
-    expect(run.status).toBe(2);
+  it("refuses an unknown option, exit 2", async () => {
+    const result = await destroyIn({}, fakeTools().run, ["--auto-aprove"]);
+    expect(result.err).toMatch(/^destroy:all: unknown option '--auto-aprove'/);
+    expect(result.code).toBe(2);
   });
 
-  it("refuses a bad settings file with its message, exit 2, and writes nothing", () => {
+  it("refuses a bad settings file with its message, exit 2, and writes nothing", async () => {
     const file = path.join(work, "cluster.settings.env");
     writeFileSync(file, "OWNER=me\nCLUSTER_NAM=typo\n");
-    const run = destroyCli(file);
-    expect(run.stderr).toContain(
+    const { run, calls } = fakeTools();
+    const result = await destroyIn({ SETTINGS_FILE: file }, run);
+    expect(result.err).toContain(
       `destroy:all: invalid configuration:\n  - ${file}:2: CLUSTER_NAM is not a setting (did you mean CLUSTER_NAME?`,
     );
-    expect(run.stdout).toBe("");
-    expect(existsSync(run.outdir)).toBe(false);
-    expect(run.terraformRuns).toEqual([]);
-    expect(run.status).toBe(2);
+    expect(result.out).toBe("");
+    expect(result.synthesized).toBe(false);
+    expect(calls).toEqual([]);
+    expect(result.code).toBe(2);
   });
 });
 
@@ -595,39 +565,26 @@ cp "${root}/$bucket/$key" "$out" && echo "{}"
 }
 
 describe("npm run destroy:all against a recorded deploy", () => {
-  it("refuses settings that differ from the deploy's, one line per setting, and destroys nothing", () => {
-    const project = copyProject();
-    for (const stack of DESTROY_ORDER) {
-      const deployed = recordOf(stack, {
+  // The command as a user runs it, once: its output streams and exit code, with the AWS CLI (a
+  // stand-in on PATH that answers as S3 does) run for real.
+  it("refuses settings that differ from the deploy's, one line per setting, and destroys nothing", async () => {
+    deployLocally(Object.fromEntries(DESTROY_ORDER.map((stack) => [stack, 2])), (stack) =>
+      recordOf(stack, {
         CLUSTER_NAME: "shop-a",
         ...(stack === STACK_NAMES.shopfront ? { ROUTING_API: "gateway-api" } : {}),
-      });
-      writeFileSync(path.join(project, `terraform.${stack}.tfstate`), stateFile(deployed, 2));
-    }
-    const bin = path.join(project, "bin");
-    const log = path.join(project, "terraform.log");
-    mkdirSync(bin);
-    writeFileSync(
-      path.join(bin, "terraform"),
-      `#!/bin/sh\necho "$(basename "$PWD"): $*" >> ${log}\nexit 0\n`,
+      }),
     );
-    chmodSync(path.join(bin, "terraform"), 0o755);
-    writeFileSync(path.join(project, "settings.env"), "OWNER=me\nCLUSTER_NAME=shop-b\n");
-    const run = spawnSync("npm", ["run", "-s", "destroy:all", "--", "--auto-approve"], {
-      cwd: project,
-      encoding: "utf8",
-      env: { PATH: `${bin}:${process.env.PATH}`, HOME: project, TMPDIR: tmpdir() },
-      timeout: 120_000,
-    });
-    const terraformRuns = existsSync(log) ? readFileSync(log, "utf8") : "";
-    expect(run.stderr).toMatch(
+    writeFileSync(path.join(work, "settings.env"), "OWNER=me\nCLUSTER_NAME=shop-b\n");
+    const { run, calls } = fakeTools();
+    const result = await destroyIn({}, run);
+    expect(result.err).toMatch(
       /^ {2}CLUSTER_NAME: recorded "shop-a" .*, current "shop-b" \(settings\.env:2\)$/m,
     );
-    expect(run.stderr).toMatch(/^ {2}ROUTING_API: recorded "gateway-api" .*, current "istio" \(default\)$/m);
-    expect(run.stderr).not.toMatch(/MESH_MODE|AWS_REGION/);
-    expect(terraformRuns).not.toContain("destroy");
-    expect(run.stdout).not.toContain("done");
-    expect(run.status).toBe(2);
+    expect(result.err).toMatch(/^ {2}ROUTING_API: recorded "gateway-api" .*, current "istio" \(default\)$/m);
+    expect(result.err).not.toMatch(/MESH_MODE|AWS_REGION/);
+    expect(calls.filter((call) => call.includes("destroy"))).toEqual([]);
+    expect(result.out).not.toContain("done");
+    expect(result.code).toBe(2);
   });
 
   it("finds nothing where settings point in a bucket that holds another deployment: says where it looked and which, exit 2", () => {

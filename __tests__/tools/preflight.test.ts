@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { runPreflight } from "../../tools/preflight";
+import { preflightCommand, runPreflight } from "../../tools/preflight";
 import { compareVersions } from "../../tools/preflight-probe";
 
 const root = path.resolve(__dirname, "..", "..");
@@ -69,7 +69,27 @@ async function preflight(settings: Record<string, string>, timeoutSeconds = 10) 
   return { ...withLines(report), status: code, stderr: "", seconds: (Date.now() - started) / 1000 };
 }
 
-/** `npm run preflight`'s program itself, in a child process with only the fake PATH. */
+/** `npm run preflight -- ...args`'s command, run in this process, with only the fake PATH and the given settings. */
+async function preflightCommandRun(settings: Record<string, string>, args: readonly string[] = []) {
+  let stdout = "";
+  let stderr = "";
+  const status = await preflightCommand(args, {
+    env: { PATH: bin, HOME: work, ...settings },
+    cwd: work,
+    out: (text) => {
+      stdout += text;
+    },
+    err: (text) => {
+      stderr += text;
+    },
+  });
+  return { ...withLines(stdout), status, stderr };
+}
+
+/**
+ * `npm run preflight`'s program itself, in a child process with only the fake PATH: what only a
+ * process shows (its output on stdout, its exit code), once; the other cases call its command.
+ */
 function preflightCli(settings: Record<string, string>, args: readonly string[] = []) {
   const result = spawnSync(process.execPath, ["--import", "tsx", "tools/preflight.ts", ...args], {
     cwd: root,
@@ -199,7 +219,7 @@ describe("npm run preflight", () => {
     jqStub();
     kubectlStub();
     awsStub(identity);
-    const run = preflightCli({ ...goodSettings, AWS_REGION: "moon-base-9!" });
+    const run = await preflightCommandRun({ ...goodSettings, AWS_REGION: "moon-base-9!" });
     expect(run.line("settings")).toMatch(
       /^problem\s+settings\s+fix these in settings\.env \(or the environment\):$/,
     );
@@ -256,14 +276,14 @@ describe("npm run preflight", () => {
     );
   });
 
-  it("reads the settings file under the environment, as deploy does", () => {
+  it("reads the settings file under the environment, as deploy does", async () => {
     terraformStub();
     jqStub();
     kubectlStub("v1.32.5");
     awsStub(identity);
     const file = path.join(work, "cluster.settings.env");
     writeFileSync(file, "CLUSTER_NAME=from-file\nKUBERNETES_VERSION=1.33\nENDPOINT_PUBLIC_CIDRS=0.0.0.0/0\n");
-    const run = preflightCli({ ...goodSettings, SETTINGS_FILE: file });
+    const run = await preflightCommandRun({ ...goodSettings, SETTINGS_FILE: file });
     expect(run.stderr).toBe("");
     expect(run.line("settings")).toMatch(/^ok\s+settings\s+valid: cluster from-file in us-east-1$/);
     expect(run.line("kubectl")).toMatch(/^ok\s+kubectl\s+kubectl 1\.32\.5$/);
@@ -317,7 +337,7 @@ describe("npm run preflight", () => {
     expect(invalid.line("api endpoint")).toMatch(/^ok\s+api endpoint\s+private only: you deploy from inside/);
   });
 
-  it("lists where each setting came from, and warns when the environment overrides settings.env", () => {
+  it("lists where each setting came from, and warns when the environment overrides settings.env", async () => {
     terraformStub();
     jqStub();
     kubectlStub();
@@ -327,7 +347,7 @@ describe("npm run preflight", () => {
       file,
       "# my cluster\nAWS_REGION=eu-west-1\nSTATE_BUCKET=shopfront-mesh-tfstate-123456789012-us-east-1\nCLUSTER_NAME=from-file\n",
     );
-    const run = preflightCli({
+    const run = await preflightCommandRun({
       SETTINGS_FILE: file,
       AWS_REGION: "us-east-1",
       CLUSTER_NAME: "from-file",
@@ -362,14 +382,14 @@ describe("npm run preflight", () => {
     );
   });
 
-  it("refuses a bad settings file with its message, exit 2, and checks nothing", () => {
+  it("refuses a bad settings file with its message, exit 2, and checks nothing", async () => {
     terraformStub();
     jqStub();
     kubectlStub();
     awsStub(identity);
     const file = path.join(work, "cluster.settings.env");
     writeFileSync(file, "OWNER=me\nCLUSTER_NAM=typo\n");
-    const run = preflightCli({ ...goodSettings, SETTINGS_FILE: file });
+    const run = await preflightCommandRun({ ...goodSettings, SETTINGS_FILE: file });
     expect(run.stderr).toBe(
       `preflight: invalid configuration:\n  - ${file}:2: CLUSTER_NAM is not a setting (did you mean CLUSTER_NAME? the settings are listed in docs/settings.md)\n`,
     );
@@ -377,8 +397,8 @@ describe("npm run preflight", () => {
     expect(run.status).toBe(2);
   });
 
-  it("refuses a bad --timeout with usage, exit 2", () => {
-    const run = preflightCli({}, ["--timeout", "soon"]);
+  it("refuses a bad --timeout with usage, exit 2", async () => {
+    const run = await preflightCommandRun({}, ["--timeout", "soon"]);
     expect(run.stderr).toContain("usage: npm run preflight [-- --timeout <seconds>] (got: --timeout soon)");
     expect(run.status).toBe(2);
   });

@@ -29,14 +29,19 @@ interface Finished {
 }
 
 /**
- * `npm run -s traffic -- ...argv` as a user runs it, in a process group of its own, so that a test
- * can press Ctrl-C: a terminal sends SIGINT to the whole foreground group.
+ * The traffic tool as a user runs it, in a process group of its own, so that a test can press
+ * Ctrl-C: a terminal sends SIGINT to the whole foreground group. Through `npm run -s traffic -- ...argv`
+ * where npm's part shows (its passing on of an exit code, and of a Ctrl-C); else its launcher,
+ * `node tools/traffic/launch.js ...argv`, the command that npm script runs.
  */
-function npmRun(
+function launch(
   argv: readonly string[],
-  env: NodeJS.ProcessEnv = process.env,
+  { env = process.env, npm = false }: { env?: NodeJS.ProcessEnv; npm?: boolean } = {},
 ): { child: ChildProcess; finished: Promise<Finished> } {
-  const child = spawn("npm", ["run", "-s", "traffic", "--", ...argv], {
+  const [command, args] = npm
+    ? ["npm", ["run", "-s", "traffic", "--", ...argv]]
+    : [process.execPath, [path.join("tools", "traffic", "launch.js"), ...argv]];
+  const child = spawn(command, args, {
     cwd: ROOT,
     env,
     detached: true,
@@ -65,9 +70,10 @@ function npmRun(
 test("`npm run -s traffic -- count --json` against a skewed gateway exits 1 with one JSON object", async () => {
   const pods = await startPods(WALKTHROUGH_REPLICAS);
   const skewed = await startRouter(pods, { weights: { v1: 70, v2: 10, v3: 10, v4: 10 } });
-  const { code, stdout, stderr } = await npmRun([
-    ...["count", "--url", skewed, "--expect", "v1=50,v2=30,v3=15,v4=5", "--json"],
-  ]).finished;
+  const { code, stdout, stderr } = await launch(
+    ["count", "--url", skewed, "--expect", "v1=50,v2=30,v3=15,v4=5", "--json"],
+    { npm: true },
+  ).finished;
   expect(stderr).toBe("");
   expect(code).toBe(1);
   expect(JSON.parse(stdout)).toMatchObject({ total: 100, consistent: false, exitCode: 1 });
@@ -86,9 +92,9 @@ test("an https:// gateway whose certificate the process trusts (NODE_EXTRA_CA_CE
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   try {
-    const { code, stdout, stderr } = await npmRun(
+    const { code, stdout, stderr } = await launch(
       ["count", "--url", url, "--expect", "v1=100", "-n", "50", "-c", "5", "--json"],
-      { ...process.env, NODE_EXTRA_CA_CERTS: path.join(TLS_FIXTURES, "cert.pem") },
+      { env: { ...process.env, NODE_EXTRA_CA_CERTS: path.join(TLS_FIXTURES, "cert.pem") } },
     ).finished;
     expect(stderr).toBe("");
     expect(code).toBe(0);
@@ -103,7 +109,7 @@ test("an https:// gateway whose certificate the process trusts (NODE_EXTRA_CA_CE
 
 test("a server that accepts and closes every connection: the real process exits 2 with an error line, never 0 in silence", async () => {
   const closing = await startClosingServer();
-  const { code, stdout, stderr } = await npmRun([
+  const { code, stdout, stderr } = await launch([
     ...["count", "--url", closing, "-n", "20", "--timeout", "1s", "--expect", "v1=100", "--json"],
   ]).finished;
   expect(code).toBe(2);
@@ -116,7 +122,7 @@ test("a healthy pod whose first 3 connections drop: each of 4 real runs ends wit
   const runs = await Promise.all(
     Array.from({ length: 4 }, async () => {
       const dropping = await startDroppingServer(3, "shopfront-v1-0:v1\n");
-      return npmRun([...["count", "--url", dropping, "-n", "50", "-c", "10", "--expect", "v1=100", "--json"]])
+      return launch([...["count", "--url", dropping, "-n", "50", "-c", "10", "--expect", "v1=100", "--json"]])
         .finished;
     }),
   );
@@ -135,7 +141,7 @@ test("a healthy pod whose first 3 connections drop: each of 4 real runs ends wit
 describe("a pod that dies after 200 of 800 requests: the real process prints its JSON report and exits 1", () => {
   /** Before the fix: undici's `assert(client[kSize] === 0)` ended the process with exit 1 and no report. */
   async function countAgainst(url: string) {
-    const { code, stdout, stderr } = await npmRun([
+    const { code, stdout, stderr } = await launch([
       ...["count", "--url", url, "-n", "800", "--expect", "v1=100", "--json"],
     ]).finished;
     expect({ code, stderr }).toEqual({ code: 1, stderr: "" });
@@ -173,9 +179,9 @@ describe("Ctrl-C (SIGINT) mid-run prints the partial report, marked interrupted,
   });
 
   /** Starts the run, presses Ctrl-C once the pod has answered 20 requests, and waits for the end. */
-  async function interrupt(argv: readonly string[]): Promise<Finished> {
+  async function interrupt(argv: readonly string[], npm = false): Promise<Finished> {
     answered = 0;
-    const { child, finished } = npmRun(argv);
+    const { child, finished } = launch(argv, { npm });
     const started = performance.now();
     while (answered < 20 && performance.now() - started < 20_000) {
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -184,10 +190,11 @@ describe("Ctrl-C (SIGINT) mid-run prints the partial report, marked interrupted,
     return finished;
   }
 
-  test("count, text report", async () => {
-    const { code, stdout, stderr } = await interrupt([
-      ...["count", "--url", url, "-n", "100000", "-c", "2", "--expect", "v1=100"],
-    ]);
+  test("count, text report, through npm", async () => {
+    const { code, stdout, stderr } = await interrupt(
+      ["count", "--url", url, "-n", "100000", "-c", "2", "--expect", "v1=100"],
+      true,
+    );
     expect(code).toBe(130);
     expect(stderr).toBe("");
     expect(stdout).toMatch(/^\d+ of 100000 requests to /m);
