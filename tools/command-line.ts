@@ -15,6 +15,17 @@ export const REFUSED = 2;
 /** Bad input: the command prints the message after its name and exits REFUSED. */
 export class InputRefusal extends Error {}
 
+/**
+ * Bad input to the traffic tool or the canary, or a target they cannot use: printed as
+ * `error: <message>`, commander's own form, and the tool exits REFUSED.
+ */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
 export interface CommandSettings {
   /** The settings as read: the file's under the environment's, each file value with its `file:line`. */
   readonly env: Env;

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { oneOf, readValue, refuse, type SettingKind } from "../../modules/settings/kinds";
 import { SHOPFRONT_VERSIONS } from "../../modules/settings/names";
 import { SETTINGS } from "../../modules/settings/table";
+import { UsageError } from "../command-line";
 import {
   asGiven,
   decimal,
@@ -20,7 +21,6 @@ import {
   SWITCH,
   wholeNumber,
 } from "../traffic/flags";
-import { UsageError } from "../traffic/targets";
 import { TOKEN_FILE, TOKEN_FILE_ENV } from "../traffic/token";
 import { DEFAULT_APPLY } from "./apply";
 import { parseSteps } from "./plan";

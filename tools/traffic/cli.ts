@@ -12,7 +12,7 @@
 import path from "node:path";
 import { Command, CommanderError } from "commander";
 import type { Env } from "../../modules/settings/load";
-import { InputRefusal, REFUSED, readCommandSettings } from "../command-line";
+import { InputRefusal, REFUSED, readCommandSettings, UsageError } from "../command-line";
 import { reportFolderProblem } from "../html-report/page";
 import { authText, checkAuthentication, deployedAuthentication } from "./auth";
 import { HttpClient } from "./engine/client";
@@ -27,7 +27,7 @@ import { ResilienceTally } from "./resilience";
 import { summarizeResilience } from "./resilience-verdict";
 import { emit, type Io, sample, urlOf } from "./sampling";
 import { Tally } from "./tally";
-import { defaultRouteFile, replicasFromManifests, resolveExpected, UsageError } from "./targets";
+import { defaultRouteFile, replicasFromManifests, resolveExpected } from "./targets";
 import { authorizationHeaders, readToken } from "./token";
 import { type ExitCode, INTERRUPTED, summarizeCount, summarizeLoad, summarizePods } from "./verdict";
 

@@ -9,7 +9,8 @@ import { z } from "zod";
 import { oneOf, readValue, refuse, type SettingKind } from "../../modules/settings/kinds";
 import { SHOPFRONT_VERSIONS } from "../../modules/settings/names";
 import { SETTINGS } from "../../modules/settings/table";
-import { GATEWAY_URL_FORM, gatewayUrl, ROUTE_FILES, UsageError } from "./targets";
+import { UsageError } from "../command-line";
+import { GATEWAY_URL_FORM, gatewayUrl, ROUTE_FILES } from "./targets";
 import { TOKEN_FILE, TOKEN_FILE_ENV } from "./token";
 
 export const COMMANDS = ["count", "pods", "load", "mirror", "auth"] as const;

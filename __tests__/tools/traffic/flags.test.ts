@@ -9,6 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { readValue } from "../../../modules/settings/kinds";
+import { UsageError } from "../../../tools/command-line";
 import {
   COMMANDS,
   type CommandName,
@@ -21,7 +22,6 @@ import {
   readFlags,
   usageOf,
 } from "../../../tools/traffic/flags";
-import { UsageError } from "../../../tools/traffic/targets";
 import { traffic } from "../../traffic-run";
 
 const declared = Object.entries(FLAGS) as [FlagName, Flag<unknown>][];
