@@ -10,10 +10,11 @@ import { Command, CommanderError } from "commander";
 import { readSettings } from "../../modules/settings/file";
 import { ConfigError, type Env } from "../../modules/settings/load";
 import { UsageError } from "../command-line";
+import { addFlags, readFlags } from "../declared-flags";
 import { resolveUrl, type Sourced } from "../traffic/targets";
 import { authorizationHeaders, readToken } from "../traffic/token";
 import { DEFAULT_APPLY, shellCommand } from "./apply";
-import { addFlags, type CanaryFlags, readFlags } from "./flags";
+import { type CanaryFlags, FLAGS } from "./flags";
 import { assertEnoughRequests, assertReportWritable, promotionNotes, resolveFrom } from "./inputs";
 import { DEFAULT_APPLY_SECONDS, estimate, formatWeights, planSteps } from "./plan";
 import { MIN_TARGET_RESPONSES } from "./power";
@@ -185,8 +186,9 @@ export async function run(argv: readonly string[], io: Io): Promise<CanaryExitCo
       )
       .exitOverride()
       .configureOutput({ writeOut: io.stdout, writeErr: io.stderr }),
+    FLAGS,
   ).action(async (given: Given) => {
-    exitCode = await canary(readFlags(given), io);
+    exitCode = await canary(readFlags(FLAGS, given), io);
   });
   try {
     await program.parseAsync([...argv], { from: "user" });

@@ -13,12 +13,13 @@ import path from "node:path";
 import { Command, CommanderError } from "commander";
 import type { Env } from "../../modules/settings/load";
 import { InputRefusal, REFUSED, readCommandSettings, UsageError } from "../command-line";
+import { addFlags, readFlags } from "../declared-flags";
 import { reportFolderProblem } from "../html-report/page";
 import { authText, checkAuthentication, deployedAuthentication } from "./auth";
 import { HttpClient } from "./engine/client";
 import type { Outcome } from "./engine/outcome";
 import { plannedRequests, type RunResult, runAtRate } from "./engine/runs";
-import { addFlags, type FlagValues, MAX_REQUESTS, readFlags } from "./flags";
+import { type FlagValues, flagsOf, MAX_REQUESTS } from "./flags";
 import { mirror } from "./mirror";
 import { type Policies, resolvePolicies } from "./policies";
 import { countText, loadText, ProgressLine, podsText } from "./report";
@@ -232,21 +233,21 @@ export async function run(argv: readonly string[], io: Io): Promise<ExitCode> {
     program
       .command("count")
       .description("split of answers across versions, against the expected weights (chi-square)"),
-    "count",
+    flagsOf("count"),
   ).action(async (given: Given) => {
-    exitCode = await count(readFlags("count", given), io);
+    exitCode = await count(readFlags(flagsOf("count"), given), io);
   });
   addFlags(
     program.command("pods").description("split of one version's answers across its pods (round robin)"),
-    "pods",
+    flagsOf("pods"),
   ).action(async (given: Given) => {
-    exitCode = await pods(readFlags("pods", given), io);
+    exitCode = await pods(readFlags(flagsOf("pods"), given), io);
   });
   addFlags(
     program.command("load").description("steady load at a fixed rate, such as the walkthrough's 2/s"),
-    "load",
+    flagsOf("load"),
   ).action(async (given: Given) => {
-    exitCode = await load(readFlags("load", given), given, io);
+    exitCode = await load(readFlags(flagsOf("load"), given), given, io);
   });
   addFlags(
     program
@@ -254,17 +255,17 @@ export async function run(argv: readonly string[], io: Io): Promise<ExitCode> {
       .description(
         "share of requests mirrored to a version, counted by Prometheus, against the configured one",
       ),
-    "mirror",
+    flagsOf("mirror"),
   ).action(async (given: Given) => {
-    exitCode = await mirror(readFlags("mirror", given), io);
+    exitCode = await mirror(readFlags(flagsOf("mirror"), given), io);
   });
   addFlags(
     program
       .command("auth")
       .description("the ingress's end-user authentication: no token, a malformed token, the given token"),
-    "auth",
+    flagsOf("auth"),
   ).action(async (given: Given) => {
-    exitCode = await auth(readFlags("auth", given), io);
+    exitCode = await auth(readFlags(flagsOf("auth"), given), io);
   });
   try {
     await program.parseAsync([...argv], { from: "user" });
