@@ -7,9 +7,8 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { Command, CommanderError } from "commander";
-import { readSettings } from "../../modules/settings/file";
-import { ConfigError, type Env } from "../../modules/settings/load";
-import { UsageError } from "../command-line";
+import type { Env } from "../../modules/settings/load";
+import { InputRefusal, REFUSED, readCommandSettings, UsageError } from "../command-line";
 import { addFlags, readFlags } from "../declared-flags";
 import { resolveUrl, type Sourced } from "../traffic/targets";
 import { authorizationHeaders, readToken } from "../traffic/token";
@@ -231,11 +230,12 @@ export interface Host {
 export function main(host: Host = process, runner: typeof run = run): void {
   let env: Env;
   try {
-    env = readSettings(host.env, host.cwd());
+    // Read and validated as every command of the project reads them: a bad value stops it here.
+    env = readCommandSettings(host.env, host.cwd()).env;
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
+    if (!(error instanceof InputRefusal)) throw error;
     host.stderr.write(`error: ${error.message}\n`);
-    host.exitCode = 2;
+    host.exitCode = REFUSED;
     return;
   }
   const interrupt = new AbortController();
