@@ -240,7 +240,7 @@ export function main(host: Host = process, runner: typeof run = run): void {
   }
   const interrupt = new AbortController();
   const abandon = new AbortController();
-  let lastCtrlC = 0;
+  let lastCtrlC = Number.NEGATIVE_INFINITY;
   host.on("SIGINT", () => {
     const now = performance.now();
     if (now - lastCtrlC < SAME_CTRL_C_MS) return;

@@ -398,6 +398,25 @@ describe("the process around run (main)", () => {
     }
   });
 
+  it("counts a Ctrl-C pressed in the process's first second", () => {
+    // Fake timers start the process clock (performance.now()) at 0, as a process just started.
+    jest.useFakeTimers({ now: 0 });
+    try {
+      const { stand, events, remove } = host();
+      let interrupt: AbortSignal | undefined;
+      main(stand, (_argv, io) => {
+        interrupt = io.interrupt;
+        return new Promise(() => {});
+      });
+      remove();
+      jest.advanceTimersByTime(200);
+      events.emit("SIGINT");
+      expect(interrupt?.aborted).toBe(true);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it("a run that leaves nothing to wait for before its report exits 2 with an error line, never 0", () => {
     const { stand, events, exits, stderr, remove } = host();
     main(stand, () => new Promise(() => {}));
