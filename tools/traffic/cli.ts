@@ -10,9 +10,8 @@
  * interrupted by Ctrl-C.
  */
 import path from "node:path";
-import { Command, CommanderError } from "commander";
-import type { Env } from "../../modules/settings/load";
-import { InputRefusal, REFUSED, readCommandSettings, UsageError } from "../command-line";
+import { Command } from "commander";
+import { type Host, parseCommand, runProcess, UsageError } from "../command-line";
 import { addFlags, readFlags } from "../declared-flags";
 import { reportFolderProblem } from "../html-report/page";
 import { authText, checkAuthentication, deployedAuthentication } from "./auth";
@@ -32,6 +31,7 @@ import { defaultRouteFile, replicasFromManifests, resolveExpected } from "./targ
 import { authorizationHeaders, readToken } from "./token";
 import { type ExitCode, INTERRUPTED, summarizeCount, summarizeLoad, summarizePods } from "./verdict";
 
+export type { Host } from "../command-line";
 export type { Io } from "./sampling";
 
 /**
@@ -267,91 +267,20 @@ export async function run(argv: readonly string[], io: Io): Promise<ExitCode> {
   ).action(async (given: Given) => {
     exitCode = await auth(readFlags(flagsOf("auth"), given), io);
   });
-  try {
-    await program.parseAsync([...argv], { from: "user" });
-    return exitCode;
-  } catch (error) {
-    // Commander has already printed its own one-line error (or the help, which exits 0).
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    if (error instanceof UsageError) {
-      io.stderr(`error: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  return (await parseCommand(program, argv, io.stderr)) ?? exitCode;
 }
 
 /**
- * A SIGINT this soon after the first is the same Ctrl-C, delivered twice (to the process group, and
- * again by a launcher such as npx that relays it), not a second press.
- */
-const SECOND_CTRL_C_MS = 1000;
-
-/** What `main` needs of the process; a test gives it a stand-in. */
-export interface Host {
-  readonly argv: readonly string[];
-  readonly env: Env;
-  readonly stdout: { write(text: string): unknown };
-  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
-  cwd(): string;
-  on(event: "SIGINT", listener: () => void): unknown;
-  on(event: "uncaughtException", listener: (error: unknown) => void): unknown;
-  once(event: "beforeExit", listener: () => void): unknown;
-  exit(code: number): void;
-  exitCode?: number | string | null;
-}
-
-/**
- * The process around `run`: Ctrl-C interrupts the run (a second one, a second later, ends the
- * process at once), and the exit code is the run's. A run that leaves Node nothing to wait for
- * before its report, or a fault that escapes it, is never a success or a verdict: the process then
- * exits 2 with an `error:` line, not 0, nor Node's own 1 for a crash, which reads as a failed check.
+ * The process around `run` (runProcess): Ctrl-C interrupts the run (a second one, a second later,
+ * ends the process at once), and the exit code is the run's.
  */
 export function main(host: Host = process, runner: typeof run = run): void {
-  let env: Env;
-  try {
-    // Read and validated as every command of the project reads them: a bad value stops it here.
-    env = readCommandSettings(host.env, host.cwd()).env;
-  } catch (error) {
-    if (!(error instanceof InputRefusal)) throw error;
-    host.stderr.write(`error: ${error.message}\n`);
-    host.exitCode = REFUSED;
-    return;
-  }
   const interrupt = new AbortController();
-  let interruptedAt = 0;
-  host.on("SIGINT", () => {
-    if (!interrupt.signal.aborted) {
-      interruptedAt = performance.now();
-      interrupt.abort();
-    } else if (performance.now() - interruptedAt > SECOND_CTRL_C_MS) {
-      host.exit(INTERRUPTED);
-    }
+  runProcess(host, {
+    name: "the run",
+    ctrlC: [() => interrupt.abort(), () => host.exit(INTERRUPTED)],
+    run: (argv, io) => runner(argv, { ...io, interrupt: interrupt.signal }),
   });
-  host.exitCode = 2;
-  host.once("beforeExit", () => {
-    host.stderr.write("error: the run ended before its report (nothing left to wait for): no result\n");
-    host.exit(2);
-  });
-  host.on("uncaughtException", (error) => fault(host, error));
-  runner(host.argv.slice(2), {
-    stdout: (text) => host.stdout.write(text),
-    stderr: (text) => host.stderr.write(text),
-    stderrIsTTY: host.stderr.isTTY === true,
-    env,
-    cwd: host.cwd(),
-    interrupt: interrupt.signal,
-  }).then(
-    // Exit at once: the run is over, and nothing left behind may keep the process alive.
-    (code) => host.exit(code),
-    (error: unknown) => fault(host, error),
-  );
-}
-
-/** Ends the process on a fault of the tool itself: its stack on stderr, exit 2. */
-function fault(host: Host, error: unknown): void {
-  host.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  host.exit(2);
 }
 
 if (require.main === module) main();
