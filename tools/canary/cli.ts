@@ -6,13 +6,14 @@
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
 import type { Env } from "../../modules/settings/load";
-import { InputRefusal, REFUSED, readCommandSettings } from "../command-line";
-import { resolveUrl, type Sourced, UsageError } from "../traffic/targets";
+import { type Host, type ProcessIo, parseCommand, runProcess, UsageError } from "../command-line";
+import { addFlags, readFlags } from "../declared-flags";
+import { resolveUrl, type Sourced } from "../traffic/targets";
 import { authorizationHeaders, readToken } from "../traffic/token";
 import { DEFAULT_APPLY, shellCommand } from "./apply";
-import { addFlags, type CanaryFlags, readFlags } from "./flags";
+import { type CanaryFlags, FLAGS } from "./flags";
 import { assertEnoughRequests, assertReportWritable, promotionNotes, resolveFrom } from "./inputs";
 import { DEFAULT_APPLY_SECONDS, estimate, formatWeights, planSteps } from "./plan";
 import { MIN_TARGET_RESPONSES } from "./power";
@@ -22,18 +23,12 @@ import { assertWritable, settingsFileOf } from "./settings-file";
 import type { CanaryExitCode } from "./summary";
 import { dryRunText, finalText, introLines } from "./text";
 
-export interface Io {
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-  readonly stderrIsTTY: boolean;
-  /** The settings: the settings file's under the environment's, as every command reads them. */
-  readonly env: Env;
+export interface Io extends ProcessIo {
   /**
    * The environment the apply command gets (with SHOPFRONT_WEIGHTS set): the process's own, so that
    * the deploy reads the settings file itself and names it in its messages. Default: `env`.
    */
   readonly processEnv?: Env;
-  readonly cwd: string;
   /** The first Ctrl-C: roll back at the next safe point. */
   readonly interrupt?: AbortSignal;
   /** A second Ctrl-C: interrupt the apply under way, and exit. */
@@ -41,6 +36,8 @@ export interface Io {
   /** The report's time stamp. */
   readonly now?: () => Date;
 }
+
+export type { Host } from "../command-line";
 
 type Given = Readonly<Record<string, string | boolean | undefined>>;
 
@@ -184,100 +181,45 @@ export async function run(argv: readonly string[], io: Io): Promise<CanaryExitCo
       )
       .exitOverride()
       .configureOutput({ writeOut: io.stdout, writeErr: io.stderr }),
+    FLAGS,
   ).action(async (given: Given) => {
-    exitCode = await canary(readFlags(given), io);
-  });
-  try {
-    await program.parseAsync([...argv], { from: "user" });
-    return exitCode;
-  } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    if (error instanceof UsageError) {
-      io.stderr(`error: ${error.message}\n`);
-      return 2;
-    }
-    if (error instanceof NothingApplied) {
+    try {
+      exitCode = await canary(readFlags(FLAGS, given), io);
+    } catch (error) {
+      if (!(error instanceof NothingApplied)) throw error;
       io.stderr(`${error.message}\n`);
-      return error.exitCode;
+      exitCode = error.exitCode;
     }
-    throw error;
-  }
-}
-
-/** A SIGINT this soon after the last is the same Ctrl-C delivered twice (to the group and by npm). */
-const SAME_CTRL_C_MS = 1000;
-
-/** What `main` needs of the process; a test gives it a stand-in. */
-export interface Host {
-  readonly argv: readonly string[];
-  readonly env: Env;
-  readonly stdout: { write(text: string): unknown };
-  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
-  cwd(): string;
-  on(event: "SIGINT", listener: () => void): unknown;
-  once(event: "beforeExit", listener: () => void): unknown;
-  exit(code: number): void;
-  exitCode?: number | string | null;
+  });
+  return (await parseCommand(program, argv, io.stderr)) ?? exitCode;
 }
 
 /**
- * The process around `run`. The first Ctrl-C rolls back at the next safe point (an apply under way
- * finishes first); a second interrupts that apply, and the canary exits saying what may be
- * deployed; a third ends the process at once.
+ * The process around `run` (runProcess). The first Ctrl-C rolls back at the next safe point (an
+ * apply under way finishes first); a second interrupts that apply, and the canary exits saying what
+ * may be deployed; a third ends the process at once.
  */
 export function main(host: Host = process, runner: typeof run = run): void {
-  let env: Env;
-  try {
-    // Read and validated as every command of the project reads them: a bad value stops it here.
-    env = readCommandSettings(host.env, host.cwd()).env;
-  } catch (error) {
-    if (!(error instanceof InputRefusal)) throw error;
-    host.stderr.write(`error: ${error.message}\n`);
-    host.exitCode = REFUSED;
-    return;
-  }
   const interrupt = new AbortController();
   const abandon = new AbortController();
-  let lastCtrlC = 0;
-  host.on("SIGINT", () => {
-    const now = performance.now();
-    if (now - lastCtrlC < SAME_CTRL_C_MS) return;
-    lastCtrlC = now;
-    if (!interrupt.signal.aborted) {
-      host.stderr.write(
-        "\nCtrl-C: rolling back once the current apply or batch stops (Ctrl-C again to interrupt an apply)\n",
-      );
-      interrupt.abort();
-    } else if (!abandon.signal.aborted) {
-      host.stderr.write("\nCtrl-C again: interrupting the apply under way\n");
-      abandon.abort();
-    } else {
-      host.exit(130);
-    }
+  runProcess(host, {
+    name: "the canary",
+    ctrlC: [
+      () => {
+        host.stderr.write(
+          "\nCtrl-C: rolling back once the current apply or batch stops (Ctrl-C again to interrupt an apply)\n",
+        );
+        interrupt.abort();
+      },
+      () => {
+        host.stderr.write("\nCtrl-C again: interrupting the apply under way\n");
+        abandon.abort();
+      },
+      () => host.exit(130),
+    ],
+    run: (argv, io) =>
+      runner(argv, { ...io, processEnv: host.env, interrupt: interrupt.signal, abandon: abandon.signal }),
   });
-  host.exitCode = 2;
-  host.once("beforeExit", () => {
-    host.stderr.write("error: the canary ended before its report (nothing left to wait for): no result\n");
-    host.exit(2);
-  });
-  runner(host.argv.slice(2), {
-    stdout: (text) => host.stdout.write(text),
-    stderr: (text) => host.stderr.write(text),
-    stderrIsTTY: host.stderr.isTTY === true,
-    env,
-    processEnv: host.env,
-    cwd: host.cwd(),
-    interrupt: interrupt.signal,
-    abandon: abandon.signal,
-  }).then(
-    (code) => host.exit(code),
-    (error: unknown) => {
-      host.stderr.write(
-        `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-      );
-      host.exit(2);
-    },
-  );
 }
 
 if (require.main === module) main();

@@ -1,11 +1,11 @@
 /**
  * The canary's flags, each declared once: its form (a SettingKind, as the project's settings and the
  * traffic tool's flags are declared), its default and what it does. `--help`, the validation and
- * its one-line refusals, the flags table of docs/canary.md and the bad-input tests come from here.
+ * its one-line refusals, the flags table of docs/canary.md and the bad-input tests come from here,
+ * through tools/declared-flags.ts.
  */
-import { type Command, Option } from "commander";
 import { z } from "zod";
-import { oneOf, readValue, refuse, type SettingKind } from "../../modules/settings/kinds";
+import { oneOf, refuse, type SettingKind } from "../../modules/settings/kinds";
 import { SHOPFRONT_VERSIONS } from "../../modules/settings/names";
 import { SETTINGS } from "../../modules/settings/table";
 import {
@@ -13,36 +13,16 @@ import {
   decimal,
   duration,
   FILE,
-  GATEWAY,
-  longFlag,
-  MAX_REQUESTS,
+  flag,
   milliseconds,
   SWITCH,
+  type ValuesOfFlags,
   wholeNumber,
-} from "../traffic/flags";
-import { UsageError } from "../traffic/targets";
+} from "../declared-flags";
+import { GATEWAY, MAX_REQUESTS } from "../traffic/flags";
 import { TOKEN_FILE, TOKEN_FILE_ENV } from "../traffic/token";
 import { DEFAULT_APPLY } from "./apply";
 import { parseSteps } from "./plan";
-
-export interface CanaryFlag<T> extends SettingKind<T> {
-  readonly short?: `-${string}`;
-  /** The value's name in `--help`; a flag without one is a switch. */
-  readonly argument?: string;
-  readonly description: string;
-  /** A value in the accepted form, used when the flag is not given. */
-  readonly default?: string;
-  /** Without a default: what the canary does when the flag is not given. */
-  readonly otherwise?: string;
-  readonly required?: true;
-}
-
-function flag<T, const D extends Omit<CanaryFlag<unknown>, keyof SettingKind<unknown>>>(
-  kind: SettingKind<T>,
-  declaration: D & { readonly malformed?: readonly string[] },
-): CanaryFlag<T> & D {
-  return { ...kind, ...declaration, malformed: [...kind.malformed, ...(declaration.malformed ?? [])] };
-}
 
 const STEPS: SettingKind<number[]> = {
   schema: (name) =>
@@ -188,46 +168,7 @@ export const FLAGS = {
   }),
 } as const;
 
-type Flags = typeof FLAGS;
-export type FlagName = keyof Flags;
-type ValueOf<F> = F extends SettingKind<infer T> ? T : never;
-type Absent<F> = F extends { default: string } | { required: true } ? never : undefined;
+export type FlagName = keyof typeof FLAGS;
 
 /** The flags' values, read and checked. */
-export type CanaryFlags = { readonly [K in FlagName]: ValueOf<Flags[K]> | Absent<Flags[K]> };
-
-/** `-n, --requests <n>`, as commander and the docs write a flag. */
-export function usageOf(name: string, declared: CanaryFlag<unknown>): string {
-  const short = declared.short ? `${declared.short}, ` : "";
-  return `${short}${longFlag(name)}${declared.argument ? ` <${declared.argument}>` : ""}`;
-}
-
-export function meaningOf(declared: CanaryFlag<unknown>): string {
-  return declared.argument ? `${declared.description}: ${declared.accepted}` : declared.description;
-}
-
-const declared = Object.entries(FLAGS) as [FlagName, CanaryFlag<unknown>][];
-
-export function addFlags(command: Command): Command {
-  for (const [name, flagOf] of declared) {
-    const otherwise = flagOf.otherwise ? ` (default: ${flagOf.otherwise})` : "";
-    const option = new Option(usageOf(name, flagOf), `${meaningOf(flagOf)}${otherwise}`);
-    if (flagOf.default !== undefined) option.default(flagOf.default);
-    if (flagOf.required) option.makeOptionMandatory();
-    command.addOption(option);
-  }
-  return command;
-}
-
-/** Reads and checks every flag, in FLAGS order; the first bad one is a UsageError naming it. */
-export function readFlags(options: Readonly<Record<string, string | boolean | undefined>>): CanaryFlags {
-  const values: Record<string, unknown> = {};
-  for (const [name, flagOf] of declared) {
-    const given = options[name];
-    if (given === undefined) continue;
-    const read = readValue(longFlag(name), flagOf, String(given));
-    if ("problems" in read) throw new UsageError(read.problems[0]);
-    values[name] = read.value;
-  }
-  return values as CanaryFlags;
-}
+export type CanaryFlags = ValuesOfFlags<typeof FLAGS>;

@@ -5,7 +5,7 @@
  */
 import { SHOPFRONT_VERSIONS } from "../../modules/settings/names";
 import type { Weights } from "../../modules/settings/sections/shopfront";
-import { UsageError } from "../traffic/targets";
+import { UsageError } from "../command-line";
 
 export interface Step {
   /** 1-based, as the output counts them. */

@@ -4,9 +4,10 @@
  * rollback (the starting weights applied again) after a failed, inconclusive or interrupted one.
  */
 import type { Weights } from "../../modules/settings/sections/shopfront";
+import { UsageError } from "../command-line";
 import { ProgressLine } from "../traffic/report";
 import { goodnessOfFit } from "../traffic/stats";
-import { type Sourced, UsageError } from "../traffic/targets";
+import type { Sourced } from "../traffic/targets";
 import { pValueText } from "../traffic/verdict";
 import { type ApplyCommand, type ApplyResult, runApply } from "./apply";
 import { type Batch, mainCause, sendBatch } from "./batch";

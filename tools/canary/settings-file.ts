@@ -16,7 +16,7 @@ import {
 import path from "node:path";
 import { DEFAULT_SETTINGS_FILE, SETTINGS_FILE_VARIABLE } from "../../modules/settings/file";
 import type { Env } from "../../modules/settings/load";
-import { UsageError } from "../traffic/targets";
+import { UsageError } from "../command-line";
 
 export const SETTING = "SHOPFRONT_WEIGHTS";
 

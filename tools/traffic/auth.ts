@@ -9,10 +9,10 @@
 import { ConfigError, type Env } from "../../modules/settings/load";
 import type { JwtAuthentication } from "../../modules/settings/sections/authentication";
 import { JWT_OBJECTS, jwtSettingsOf } from "../../modules/shopfront/authentication";
+import { UsageError } from "../command-line";
 import { HttpClient } from "./engine/client";
 import { type RunResult, runBatch, type StopReason } from "./engine/runs";
 import { table } from "./report";
-import { UsageError } from "./targets";
 import { authorizationHeaders, type BearerToken, type TokenClaims } from "./token";
 import { type ExitCode, INTERRUPTED } from "./verdict";
 

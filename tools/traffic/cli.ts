@@ -10,15 +10,15 @@
  * interrupted by Ctrl-C.
  */
 import path from "node:path";
-import { Command, CommanderError } from "commander";
-import type { Env } from "../../modules/settings/load";
-import { InputRefusal, REFUSED, readCommandSettings } from "../command-line";
+import { Command } from "commander";
+import { type Host, parseCommand, runProcess, UsageError } from "../command-line";
+import { addFlags, readFlags } from "../declared-flags";
 import { reportFolderProblem } from "../html-report/page";
 import { authText, checkAuthentication, deployedAuthentication } from "./auth";
 import { HttpClient } from "./engine/client";
 import type { Outcome } from "./engine/outcome";
 import { plannedRequests, type RunResult, runAtRate } from "./engine/runs";
-import { addFlags, type FlagValues, MAX_REQUESTS, readFlags } from "./flags";
+import { type FlagValues, flagsOf, MAX_REQUESTS } from "./flags";
 import { mirror } from "./mirror";
 import { type Policies, resolvePolicies } from "./policies";
 import { countText, loadText, ProgressLine, podsText } from "./report";
@@ -27,10 +27,11 @@ import { ResilienceTally } from "./resilience";
 import { summarizeResilience } from "./resilience-verdict";
 import { emit, type Io, sample, urlOf } from "./sampling";
 import { Tally } from "./tally";
-import { defaultRouteFile, replicasFromManifests, resolveExpected, UsageError } from "./targets";
+import { defaultRouteFile, replicasFromManifests, resolveExpected } from "./targets";
 import { authorizationHeaders, readToken } from "./token";
 import { type ExitCode, INTERRUPTED, summarizeCount, summarizeLoad, summarizePods } from "./verdict";
 
+export type { Host } from "../command-line";
 export type { Io } from "./sampling";
 
 /**
@@ -232,21 +233,21 @@ export async function run(argv: readonly string[], io: Io): Promise<ExitCode> {
     program
       .command("count")
       .description("split of answers across versions, against the expected weights (chi-square)"),
-    "count",
+    flagsOf("count"),
   ).action(async (given: Given) => {
-    exitCode = await count(readFlags("count", given), io);
+    exitCode = await count(readFlags(flagsOf("count"), given), io);
   });
   addFlags(
     program.command("pods").description("split of one version's answers across its pods (round robin)"),
-    "pods",
+    flagsOf("pods"),
   ).action(async (given: Given) => {
-    exitCode = await pods(readFlags("pods", given), io);
+    exitCode = await pods(readFlags(flagsOf("pods"), given), io);
   });
   addFlags(
     program.command("load").description("steady load at a fixed rate, such as the walkthrough's 2/s"),
-    "load",
+    flagsOf("load"),
   ).action(async (given: Given) => {
-    exitCode = await load(readFlags("load", given), given, io);
+    exitCode = await load(readFlags(flagsOf("load"), given), given, io);
   });
   addFlags(
     program
@@ -254,103 +255,32 @@ export async function run(argv: readonly string[], io: Io): Promise<ExitCode> {
       .description(
         "share of requests mirrored to a version, counted by Prometheus, against the configured one",
       ),
-    "mirror",
+    flagsOf("mirror"),
   ).action(async (given: Given) => {
-    exitCode = await mirror(readFlags("mirror", given), io);
+    exitCode = await mirror(readFlags(flagsOf("mirror"), given), io);
   });
   addFlags(
     program
       .command("auth")
       .description("the ingress's end-user authentication: no token, a malformed token, the given token"),
-    "auth",
+    flagsOf("auth"),
   ).action(async (given: Given) => {
-    exitCode = await auth(readFlags("auth", given), io);
+    exitCode = await auth(readFlags(flagsOf("auth"), given), io);
   });
-  try {
-    await program.parseAsync([...argv], { from: "user" });
-    return exitCode;
-  } catch (error) {
-    // Commander has already printed its own one-line error (or the help, which exits 0).
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    if (error instanceof UsageError) {
-      io.stderr(`error: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  return (await parseCommand(program, argv, io.stderr)) ?? exitCode;
 }
 
 /**
- * A SIGINT this soon after the first is the same Ctrl-C, delivered twice (to the process group, and
- * again by a launcher such as npx that relays it), not a second press.
- */
-const SECOND_CTRL_C_MS = 1000;
-
-/** What `main` needs of the process; a test gives it a stand-in. */
-export interface Host {
-  readonly argv: readonly string[];
-  readonly env: Env;
-  readonly stdout: { write(text: string): unknown };
-  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
-  cwd(): string;
-  on(event: "SIGINT", listener: () => void): unknown;
-  on(event: "uncaughtException", listener: (error: unknown) => void): unknown;
-  once(event: "beforeExit", listener: () => void): unknown;
-  exit(code: number): void;
-  exitCode?: number | string | null;
-}
-
-/**
- * The process around `run`: Ctrl-C interrupts the run (a second one, a second later, ends the
- * process at once), and the exit code is the run's. A run that leaves Node nothing to wait for
- * before its report, or a fault that escapes it, is never a success or a verdict: the process then
- * exits 2 with an `error:` line, not 0, nor Node's own 1 for a crash, which reads as a failed check.
+ * The process around `run` (runProcess): Ctrl-C interrupts the run (a second one, a second later,
+ * ends the process at once), and the exit code is the run's.
  */
 export function main(host: Host = process, runner: typeof run = run): void {
-  let env: Env;
-  try {
-    // Read and validated as every command of the project reads them: a bad value stops it here.
-    env = readCommandSettings(host.env, host.cwd()).env;
-  } catch (error) {
-    if (!(error instanceof InputRefusal)) throw error;
-    host.stderr.write(`error: ${error.message}\n`);
-    host.exitCode = REFUSED;
-    return;
-  }
   const interrupt = new AbortController();
-  let interruptedAt = 0;
-  host.on("SIGINT", () => {
-    if (!interrupt.signal.aborted) {
-      interruptedAt = performance.now();
-      interrupt.abort();
-    } else if (performance.now() - interruptedAt > SECOND_CTRL_C_MS) {
-      host.exit(INTERRUPTED);
-    }
+  runProcess(host, {
+    name: "the run",
+    ctrlC: [() => interrupt.abort(), () => host.exit(INTERRUPTED)],
+    run: (argv, io) => runner(argv, { ...io, interrupt: interrupt.signal }),
   });
-  host.exitCode = 2;
-  host.once("beforeExit", () => {
-    host.stderr.write("error: the run ended before its report (nothing left to wait for): no result\n");
-    host.exit(2);
-  });
-  host.on("uncaughtException", (error) => fault(host, error));
-  runner(host.argv.slice(2), {
-    stdout: (text) => host.stdout.write(text),
-    stderr: (text) => host.stderr.write(text),
-    stderrIsTTY: host.stderr.isTTY === true,
-    env,
-    cwd: host.cwd(),
-    interrupt: interrupt.signal,
-  }).then(
-    // Exit at once: the run is over, and nothing left behind may keep the process alive.
-    (code) => host.exit(code),
-    (error: unknown) => fault(host, error),
-  );
-}
-
-/** Ends the process on a fault of the tool itself: its stack on stderr, exit 2. */
-function fault(host: Host, error: unknown): void {
-  host.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  host.exit(2);
 }
 
 if (require.main === module) main();

@@ -7,6 +7,7 @@
  * binomial test). Another client's traffic during the batch would be counted too: the other versions'
  * counts, which must equal their answers, tell.
  */
+import { UsageError } from "../command-line";
 import type { FlagValues } from "./flags";
 import { resolvePolicies } from "./policies";
 import { receivedByVersion } from "./prometheus";
@@ -15,7 +16,7 @@ import { ResilienceTally } from "./resilience";
 import { binomialTwoSided } from "./resilience-verdict";
 import { emit, type Io, sample, urlOf } from "./sampling";
 import { pValueText } from "./stats";
-import { defaultRouteFile, UsageError } from "./targets";
+import { defaultRouteFile } from "./targets";
 import { authorizationHeaders, readToken } from "./token";
 import { type ExitCode, INTERRUPTED } from "./verdict";
 

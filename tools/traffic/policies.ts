@@ -20,7 +20,7 @@ import type { FaultAbort, Mirror, RateLimit, Retries } from "../../modules/setti
 import type { ResilienceConfig } from "../../modules/settings/table";
 import { withResilience } from "../../modules/shopfront/resilience";
 import { isHttpRoute } from "../../modules/shopfront/variants";
-import { UsageError } from "./targets";
+import { UsageError } from "../command-line";
 
 export interface Policies {
   /** Where they come from, for the report: the settings given, and the route's file. */

@@ -4,8 +4,8 @@
  * per pod, summed by the pod's `version` label; its increase over a run is what the run delivered.
  */
 import { request } from "undici";
+import { UsageError } from "../command-line";
 import { causeOf } from "./engine/outcome";
-import { UsageError } from "./targets";
 
 /** Requests received, by version, as the destination's sidecar counts them (mirrored ones included). */
 export const RECEIVED_QUERY =

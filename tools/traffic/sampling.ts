@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import type { Env } from "../../modules/settings/load";
+import type { ProcessIo } from "../command-line";
 import { HttpClient } from "./engine/client";
 import type { Outcome } from "./engine/outcome";
 import { type RunResult, runBatch } from "./engine/runs";
@@ -14,14 +14,7 @@ import { Tally } from "./tally";
 import { resolveUrl } from "./targets";
 import type { ExitCode } from "./verdict";
 
-export interface Io {
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-  /** A progress line is drawn on stderr only when it is a terminal, never into a pipe or a log. */
-  readonly stderrIsTTY: boolean;
-  readonly env: Env;
-  /** Relative paths (`--outputs-file`, `--manifests`) are resolved against it. */
-  readonly cwd: string;
+export interface Io extends ProcessIo {
   /** Aborted by Ctrl-C: the run stops and reports what it measured, marked interrupted. */
   readonly interrupt?: AbortSignal;
 }

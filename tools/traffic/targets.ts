@@ -20,14 +20,7 @@ import { STACK_NAMES } from "../../modules/settings/names";
 import type { Weights } from "../../modules/settings/sections/shopfront";
 import { SETTINGS } from "../../modules/settings/table";
 import { httpRouteWeights } from "../../modules/shopfront/variants";
-
-/** Bad input or a target that cannot be used: the command-line tool exits with 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
+import { UsageError } from "../command-line";
 
 /** A resolved value and where it came from, for the report ("from GATEWAY_URL"). */
 export interface Sourced<T> {

@@ -8,7 +8,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { readValue, type SettingKind } from "../../modules/settings/kinds";
-import { type Sourced, UsageError } from "./targets";
+import { UsageError } from "../command-line";
+import type { Sourced } from "./targets";
 
 /** The environment variable that names the token file when `--token-file` is not given. */
 export const TOKEN_FILE_ENV = "TRAFFIC_TOKEN_FILE";

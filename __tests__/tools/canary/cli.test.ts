@@ -2,11 +2,13 @@
  * `npm run canary` in process (`run`), against the loopback stand-in whose split follows the weights
  * its apply command wrote.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { EventEmitter } from "node:events";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { readSettings } from "../../../modules/settings/file";
 import { ingressAuthentication } from "../../../modules/shopfront/authentication";
-import { run } from "../../../tools/canary/cli";
+import { type Host, main, run } from "../../../tools/canary/cli";
 import { identityProvider } from "../traffic/identity-provider";
 import { closeJwtGateways, startJwtGateway } from "../traffic/jwt-gateway";
 import { deadPort } from "../traffic/mesh";
@@ -326,5 +328,104 @@ describe("an ingress that requires a token (JWT_REQUIRED=true)", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^error: --token-file empty\.jwt: does not hold a JWT/);
     expect(mesh.applied()).toEqual([]);
+  });
+});
+
+describe("the process around run (main)", () => {
+  /** A stand-in for `process` in an empty folder: its events are emitted by the test, its exits recorded. */
+  function host(env: Record<string, string> = {}) {
+    const folder = mkdtempSync(path.join(os.tmpdir(), "canary-main-"));
+    const events = new EventEmitter();
+    const exits: number[] = [];
+    let stderr = "";
+    const stand: Host & { exitCode?: number | string | null } = {
+      argv: ["node", "cli.js", "--to", "v4"],
+      env,
+      stdout: { write: () => true },
+      stderr: {
+        write: (text: string) => {
+          stderr += text;
+          return true;
+        },
+      },
+      cwd: () => folder,
+      on: (event, listener) => events.on(event, listener),
+      once: (event, listener) => events.once(event, listener),
+      exit: (code) => {
+        exits.push(code);
+      },
+    };
+    return { stand, events, exits, stderr: () => stderr, remove: () => rmSync(folder, { recursive: true }) };
+  }
+
+  it("refuses a bad setting before anything, as every command does: exit 2, the setting named", () => {
+    const { stand, stderr, remove } = host({ CLUSTER_NAME: "-bad" });
+    let ran = false;
+    main(stand, async () => {
+      ran = true;
+      return 0;
+    });
+    remove();
+    expect({ ran, exitCode: stand.exitCode }).toEqual({ ran: false, exitCode: 2 });
+    expect(stderr()).toMatch(/^error: invalid configuration:\n {2}- CLUSTER_NAME="-bad" is not /);
+  });
+
+  it("Ctrl-C rolls back, a second interrupts the apply, a third ends the process; one SIGINT delivered twice counts once", () => {
+    jest.useFakeTimers({ now: 0 });
+    try {
+      const { stand, events, exits, stderr, remove } = host();
+      const signals: { interrupt?: AbortSignal; abandon?: AbortSignal } = {};
+      main(stand, (_argv, io) => {
+        signals.interrupt = io.interrupt;
+        signals.abandon = io.abandon;
+        return new Promise(() => {});
+      });
+      remove();
+      jest.advanceTimersByTime(5000);
+      events.emit("SIGINT");
+      events.emit("SIGINT");
+      expect([signals.interrupt?.aborted, signals.abandon?.aborted, exits]).toEqual([true, false, []]);
+      expect(stderr()).toMatch(/^\nCtrl-C: rolling back once the current apply or batch stops/);
+      jest.advanceTimersByTime(1500);
+      events.emit("SIGINT");
+      expect([signals.abandon?.aborted, exits]).toEqual([true, []]);
+      expect(stderr()).toContain("\nCtrl-C again: interrupting the apply under way\n");
+      jest.advanceTimersByTime(1500);
+      events.emit("SIGINT");
+      expect(exits).toEqual([130]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it("counts a Ctrl-C pressed in the process's first second", () => {
+    // Fake timers start the process clock (performance.now()) at 0, as a process just started.
+    jest.useFakeTimers({ now: 0 });
+    try {
+      const { stand, events, remove } = host();
+      let interrupt: AbortSignal | undefined;
+      main(stand, (_argv, io) => {
+        interrupt = io.interrupt;
+        return new Promise(() => {});
+      });
+      remove();
+      jest.advanceTimersByTime(200);
+      events.emit("SIGINT");
+      expect(interrupt?.aborted).toBe(true);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it("a run that leaves nothing to wait for before its report exits 2 with an error line, never 0", () => {
+    const { stand, events, exits, stderr, remove } = host();
+    main(stand, () => new Promise(() => {}));
+    remove();
+    expect(stand.exitCode).toBe(2);
+    events.emit("beforeExit");
+    expect(exits).toEqual([2]);
+    expect(stderr()).toBe(
+      "error: the canary ended before its report (nothing left to wait for): no result\n",
+    );
   });
 });

@@ -6,12 +6,17 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { readValue } from "../../../modules/settings/kinds";
 import { run } from "../../../tools/canary/cli";
-import { type CanaryFlag, FLAGS, type FlagName, meaningOf, usageOf } from "../../../tools/canary/flags";
-import { longFlag, MALFORMED_FOR_EVERY_FLAG } from "../../../tools/traffic/flags";
+import { FLAGS, type FlagName } from "../../../tools/canary/flags";
+import {
+  type DeclaredFlag,
+  longFlag,
+  MALFORMED_FOR_EVERY_FLAG,
+  meaningOf,
+  usageOf,
+} from "../../../tools/declared-flags";
 
-const declared = Object.entries(FLAGS) as [FlagName, CanaryFlag<unknown>][];
+const declared = Object.entries(FLAGS) as [FlagName, DeclaredFlag<unknown>][];
 
 /** Flags that take any text (a path, checked when it is used) or none (a switch). */
 const FREE_FORM: FlagName[] = ["outputsFile", "manifests", "report", "dryRun", "json", "tokenFile"];
@@ -42,22 +47,6 @@ async function canary(argv: string[]) {
 }
 
 describe("the flags table", () => {
-  it("gives every flag a default in its own form, or says what happens without it", () => {
-    for (const [name, flag] of declared) {
-      if (flag.default !== undefined) {
-        expect({ name, read: readValue(longFlag(name), flag, flag.default) }).toEqual({
-          name,
-          read: { value: expect.anything() },
-        });
-      } else {
-        expect({ name, said: flag.required === true || (flag.otherwise ?? "") !== "" }).toEqual({
-          name,
-          said: true,
-        });
-      }
-    }
-  });
-
   it("lists each flag in --help, with what it accepts and its default", async () => {
     const { code, stdout } = await canary(["--help"]);
     expect(code).toBe(0);

@@ -9,19 +9,22 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { readValue } from "../../../modules/settings/kinds";
+import { UsageError } from "../../../tools/command-line";
+import {
+  longFlag,
+  MALFORMED_FOR_EVERY_FLAG,
+  meaningOf,
+  readFlags,
+  usageOf,
+} from "../../../tools/declared-flags";
 import {
   COMMANDS,
   type CommandName,
   FLAGS,
   type Flag,
   type FlagName,
-  longFlag,
-  MALFORMED_FOR_EVERY_FLAG,
-  meaningOf,
-  readFlags,
-  usageOf,
+  flagsOf,
 } from "../../../tools/traffic/flags";
-import { UsageError } from "../../../tools/traffic/targets";
 import { traffic } from "../../traffic-run";
 
 const declared = Object.entries(FLAGS) as [FlagName, Flag<unknown>][];
@@ -72,29 +75,13 @@ describe("the flags table", () => {
     }
   });
 
-  it("gives every flag a default in its own accepted form, or says what happens without it", () => {
-    for (const [name, flag] of declared) {
-      if (flag.default !== undefined) {
-        expect({ name, read: readValue(longFlag(name), flag, flag.default) }).toEqual({
-          name,
-          read: { value: expect.anything() },
-        });
-      } else {
-        expect({ name, said: flag.required === true || (flag.otherwise ?? "") !== "" }).toEqual({
-          name,
-          said: true,
-        });
-      }
-    }
-  });
-
   it("tries, for every flag with a form, malformed values of its own beside the common ones", () => {
     const withoutOwn = declared.filter(([, flag]) => flag.malformed.length < 2).map(([name]) => name);
     expect(withoutOwn.sort()).toEqual([...FREE_FORM].sort());
   });
 
   it("reads durations in milliseconds and numbers in any form JavaScript reads", () => {
-    const flags = readFlags("count", {
+    const flags = readFlags(flagsOf("count"), {
       timeout: "500ms",
       maxTime: "2",
       requests: "1e3",
@@ -119,13 +106,13 @@ describe("the flags table", () => {
   });
 
   it("keeps --url and --expect as given, for targets.ts to weigh against their other sources", () => {
-    const flags = readFlags("count", { url: "gw.example.com", expect: "v1=90,v4=10" });
+    const flags = readFlags(flagsOf("count"), { url: "gw.example.com", expect: "v1=90,v4=10" });
     expect(flags).toMatchObject({ url: "gw.example.com", expect: "v1=90,v4=10" });
   });
 
   it("reads only the flags of the command: another command's flag is not checked", () => {
-    expect(readFlags("load", { rate: "2", requests: "0" })).toEqual({ rate: 2 });
-    expect(() => readFlags("count", { requests: "0" })).toThrow(UsageError);
+    expect(readFlags(flagsOf("load"), { rate: "2", requests: "0" })).toEqual({ rate: 2 });
+    expect(() => readFlags(flagsOf("count"), { requests: "0" })).toThrow(UsageError);
   });
 
   it.each(COMMANDS)(

@@ -1,8 +1,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { UsageError } from "../../../tools/command-line";
 import { resolvePolicies } from "../../../tools/traffic/policies";
-import { UsageError } from "../../../tools/traffic/targets";
 
 const ISTIO_ROUTE = "manifests/routing-istio/shopfront-mesh.yaml";
 const GATEWAY_API_ROUTE = "manifests/routing-gateway-api/shopfront-routes.yaml";

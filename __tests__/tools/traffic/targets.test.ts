@@ -2,13 +2,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { SHOPFRONT_VERSIONS } from "../../../modules/settings/names";
+import { UsageError } from "../../../tools/command-line";
 import {
   defaultRouteFile,
   gatewayUrl,
   replicasFromManifests,
   resolveExpected,
   resolveUrl,
-  UsageError,
   weightsFromManifest,
 } from "../../../tools/traffic/targets";
 

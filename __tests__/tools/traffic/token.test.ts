@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { UsageError } from "../../../tools/traffic/targets";
+import { UsageError } from "../../../tools/command-line";
 import { authorizationHeaders, claimsOf, readToken } from "../../../tools/traffic/token";
 import { type IdentityProvider, identityProvider } from "./identity-provider";
 
