@@ -2,9 +2,7 @@ import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { App, Manifest } from "cdktf";
 import { type Config, type Env, loadConfig } from "../modules/settings/load";
-import { jwtAuthentication } from "../modules/settings/sections/authentication";
-import { MESH_PROFILE_CHOICES } from "../modules/settings/sections/istio";
-import { ShopfrontManifests } from "../modules/shopfront/manifest-set";
+import { shopfrontManifestsOf } from "../modules/shopfront/manifest-set";
 import { ClusterStack } from "./cluster-stack";
 import { IstioConfigStack } from "./istio-config-stack";
 import { IstioStack } from "./istio-stack";
@@ -52,7 +50,7 @@ export function buildStacks(app: App, config: Config, options: BuildOptions = {}
   const istio = new IstioStack(app, config, cluster.connection);
   istio.addDependency(cluster);
   // The shopfront's manifests, checked once as a whole: the mesh-wide ones go to istio-config-stack.
-  const manifests = shopfrontManifests(config);
+  const manifests = shopfrontManifestsOf(config);
   // Planned only once the Istio CRDs exist (kubernetes_manifest reads their schemas); destroyed before Istio.
   const istioConfig = new IstioConfigStack(app, config, cluster.connection, manifests);
   istioConfig.addDependency(istio);
@@ -61,28 +59,6 @@ export function buildStacks(app: App, config: Config, options: BuildOptions = {}
   shopfront.addDependency(istioConfig);
   shopfront.addDependency(istio);
   return { bootstrap, network, cluster, ssmAgent, istio, istioConfig, shopfront };
-}
-
-/**
- * The shopfront's manifests for the configured mesh variant, with the ingress settings istio-stack
- * gives the chart's ingress, and the JWT settings' objects.
- */
-function shopfrontManifests(config: Config): ShopfrontManifests {
-  const { istio } = config;
-  return new ShopfrontManifests({
-    config: config.shopfront,
-    resilience: config.resilience,
-    meshMode: istio.meshMode,
-    routingApi: istio.routingApi,
-    ingress: {
-      serviceType: istio.ingressServiceType,
-      annotations: istio.ingressServiceAnnotations,
-      sourceCidrs: istio.ingressSourceCidrs,
-      certificateArn: istio.ingressCertificateArn,
-    },
-    highlyAvailable: MESH_PROFILE_CHOICES[istio.profile].highlyAvailable,
-    authentication: jwtAuthentication(config.authentication),
-  });
 }
 
 /** The constructs' validations failed (a broken mesh in manifests/): one line per error, nothing written. */

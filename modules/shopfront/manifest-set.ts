@@ -4,8 +4,9 @@ import { checkManifests } from "../manifests/checks";
 import type { Finding } from "../manifests/finding";
 import { type ManifestDocument, parseManifests, readManifestFiles } from "../manifests/model";
 import { DEFAULT_MESH_VARIANT, type MeshMode, type MeshVariant, type RoutingApi } from "../mesh/mesh-variant";
-import type { JwtAuthentication } from "../settings/sections/authentication";
-import type { ResilienceConfig, ShopfrontConfig } from "../settings/table";
+import { type JwtAuthentication, jwtAuthentication } from "../settings/sections/authentication";
+import { MESH_PROFILE_CHOICES } from "../settings/sections/istio";
+import type { Config, ResilienceConfig, ShopfrontConfig } from "../settings/table";
 import { ingressAuthentication, JWT_SETTINGS_SOURCE } from "./authentication";
 import {
   type IngressSettings,
@@ -161,6 +162,29 @@ export class ShopfrontManifests {
     ];
     return this.checked;
   }
+}
+
+/**
+ * The shopfront's manifests as the settings deploy them (`config` from loadConfig): what synth
+ * applies and what `npm run analyze` checks by default, from this one reading of the settings.
+ */
+export function shopfrontManifestsOf(config: Config, manifestsDir?: string): ShopfrontManifests {
+  const { istio } = config;
+  return new ShopfrontManifests({
+    manifestsDir,
+    config: config.shopfront,
+    resilience: config.resilience,
+    meshMode: istio.meshMode,
+    routingApi: istio.routingApi,
+    ingress: {
+      serviceType: istio.ingressServiceType,
+      annotations: istio.ingressServiceAnnotations,
+      sourceCidrs: istio.ingressSourceCidrs,
+      certificateArn: istio.ingressCertificateArn,
+    },
+    highlyAvailable: MESH_PROFILE_CHOICES[istio.profile].highlyAvailable,
+    authentication: jwtAuthentication(config.authentication),
+  });
 }
 
 function generatorToggle(document: ManifestDocument): keyof typeof GENERATOR_DEPLOYMENTS | undefined {

@@ -1,9 +1,10 @@
 /**
  * `npm run analyze [-- [--mesh-mode sidecar|ambient] [--routing-api istio|gateway-api]
  * [--weights v1=25,v2=25,v3=25,v4=25] [paths...]]`: runs the manifest checks of modules/manifests on
- * manifest files (default: the shopfront's manifests for that mesh variant, mesh-wide ones included,
- * with the objects of the JWT settings, as istio-config-stack and shopfront-stack deploy them; a
- * folder laid out as manifests/ is read the same way) and prints one finding a line,
+ * manifest files (default: the shopfront's manifests for that mesh variant as synth deploys them,
+ * built from the settings by shopfrontManifestsOf: mesh-wide ones included, generators as set, the
+ * resilience, ingress and JWT settings applied; a folder laid out as manifests/ gives the variant's
+ * files in it, read whole) and prints one finding a line,
  * `file: Kind/name: field: message`. The variant comes
  * from the flags, else MESH_MODE and ROUTING_API; the weights from --weights, else SHOPFRONT_WEIGHTS,
  * as at synth. Exit status: 0 clean or warnings only, 1 on any error finding, 2 on a usage error.
@@ -12,7 +13,7 @@ import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Command, CommanderError } from "commander";
 import { checkManifests } from "../../modules/manifests/checks";
-import { formatFinding } from "../../modules/manifests/finding";
+import { type Finding, formatFinding } from "../../modules/manifests/finding";
 import {
   type ManifestDocument,
   manifestPathsIn,
@@ -29,10 +30,10 @@ import {
   variantFolders,
 } from "../../modules/mesh/mesh-variant";
 import { readValue, type SettingKind } from "../../modules/settings/kinds";
-import { ConfigError, type Env } from "../../modules/settings/load";
-import { parseWeights } from "../../modules/settings/sections/shopfront";
+import { type Config, ConfigError, type Env, loadConfig } from "../../modules/settings/load";
+import { parseWeights, type Weights } from "../../modules/settings/sections/shopfront";
 import { SETTINGS } from "../../modules/settings/table";
-import { ingressAuthentication, jwtSettingsOf } from "../../modules/shopfront/authentication";
+import { type ShopfrontManifests, shopfrontManifestsOf } from "../../modules/shopfront/manifest-set";
 import {
   ingressPrincipal,
   shopfrontManifestPaths,
@@ -91,19 +92,6 @@ export function run(argv: readonly string[], io: Io = consoleIo, env: Env = proc
         : ["--routing-api", options.routingApi],
     );
     const given = program.args;
-    // A file named twice, or by a folder and again on its own, is read once.
-    const paths = [
-      ...new Set(
-        given.length > 0
-          ? given.flatMap((path) => expandPath(path, variant))
-          : shopfrontManifestPaths(DEFAULT_MANIFESTS_DIR, variant),
-      ),
-    ];
-    const parsed = parseManifests(readManifestFiles(paths));
-    const parseFindings = parsed.findings;
-    // The default set is what synth deploys: with the objects the JWT settings add.
-    const documents =
-      given.length > 0 ? parsed.documents : [...parsed.documents, ...jwtObjects(env, variant)];
     const flag = options.weights;
     const weights =
       flag !== undefined
@@ -111,17 +99,8 @@ export function run(argv: readonly string[], io: Io = consoleIo, env: Env = proc
         : env.SHOPFRONT_WEIGHTS !== undefined
           ? { setting: "SHOPFRONT_WEIGHTS", text: env.SHOPFRONT_WEIGHTS }
           : undefined;
-    const checked =
-      weights === undefined
-        ? documents
-        : withWeights(documents, weights.setting, weights.text, variant.routingApi);
-    // Files chosen one by one are some of the manifests: references to kinds none of them defines
-    // belong to the files left out.
-    const partial = given.some((path) => !statSync(path).isDirectory());
-    const findings = [
-      ...parseFindings,
-      ...checkManifests(checked, { partial, ingressGatewayPrincipal: ingressPrincipal(variant.routingApi) }),
-    ];
+    const { paths, documents, findings } =
+      given.length > 0 ? analyzeGiven(given, variant, weights) : analyzeDeployed(env, variant, weights);
     for (const finding of findings) io.out(formatFinding(finding));
     const errors = findings.filter((finding) => finding.severity === "error").length;
     io.err(
@@ -136,6 +115,71 @@ export function run(argv: readonly string[], io: Io = consoleIo, env: Env = proc
     }
     throw error;
   }
+}
+
+/** Weights from a flag or a setting: where they came from and their text. */
+interface WeightsSource {
+  readonly setting: string;
+  readonly text: string;
+}
+
+interface Analysis {
+  readonly paths: readonly string[];
+  readonly documents: readonly ManifestDocument[];
+  readonly findings: readonly Finding[];
+}
+
+/** The files the user named, as they are, with the weights applied to their route. */
+function analyzeGiven(given: readonly string[], variant: MeshVariant, weights?: WeightsSource): Analysis {
+  // A file named twice, or by a folder and again on its own, is read once.
+  const paths = [...new Set(given.flatMap((path) => expandPath(path, variant)))];
+  const parsed = parseManifests(readManifestFiles(paths));
+  const documents =
+    weights === undefined
+      ? parsed.documents
+      : withWeights(parsed.documents, weights.setting, weights.text, variant.routingApi);
+  // Files chosen one by one are some of the manifests: references to kinds none of them defines
+  // belong to the files left out.
+  const partial = given.some((path) => !statSync(path).isDirectory());
+  const findings = [
+    ...parsed.findings,
+    ...checkManifests(documents, { partial, ingressGatewayPrincipal: ingressPrincipal(variant.routingApi) }),
+  ];
+  return { paths, documents: parsed.documents, findings };
+}
+
+/**
+ * The default set: the variant's manifests as synth deploys them, built from the settings by the
+ * same code as synth (shopfrontManifestsOf): the weights, the resilience settings, the ingress
+ * settings and the JWT settings' objects applied; the settings refused as synth refuses them.
+ */
+function analyzeDeployed(env: Env, variant: MeshVariant, weights?: WeightsSource): Analysis {
+  const parsedWeights = weights === undefined ? undefined : parsedWeightsOf(weights);
+  let config: Config;
+  try {
+    // The weights are read above, from --weights or SHOPFRONT_WEIGHTS, and named by their source.
+    const { SHOPFRONT_WEIGHTS: _weights, ...settings } = env;
+    config = loadConfig({ ...settings, MESH_MODE: variant.meshMode, ROUTING_API: variant.routingApi });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.problems.join("; "));
+    throw error;
+  }
+  const shopfront =
+    parsedWeights === undefined ? config.shopfront : { ...config.shopfront, weights: parsedWeights };
+  let manifests: ShopfrontManifests;
+  try {
+    manifests = shopfrontManifestsOf({ ...config, shopfront }, DEFAULT_MANIFESTS_DIR);
+  } catch (error) {
+    if (!(error instanceof Error)) throw error;
+    // The manifests under manifests/ lack what a setting changes (a hand-edited route).
+    const from = weights !== undefined && /route weights/.test(error.message) ? `${weights.setting}: ` : "";
+    throw new UsageError(`${from}${error.message}`);
+  }
+  return {
+    paths: shopfrontManifestPaths(DEFAULT_MANIFESTS_DIR, variant),
+    documents: manifests.documents,
+    findings: manifests.findings(),
+  };
 }
 
 /**
@@ -175,16 +219,11 @@ function variantOf(
   };
 }
 
-/** The objects of the JWT settings for the variant's ingress, as synth adds them; none without JWT_ISSUER. */
-function jwtObjects(env: Env, variant: MeshVariant): ManifestDocument[] {
-  let authentication: ReturnType<typeof jwtSettingsOf>;
-  try {
-    authentication = jwtSettingsOf(env);
-  } catch (error) {
-    if (error instanceof ConfigError) throw new UsageError(error.problems[0]);
-    throw error;
-  }
-  return authentication === undefined ? [] : ingressAuthentication(authentication, variant.routingApi);
+/** The weights `weights` gives, or a usage error naming where they came from. */
+function parsedWeightsOf(weights: WeightsSource): Weights {
+  const parsed = parseWeights(weights.setting, weights.text);
+  if (parsed.problems.length > 0) throw new UsageError(parsed.problems.join("; "));
+  return parsed.weights;
 }
 
 /** Applies the weights to the shopfront's route, as SHOPFRONT_WEIGHTS does at synth time. */
@@ -194,10 +233,9 @@ function withWeights(
   text: string,
   routingApi: RoutingApi,
 ): ManifestDocument[] {
-  const parsed = parseWeights(setting, text);
-  if (parsed.problems.length > 0) throw new UsageError(parsed.problems.join("; "));
+  const weights = parsedWeightsOf({ setting, text });
   try {
-    return withShopfrontWeights(documents, parsed.weights, routingApi);
+    return withShopfrontWeights(documents, weights, routingApi);
   } catch (error) {
     throw new UsageError(`${setting}: ${(error as Error).message}`);
   }

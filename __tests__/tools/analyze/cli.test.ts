@@ -30,8 +30,9 @@ function runCli(argv: string[], env: Env = {}) {
 
 describe("npm run analyze (tools/analyze/cli.ts)", () => {
   it("exits 0 on the real manifests and prints nothing but the summary", () => {
+    // 23 objects in the files; the two traffic generators are off by default, so not deployed.
     const result = runCli([]);
-    expect(result).toEqual({ status: 0, out: [], err: ["9 files, 23 objects: errors: 0, warnings: 0"] });
+    expect(result).toEqual({ status: 0, out: [], err: ["9 files, 21 objects: errors: 0, warnings: 0"] });
   });
 
   it("prints each error as file: Kind/name: field: message and exits 1", () => {
@@ -68,7 +69,13 @@ describe("npm run analyze (tools/analyze/cli.ts)", () => {
   it.each(MESH_VARIANTS)(
     "`npm run analyze -- manifests` analyzes what $meshMode × $routingApi composes from the folder, and passes",
     ({ meshMode, routingApi }) => {
-      const env = { MESH_MODE: meshMode, ROUTING_API: routingApi };
+      // A folder is read whole; the default set is what synth deploys: the same with both generators on.
+      const env = {
+        MESH_MODE: meshMode,
+        ROUTING_API: routingApi,
+        SHOPFRONT_LOAD_GENERATOR: "true",
+        SHOPFRONT_ERROR_GENERATOR: "true",
+      };
       const folder = runCli(["manifests"], env);
       expect(folder).toEqual(runCli([], env));
       expect(folder).toMatchObject({ status: 0, out: [] });
@@ -132,7 +139,7 @@ describe("npm run analyze (tools/analyze/cli.ts)", () => {
       const overridden = analyze({ SHOPFRONT_WEIGHTS: "v1=90,v4=10" });
       expect(overridden.status).toBe(0);
       // ROUTING_API=gateway-api from the file: the HTTPRoute's files, not the VirtualService's.
-      expect(overridden.stderr).toContain("10 files, 31 objects: errors: 0, warnings: 0");
+      expect(overridden.stderr).toContain("10 files, 29 objects: errors: 0, warnings: 0");
       writeFileSync(settings, "NOT_A_SETTING=1\n");
       const unknown = analyze({});
       expect(unknown.status).toBe(2);
@@ -161,6 +168,24 @@ describe("npm run analyze (tools/analyze/cli.ts)", () => {
     // Files chosen one by one are what is checked: the settings add nothing to them.
     expect(runCli([APP], jwt).err).toEqual([expect.stringMatching(/^1 files, \d+ objects/)]);
     expect(runCli([APP], jwt).err).toEqual(runCli([APP]).err);
+  });
+
+  it("checks the manifests as the settings deploy them: resilience settings applied, refused as synth refuses them", () => {
+    const objects = (result: { err: string[] }) => Number(/, (\d+) objects/.exec(result.err[0])?.[1]);
+    // INGRESS_RATE_LIMIT adds the ingress's local rate limit (an EnvoyFilter in istio-system).
+    const limited = runCli([], { INGRESS_RATE_LIMIT: "100/s" });
+    expect(limited).toMatchObject({ status: 0, out: [] });
+    expect(objects(limited)).toBe(objects(runCli([])) + 1);
+    // A fault is refused with the Gateway API at synth; so it is here, the API chosen by flag.
+    const refused = runCli(["--routing-api", "gateway-api"], { SHOPFRONT_FAULT_ABORT: "503@5" });
+    expect(refused).toMatchObject({ status: 2, out: [] });
+    expect(refused.err).toEqual([
+      expect.stringMatching(
+        /^analyze: SHOPFRONT_FAULT_ABORT=503@5 with ROUTING_API=gateway-api: .*no fault injection/,
+      ),
+    ]);
+    // Files chosen one by one are checked as they are.
+    expect(runCli([APP], { INGRESS_RATE_LIMIT: "100/s" }).err).toEqual(runCli([APP]).err);
   });
 
   it("refuses JWT settings that synth refuses, in one line", () => {
