@@ -98,77 +98,50 @@ type Sample = {
   render(scene: Project): Promise<string> | string;
 };
 
+/**
+ * A measured `npm run traffic -- count` sample: the loopback mesh with `policies` (v4 slowed by
+ * `slowV4Ms`), the tool told `settings`, its output from the `errors:` line.
+ */
+function countSample(
+  policies: Parameters<typeof gateway>[0],
+  settings: Record<string, string>,
+  argv: string[],
+  slowV4Ms?: number,
+): Sample {
+  return {
+    page: PAGE,
+    measured: true,
+    async render(scene) {
+      const { url } = await gateway(policies, slowV4Ms);
+      return trafficSample(scene, url, settings, ["count", ...argv], "errors:");
+    },
+  };
+}
+
 export const RESILIENCE_SAMPLES: Readonly<Record<string, Sample>> = {
-  "resilience-abort": {
-    page: PAGE,
-    measured: true,
-    async render(scene) {
-      const { url } = await gateway({ faultAbort: { status: 503, percent: 5 } });
-      return trafficSample(
-        scene,
-        url,
-        { SHOPFRONT_FAULT_ABORT: "503@5" },
-        ["count", "--requests", "500"],
-        "errors:",
-      );
-    },
-  },
-  "resilience-abort-missing": {
-    page: PAGE,
-    measured: true,
-    async render(scene) {
-      const { url } = await gateway({});
-      return trafficSample(
-        scene,
-        url,
-        { SHOPFRONT_FAULT_ABORT: "503@5" },
-        ["count", "--requests", "500"],
-        "errors:",
-      );
-    },
-  },
-  "resilience-delay": {
-    page: PAGE,
-    measured: true,
-    async render(scene) {
-      const { url } = await gateway({ faultDelay: { ms: 2000, percent: 10 } });
-      return trafficSample(
-        scene,
-        url,
-        { SHOPFRONT_FAULT_DELAY: "2s@10" },
-        ["count", "--requests", "200", "--concurrency", "20"],
-        "errors:",
-      );
-    },
-  },
-  "resilience-timeout": {
-    page: PAGE,
-    measured: true,
-    async render(scene) {
-      const { url } = await gateway({ timeoutMs: 500 }, 2000);
-      return trafficSample(
-        scene,
-        url,
-        { SHOPFRONT_TIMEOUT: "500ms" },
-        ["count", "--requests", "200", "--max-error-rate", "10"],
-        "errors:",
-      );
-    },
-  },
-  "resilience-rate-limit": {
-    page: PAGE,
-    measured: true,
-    async render(scene) {
-      const { url } = await gateway({ rateLimit: { requests: 50, intervalMs: 60_000 } });
-      return trafficSample(
-        scene,
-        url,
-        { INGRESS_RATE_LIMIT: "50/m" },
-        ["count", "--requests", "80"],
-        "errors:",
-      );
-    },
-  },
+  "resilience-abort": countSample(
+    { faultAbort: { status: 503, percent: 5 } },
+    { SHOPFRONT_FAULT_ABORT: "503@5" },
+    ["--requests", "500"],
+  ),
+  // The same setting against a mesh that injects nothing.
+  "resilience-abort-missing": countSample({}, { SHOPFRONT_FAULT_ABORT: "503@5" }, ["--requests", "500"]),
+  "resilience-delay": countSample(
+    { faultDelay: { ms: 2000, percent: 10 } },
+    { SHOPFRONT_FAULT_DELAY: "2s@10" },
+    ["--requests", "200", "--concurrency", "20"],
+  ),
+  "resilience-timeout": countSample(
+    { timeoutMs: 500 },
+    { SHOPFRONT_TIMEOUT: "500ms" },
+    ["--requests", "200", "--max-error-rate", "10"],
+    2000,
+  ),
+  "resilience-rate-limit": countSample(
+    { rateLimit: { requests: 50, intervalMs: 60_000 } },
+    { INGRESS_RATE_LIMIT: "50/m" },
+    ["--requests", "80"],
+  ),
   "resilience-mirror": {
     page: PAGE,
     measured: true,
