@@ -269,11 +269,12 @@ export const MIRROR_QUERY_PATTERN =
 /**
  * A Prometheus that scrapes `counts` every `scrapeMs` and answers the traffic tool's instant query
  * with what it scraped last, as Prometheus's HTTP API does (`/api/v1/query`); any other query is a
- * 400 `bad_data`, as an unparsable one is.
+ * 400 `bad_data`, as an unparsable one is. `answered` runs after each answer is sent.
  */
 export async function startPrometheus(
   counts: () => Record<string, number>,
   scrapeMs: number,
+  answered: () => void = () => {},
 ): Promise<string> {
   let scraped = counts();
   const timer = setInterval(() => {
@@ -297,6 +298,7 @@ export async function startPrometheus(
     response
       .writeHead(200, { "content-type": "application/json" })
       .end(JSON.stringify({ status: "success", data: { resultType: "vector", result } }));
+    answered();
   });
   server.on("close", () => clearInterval(timer));
   const port = await listen(server);
