@@ -16,8 +16,8 @@ function isRunning(pid: number): boolean {
   }
 }
 
-/** Waits until none of `pids` runs, for at most `ms`: SIGKILL is delivered asynchronously. */
-async function gone(pids: readonly number[], ms = 3000): Promise<number[]> {
+/** Waits until none of `pids` runs, for at most `ms`: SIGKILL is delivered asynchronously, late on a loaded machine. */
+async function gone(pids: readonly number[], ms = 10_000): Promise<number[]> {
   const deadline = Date.now() + ms;
   while (pids.some(isRunning) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   return pids.filter(isRunning);

@@ -160,10 +160,13 @@ describe("count with SHOPFRONT_FAULT_DELAY", () => {
       "--requests",
       "300",
     );
-    expect(summary.resilience.delay).toMatchObject({ observed: 0, consistent: false });
+    // A loaded machine may itself hold a few loopback answers for 500 ms (seen in CI): far fewer
+    // than the configured fifth, which is what the verdict must catch.
+    expect(summary.resilience.delay).toMatchObject({ consistent: false });
+    expect(summary.resilience.delay?.observed).toBeLessThan(15);
     expect(summary.problems).toEqual([
       expect.stringMatching(
-        /^delayed answers are inconsistent with 500ms on 20% of requests: 0 of 300 \(0\.0%\) took 500ms or more/,
+        /^delayed answers are inconsistent with 500ms on 20% of requests: \d+ of 300 \(\d+\.\d%\) took 500ms or more/,
       ),
     ]);
     expect(code).toBe(1);
