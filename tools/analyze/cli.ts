@@ -99,8 +99,15 @@ export function run(argv: readonly string[], io: Io = consoleIo, env: Env = proc
         : env.SHOPFRONT_WEIGHTS !== undefined
           ? { setting: "SHOPFRONT_WEIGHTS", text: env.SHOPFRONT_WEIGHTS }
           : undefined;
+    // The settings a flag stands in for, so that a refusal naming one says where its value came from.
+    const flagged: Record<string, string> = {
+      ...(options.meshMode === undefined ? {} : { MESH_MODE: "--mesh-mode" }),
+      ...(options.routingApi === undefined ? {} : { ROUTING_API: "--routing-api" }),
+    };
     const { paths, documents, findings } =
-      given.length > 0 ? analyzeGiven(given, variant, weights) : analyzeDeployed(env, variant, weights);
+      given.length > 0
+        ? analyzeGiven(given, variant, weights)
+        : analyzeDeployed(env, variant, weights, flagged);
     for (const finding of findings) io.out(formatFinding(finding));
     const errors = findings.filter((finding) => finding.severity === "error").length;
     io.err(
@@ -153,7 +160,12 @@ function analyzeGiven(given: readonly string[], variant: MeshVariant, weights?: 
  * same code as synth (shopfrontManifestsOf): the weights, the resilience settings, the ingress
  * settings and the JWT settings' objects applied; the settings refused as synth refuses them.
  */
-function analyzeDeployed(env: Env, variant: MeshVariant, weights?: WeightsSource): Analysis {
+function analyzeDeployed(
+  env: Env,
+  variant: MeshVariant,
+  weights: WeightsSource | undefined,
+  flagged: Readonly<Record<string, string>>,
+): Analysis {
   const parsedWeights = weights === undefined ? undefined : parsedWeightsOf(weights);
   let config: Config;
   try {
@@ -161,7 +173,14 @@ function analyzeDeployed(env: Env, variant: MeshVariant, weights?: WeightsSource
     const { SHOPFRONT_WEIGHTS: _weights, ...settings } = env;
     config = loadConfig({ ...settings, MESH_MODE: variant.meshMode, ROUTING_API: variant.routingApi });
   } catch (error) {
-    if (error instanceof ConfigError) throw new UsageError(error.problems.join("; "));
+    if (error instanceof ConfigError) {
+      const problems = error.problems.map((problem) => {
+        const named = Object.entries(flagged).filter(([setting]) => problem.includes(`${setting}=`));
+        const from = named.map(([setting, flag]) => `${setting} from ${flag}`).join(", ");
+        return named.length === 0 ? problem : `${problem} (${from})`;
+      });
+      throw new UsageError(problems.join("; "));
+    }
     throw error;
   }
   const shopfront =

@@ -181,7 +181,7 @@ describe("npm run analyze (tools/analyze/cli.ts)", () => {
     expect(refused).toMatchObject({ status: 2, out: [] });
     expect(refused.err).toEqual([
       expect.stringMatching(
-        /^analyze: SHOPFRONT_FAULT_ABORT=503@5 with ROUTING_API=gateway-api: .*no fault injection/,
+        /^analyze: SHOPFRONT_FAULT_ABORT=503@5 with ROUTING_API=gateway-api: .*no fault injection.*\(ROUTING_API from --routing-api\)$/,
       ),
     ]);
     // Files chosen one by one are checked as they are.
