@@ -10,7 +10,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { weightedPicker } from "../traffic/mesh";
+import { afterAtLeast, weightedPicker } from "../traffic/mesh";
 
 export interface VersionBehaviour {
   /** Every `errorEvery`-th request to the version answers 500. */
@@ -87,7 +87,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
         response.end(answer);
       }
     };
-    if (behaviour.delayMs) setTimeout(send, behaviour.delayMs);
+    if (behaviour.delayMs) afterAtLeast(behaviour.delayMs, send);
     else send();
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -7,7 +7,7 @@
  * traffic tool's query from what it scraped. Beside mesh.ts, which the JWT and canary tests share.
  */
 import http from "node:http";
-import { listen, type Pod, randomPicker } from "./mesh";
+import { afterAtLeast, listen, type Pod, randomPicker } from "./mesh";
 
 /** How a pod misbehaves: late answers, or every connection reset before any byte. */
 export interface PodBehaviour {
@@ -44,7 +44,7 @@ export async function startCountingPods(
           if (request.url === "/") response.end(`${hostname}:${version}\n`);
           else response.writeHead(404).end("<h1>Not Found</h1>");
         };
-        if (behaviour.delayMs) setTimeout(answer, behaviour.delayMs);
+        if (behaviour.delayMs) afterAtLeast(behaviour.delayMs, answer);
         else answer();
       });
       const port = await listen(server);
@@ -164,7 +164,8 @@ export async function startEdgeGateway(
       return;
     }
     if (policies.faultDelay && delayed?.()) {
-      await new Promise((resolve) => setTimeout(resolve, policies.faultDelay?.ms));
+      const { ms } = policies.faultDelay;
+      await new Promise<void>((resolve) => afterAtLeast(ms, resolve));
     }
     if (policies.faultAbort && aborted?.()) {
       response.writeHead(policies.faultAbort.status, limitHeaders).end(ENVOY_BODIES.faultAbort);

@@ -236,11 +236,26 @@ export async function startExitingProcess(answers: number, body: string): Promis
   return `http://127.0.0.1:${port}/`;
 }
 
+/**
+ * Runs `fn` once at least `ms` have passed by the monotonic clock, as a slow server answers. A bare
+ * `setTimeout` can fire up to a millisecond early by that clock (libuv counts from the event loop's
+ * cached time), so a client could measure 299.97 ms for a 300 ms delay (seen in CI).
+ */
+export function afterAtLeast(ms: number, fn: () => void): void {
+  const due = performance.now() + ms;
+  const check = () => {
+    const left = due - performance.now();
+    if (left > 0) setTimeout(check, Math.ceil(left));
+    else fn();
+  };
+  setTimeout(check, ms);
+}
+
 /** A pod answering `body` after `delayMs`: a run against it takes a while, long enough to interrupt. */
 export async function startSlowServer(body: string, delayMs: number): Promise<string> {
   const port = await listen(
     http.createServer((_request, response) => {
-      setTimeout(() => response.end(body), delayMs);
+      afterAtLeast(delayMs, () => response.end(body));
     }),
   );
   return `http://127.0.0.1:${port}/`;
