@@ -202,7 +202,8 @@ describe("count", () => {
     ]);
     expect(code).toBe(2);
     expect(JSON.parse(stdout)).toMatchObject({ stopped: "max-time", errorCauses: { "max-time": 10 } });
-    expect(ms).toBeLessThan(1500);
+    // Far under the 1 minute a request may take; slack for a loaded test machine.
+    expect(ms).toBeLessThan(5000);
   });
 
   test("a body that is not <pod>:<version> is an error `bad body`, not a crash", async () => {
@@ -395,7 +396,8 @@ describe("load", () => {
     expect(stderr).toMatch(
       new RegExp(`^error: cannot reach ${dead}: ECONNREFUSED \\(no answer to \\d+ requests\\)\n$`),
     );
-    expect(ms).toBeLessThan(1000);
+    // Far under the 1 minute of --duration; slack for a loaded test machine.
+    expect(ms).toBeLessThan(5000);
   });
 });
 
