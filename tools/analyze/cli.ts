@@ -85,12 +85,16 @@ export function run(argv: readonly string[], io: Io = consoleIo, env: Env = proc
   try {
     program.parse([...argv], { from: "user" });
     const options = program.opts<{ weights?: string; meshMode?: string; routingApi?: string }>();
-    const variant = variantOf(
-      options.meshMode === undefined ? ["MESH_MODE", env.MESH_MODE] : ["--mesh-mode", options.meshMode],
-      options.routingApi === undefined
-        ? ["ROUTING_API", env.ROUTING_API]
-        : ["--routing-api", options.routingApi],
-    );
+    // Where each of the variant's settings comes from: its flag, else the setting itself.
+    const sources: Record<"MESH_MODE" | "ROUTING_API", [string, string | undefined]> = {
+      MESH_MODE:
+        options.meshMode === undefined ? ["MESH_MODE", env.MESH_MODE] : ["--mesh-mode", options.meshMode],
+      ROUTING_API:
+        options.routingApi === undefined
+          ? ["ROUTING_API", env.ROUTING_API]
+          : ["--routing-api", options.routingApi],
+    };
+    const variant = variantOf(sources.MESH_MODE, sources.ROUTING_API);
     const given = program.args;
     const flag = options.weights;
     const weights =
@@ -100,10 +104,11 @@ export function run(argv: readonly string[], io: Io = consoleIo, env: Env = proc
           ? { setting: "SHOPFRONT_WEIGHTS", text: env.SHOPFRONT_WEIGHTS }
           : undefined;
     // The settings a flag stands in for, so that a refusal naming one says where its value came from.
-    const flagged: Record<string, string> = {
-      ...(options.meshMode === undefined ? {} : { MESH_MODE: "--mesh-mode" }),
-      ...(options.routingApi === undefined ? {} : { ROUTING_API: "--routing-api" }),
-    };
+    const flagged = Object.fromEntries(
+      Object.entries(sources)
+        .filter(([setting, [from]]) => from !== setting)
+        .map(([setting, [from]]) => [setting, from]),
+    );
     const { paths, documents, findings } =
       given.length > 0
         ? analyzeGiven(given, variant, weights)
