@@ -163,7 +163,8 @@ function runCompiled({ entry, bundlePackages, sourceMaps = false }) {
     bundlePackages,
     sourceMaps,
   };
-  Module.enableCompileCache(path.join(buildDir, "compile-cache"));
+  // Node 22.1 and later; an older Node runs without it, so that `npm run preflight` can say it is too old.
+  Module.enableCompileCache?.(path.join(buildDir, "compile-cache"));
   if (sourceMaps) {
     // Exits 1, as Node does on an uncaught error (a rejected promise included), with the stack mapped.
     process.on("uncaughtException", (error) => {

@@ -7,7 +7,7 @@
  * against that mesh behind the tests' JWT gateway, with a token of the tests' identity provider; its
  * latencies, times and ports differ on every run, which `comparable` leaves out of the drift test.
  */
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
@@ -25,6 +25,7 @@ import {
 import { readSettings } from "../modules/settings/file";
 import { ConfigError, loadConfig } from "../modules/settings/load";
 import { STACK_NAMES } from "../modules/settings/names";
+import { projectRoot } from "../modules/settings/project";
 import type { JwtAuthentication } from "../modules/settings/sections/authentication";
 import { ingressAuthentication } from "../modules/shopfront/authentication";
 import { ShopfrontManifests } from "../modules/shopfront/manifest-set";
@@ -35,12 +36,8 @@ import { run as canary } from "./canary/cli";
 import { RESILIENCE_SAMPLES } from "./resilience-samples";
 import { run as traffic } from "./traffic/cli";
 
-/** The project folder: the nearest above this file (tools/, or the compiled one in .build/) with cdktf.json. */
-const ROOT = (() => {
-  let dir = __dirname;
-  while (!existsSync(path.join(dir, "cdktf.json")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return dir;
-})();
+/** The project folder, from this file's (tools/, or the compiled one in .build/). */
+const ROOT = projectRoot(__dirname);
 
 /** The pages whose samples are written. */
 export function samplePages(): string[] {

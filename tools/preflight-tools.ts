@@ -5,6 +5,7 @@
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Env } from "../modules/settings/load";
+import { projectRoot } from "../modules/settings/project";
 import { VERSIONS } from "../modules/settings/versions";
 import { type CheckLine, compareVersions, firstLine, type Probe } from "./preflight-probe";
 
@@ -19,7 +20,7 @@ function kubectlFor(version: string): string {
  * at install. Its floor is the oldest Node that every dependency runs on (undici 8: 22.19).
  */
 export const NODE_ENGINES: string = JSON.parse(
-  readFileSync(path.join(__dirname, "..", "package.json"), "utf8"),
+  readFileSync(path.join(projectRoot(__dirname), "package.json"), "utf8"),
 ).engines.node;
 
 /** `x`, `x.y` or `x.y.z` as three numbers, missing parts 0. */

@@ -140,7 +140,8 @@ export async function preflightCommand(
   }
 }
 
-if (require.main === module) {
+/** The process's entry point, which tools/app.js calls: `npm run preflight`. */
+export function main(): void {
   preflightCommand(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error) => {

@@ -25,10 +25,13 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(project, { recursive: true, force: true }));
 
-/** `node tools/app.js <entry>` in the test's project, `source` written as the entry first. */
-function run(entry: string, source?: string) {
+/**
+ * `node tools/app.js <entry>` in the test's project, `source` written as the entry first; `node`
+ * holds Node's own options (`--require` a file that changes it before the launcher runs).
+ */
+function run(entry: string, source?: string, node: readonly string[] = []) {
   if (source !== undefined) writeFileSync(path.join(project, entry), source);
-  return spawnSync(process.execPath, ["tools/app.js", entry], { cwd: project, encoding: "utf8" });
+  return spawnSync(process.execPath, [...node, "tools/app.js", entry], { cwd: project, encoding: "utf8" });
 }
 
 describe("runCompiled, through tools/app.js", () => {
@@ -86,5 +89,16 @@ describe("runCompiled, through tools/app.js", () => {
     utimesSync(path.join(project, "tools", "compiled.js"), later, later);
     run("hello.ts");
     expect(statSync(built).mtimeMs).toBeGreaterThan(first);
+  });
+
+  it("runs on a Node without the compile cache (older than 22.1), so that preflight can name it", () => {
+    // Such a Node is what the compile cache's API missing stands for: the launcher must not need it.
+    const older = path.join(project, "older-node.js");
+    writeFileSync(older, 'delete require("node:module").enableCompileCache;\n');
+    const result = run("older.ts", 'export function main(): void {\n  process.stdout.write("ran\\n");\n}\n', [
+      "--require",
+      older,
+    ]);
+    expect(result).toMatchObject({ status: 0, stdout: "ran\n", stderr: "" });
   });
 });

@@ -91,7 +91,7 @@ async function preflightCommandRun(settings: Record<string, string>, args: reado
  * process shows (its output on stdout, its exit code), once; the other cases call its command.
  */
 function preflightCli(settings: Record<string, string>, args: readonly string[] = []) {
-  const result = spawnSync(process.execPath, ["--import", "tsx", "tools/preflight.ts", ...args], {
+  const result = spawnSync(process.execPath, ["tools/app.js", "tools/preflight.ts", ...args], {
     cwd: root,
     encoding: "utf8",
     env: { PATH: bin, HOME: work, TMPDIR: tmpdir(), ...settings },

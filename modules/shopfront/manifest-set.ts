@@ -1,9 +1,9 @@
-import { existsSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { checkManifests } from "../manifests/checks";
 import type { Finding } from "../manifests/finding";
 import { type ManifestDocument, parseManifests, readManifestFiles } from "../manifests/model";
 import { DEFAULT_MESH_VARIANT, type MeshMode, type MeshVariant, type RoutingApi } from "../mesh/mesh-variant";
+import { projectRoot } from "../settings/project";
 import { type JwtAuthentication, jwtAuthentication } from "../settings/sections/authentication";
 import { MESH_PROFILE_CHOICES } from "../settings/sections/istio";
 import type { Config, ResilienceConfig, ShopfrontConfig } from "../settings/table";
@@ -63,14 +63,6 @@ const GENERATOR_DEPLOYMENTS = {
   loadGenerator: "load-generator",
   errorGenerator: "error-generator",
 } as const;
-
-/** The project's root: the nearest folder above `from` that holds cdktf.json. */
-function projectRoot(from: string): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, "cdktf.json"))) return dir;
-    if (dirname(dir) === dir) return process.cwd();
-  }
-}
 
 /** From this file's folder, wherever it runs (modules/, or the compiled app in .build/). */
 const DEFAULT_MANIFESTS_DIR = join(projectRoot(__dirname), "manifests");
