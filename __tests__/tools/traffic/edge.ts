@@ -7,7 +7,7 @@
  * traffic tool's query from what it scraped. Beside mesh.ts, which the JWT and canary tests share.
  */
 import http from "node:http";
-import { afterAtLeast, listen, type Pod, randomPicker } from "./mesh";
+import { afterAtLeast, listen, type Pod, randomPicker, standInTimer } from "./mesh";
 
 /** How a pod misbehaves: late answers, or every connection reset before any byte. */
 export interface PodBehaviour {
@@ -213,7 +213,7 @@ export async function startEdgeGateway(
     const routeTimer =
       policies.timeoutMs === undefined
         ? undefined
-        : setTimeout(() => finish(504, ENVOY_BODIES.timeout), policies.timeoutMs);
+        : standInTimer(() => finish(504, ENVOY_BODIES.timeout), policies.timeoutMs);
     const failed = (cause: "reset" | "per-try timeout") => {
       clearTimeout(perTry);
       current?.destroy();
@@ -221,7 +221,7 @@ export async function startEdgeGateway(
       if (done) return;
       if (attempt < attempts) {
         attempt++;
-        setTimeout(tryOnce, Math.random() * RETRY_BASE_MS * 2 ** (attempt - 1));
+        standInTimer(tryOnce, Math.random() * RETRY_BASE_MS * 2 ** (attempt - 1));
       } else {
         finish(
           cause === "per-try timeout" ? 504 : 503,
@@ -250,7 +250,7 @@ export async function startEdgeGateway(
         if (upstream === current) failed("reset");
       });
       const perTryMs = policies.retries?.perTryTimeoutMs;
-      if (perTryMs !== undefined) perTry = setTimeout(() => failed("per-try timeout"), perTryMs);
+      if (perTryMs !== undefined) perTry = standInTimer(() => failed("per-try timeout"), perTryMs);
     };
     tryOnce();
   }

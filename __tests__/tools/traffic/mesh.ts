@@ -239,16 +239,27 @@ export async function startExitingProcess(answers: number, body: string): Promis
 /**
  * Runs `fn` once at least `ms` have passed by the monotonic clock, as a slow server answers. A bare
  * `setTimeout` can fire up to a millisecond early by that clock (libuv counts from the event loop's
- * cached time), so a client could measure 299.97 ms for a 300 ms delay (seen in CI).
+ * cached time), so a client could measure 299.97 ms for a 300 ms delay (seen in CI). The timer does
+ * not keep the process running (`standInTimer`).
  */
 export function afterAtLeast(ms: number, fn: () => void): void {
   const due = performance.now() + ms;
   const check = () => {
     const left = due - performance.now();
-    if (left > 0) setTimeout(check, Math.ceil(left));
+    if (left > 0) standInTimer(check, Math.ceil(left));
     else fn();
   };
-  setTimeout(check, ms);
+  standInTimer(check, ms);
+}
+
+/**
+ * A stand-in's timer (a delay, a route's timeout, a retry's back-off), which never keeps the process
+ * running on its own: while a client waits for the answer its socket does, and once the test closed
+ * the servers nobody waits, but a held timer kept the jest worker alive for its delay after the test
+ * file ended, and jest forced the worker to exit.
+ */
+export function standInTimer(fn: () => void, ms: number): NodeJS.Timeout {
+  return setTimeout(fn, ms).unref();
 }
 
 /** A pod answering `body` after `delayMs`: a run against it takes a while, long enough to interrupt. */

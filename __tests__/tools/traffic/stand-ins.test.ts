@@ -1,0 +1,66 @@
+import { createHook } from "node:async_hooks";
+import http from "node:http";
+import { startCountingPods, startEdgeGateway } from "./edge";
+import { closeAll, startSlowServer } from "./mesh";
+
+/**
+ * Runs `scenario`, then returns how many of the timers it made are still pending and keep the process
+ * running: such a timer outlives its test and holds the jest worker.
+ */
+async function timersHeldAfter(scenario: () => Promise<void>): Promise<number> {
+  const pending = new Map<number, { hasRef(): boolean }>();
+  const hook = createHook({
+    init(id, type, _trigger, resource) {
+      if (type === "Timeout") pending.set(id, resource as { hasRef(): boolean });
+    },
+    destroy(id) {
+      pending.delete(id);
+    },
+  }).enable();
+  try {
+    await scenario();
+    // Node reports the timers that fired as destroyed a turn later.
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    hook.disable();
+  }
+  return [...pending.values()].filter((timer) => timer.hasRef()).length;
+}
+
+/** Sends a GET to `url` and gives up on it once the request has reached the server. */
+async function abandon(url: string): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const request = http.get(url, () => {});
+    request.on("error", () => {});
+    request.on("socket", (socket) =>
+      socket.on("connect", () =>
+        setTimeout(() => {
+          request.destroy();
+          resolve();
+        }, 100),
+      ),
+    );
+  });
+}
+
+afterEach(closeAll);
+
+describe("the loopback stand-ins", () => {
+  // A test file that ends with such an answer pending made jest force its worker to exit ("A worker
+  // process has failed to exit gracefully"): the delay's timer held the worker for up to 2 s more.
+  it("hold no timer for an answer still pending when their servers close", async () => {
+    const held = await timersHeldAfter(async () => {
+      await abandon(await startSlowServer("late", 5_000));
+      const pods = await startCountingPods({ v1: 1 }, { v1: { delayMs: 5_000 } });
+      const retries = { attempts: 2, perTryTimeoutMs: 4_000 };
+      await abandon(
+        await startEdgeGateway(pods, { weights: { v1: 100 }, seed: 1, timeoutMs: 5_000, retries }),
+      );
+      const delayed = await startCountingPods({ v1: 1 });
+      const faultDelay = { ms: 5_000, percent: 100 };
+      await abandon(await startEdgeGateway(delayed, { weights: { v1: 100 }, seed: 1, faultDelay }));
+      await closeAll();
+    });
+    expect(held).toBe(0);
+  });
+});
