@@ -1,7 +1,7 @@
 import { createHook } from "node:async_hooks";
 import http from "node:http";
-import { startCountingPods, startEdgeGateway } from "./edge";
-import { closeAll, startSlowServer } from "./mesh";
+import { startCountingPods, startEdgeGateway } from "../tools/traffic/edge";
+import { closeAll, startSlowServer } from "../tools/traffic/mesh";
 
 /**
  * Runs `scenario`, then returns how many of the timers it made are still pending and keep the process
