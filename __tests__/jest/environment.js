@@ -48,7 +48,7 @@ class ProjectEnvironment extends NodeEnvironment {
   }
 
   async teardown() {
-    Module.flushCompileCache?.();
+    Module.flushCompileCache(); // Node 22.10 and later: the floor is 22.19
     if (this.sourceMapped) Error.prepareStackTrace = this.sourceMapped;
     delete globalThis.expect;
     await super.teardown();

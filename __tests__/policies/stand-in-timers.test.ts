@@ -46,8 +46,8 @@ async function abandon(url: string): Promise<void> {
 afterEach(closeAll);
 
 describe("the loopback stand-ins", () => {
-  // A test file that ends with such an answer pending made jest force its worker to exit ("A worker
-  // process has failed to exit gracefully"): the delay's timer held the worker for up to 2 s more.
+  // A worker whose last test file ends with such an answer pending stays alive for the delay, and jest
+  // forces a worker to exit after 500 ms ("A worker process has failed to exit gracefully").
   it("hold no timer for an answer still pending when their servers close", async () => {
     const held = await timersHeldAfter(async () => {
       await abandon(await startSlowServer("late", 5_000));

@@ -255,8 +255,8 @@ export function afterAtLeast(ms: number, fn: () => void): void {
 /**
  * A stand-in's timer (a delay, a route's timeout, a retry's back-off), which never keeps the process
  * running on its own: while a client waits for the answer its socket does, and once the test closed
- * the servers nobody waits, but a held timer kept the jest worker alive for its delay after the test
- * file ended, and jest forced the worker to exit.
+ * the servers nobody waits, but a held timer could keep a jest worker alive for its delay after the
+ * last test file ended, past the 500 ms jest allows before it forces the worker to exit.
  */
 export function standInTimer(fn: () => void, ms: number): NodeJS.Timeout {
   return setTimeout(fn, ms).unref();
