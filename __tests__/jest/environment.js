@@ -1,8 +1,8 @@
 // Jest's Node environment with four changes:
 // - at the end of each test file the worker writes what its compile cache (NODE_COMPILE_CACHE, set for
 //   the run by __tests__/temp-folder/guard.ts) gained, where Node would write it all when the worker
-//   exits: tens of megabytes that took longer than the 500 ms jest gives a worker to exit, so that jest
-//   forced it ("A worker process has failed to exit gracefully");
+//   exits: megabytes that can take longer than the 500 ms jest gives a worker to exit, after which
+//   jest forces it ("A worker process has failed to exit gracefully");
 // - the test file's realm has an ordinary global object (vm.constants.DONT_CONTEXTIFY, Node 22.8+)
 //   where Jest gives it one behind V8's interceptors and a Proxy: there, every read of a global
 //   (Math, Number, Date) in a hot loop cost about 20 times as much (a simulation of 10 million draws
