@@ -10,6 +10,7 @@ import path from "node:path";
 import { type Command, Option } from "commander";
 import { z } from "zod";
 import { readValue, refuse, type SettingKind } from "../modules/settings/kinds";
+import { projectRoot } from "../modules/settings/project";
 import { UsageError } from "./command-line";
 
 /** Values every flag with a form refuses: an empty or blank value (`--rate "$RATE"` with RATE unset). */
@@ -208,7 +209,7 @@ export function withFlagsReference(text: string, page: FlagsPage, lines: readonl
 
 /** Rewrites the reference of `page` in the project's docs with `lines`, and says so. */
 export function writeFlagsReference(page: FlagsPage, lines: readonly string[]): void {
-  const file = path.resolve(__dirname, "..", page.page);
+  const file = path.join(projectRoot(__dirname), page.page);
   writeFileSync(file, withFlagsReference(readFileSync(file, "utf8"), page, lines));
   process.stdout.write(`wrote the flags reference in ${page.page}\n`);
 }

@@ -12,6 +12,7 @@ import {
   IAM_ROLE_NAME_MAX_LENGTH,
   ROLE_PURPOSE_MAX_LENGTH,
 } from "../modules/settings/names";
+import { projectRoot } from "../modules/settings/project";
 import { REMOVED_SETTINGS, SECTIONS } from "../modules/settings/table";
 
 export const SETTINGS_REFERENCE = "docs/settings.md";
@@ -194,7 +195,7 @@ export function renderExampleSettingsFile(): string {
 }
 
 if (require.main === module) {
-  const root = path.resolve(__dirname, "..");
+  const root = projectRoot(__dirname);
   writeFileSync(path.join(root, SETTINGS_REFERENCE), renderSettingsReference());
   writeFileSync(path.join(root, EXAMPLE_SETTINGS_FILE), renderExampleSettingsFile());
   process.stdout.write(`wrote ${SETTINGS_REFERENCE} and ${EXAMPLE_SETTINGS_FILE}\n`);
