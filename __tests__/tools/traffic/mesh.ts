@@ -18,8 +18,13 @@ const servers: (http.Server | net.Server)[] = [];
 /** Server processes a test started, to end in afterAll if they are still running. */
 const processes: ChildProcess[] = [];
 
-/** Listens on a free port of 127.0.0.1 until closeAll; resolves to the port. */
+/**
+ * Listens on a free port of 127.0.0.1 until closeAll; resolves to the port. An HTTP server never
+ * closes an idle keep-alive connection itself: the proxies in front of it (the router, the edge and
+ * JWT gateways) reuse theirs, and a close racing a reuse would answer 502; closeAll closes them.
+ */
 export async function listen(server: http.Server | net.Server): Promise<number> {
+  if (server instanceof http.Server) server.keepAliveTimeout = 0;
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return (server.address() as AddressInfo).port;
