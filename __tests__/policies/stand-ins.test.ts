@@ -1,7 +1,10 @@
 import { createHook } from "node:async_hooks";
 import http from "node:http";
 import net from "node:net";
+import { startStandIn } from "../tools/canary/stand-in";
 import { startCountingPods, startEdgeGateway } from "../tools/traffic/edge";
+import { identityProvider } from "../tools/traffic/identity-provider";
+import { closeJwtGateways, startJwtGateway } from "../tools/traffic/jwt-gateway";
 import { closeAll, startPods, startRouter, startSlowServer } from "../tools/traffic/mesh";
 
 /**
@@ -70,18 +73,32 @@ describe("the loopback stand-ins' servers", () => {
   // A proxy stand-in (the router, the JWT gateway) reuses its keep-alive connections upstream; a server
   // closing one after Node's 5 s idle timeout, just as the proxy sends on it, made a 502 (seen in CI:
   // the traffic-auth-open sample counted "200 ×99, 502 ×1"). They close connections only when a test
-  // closes them.
+  // closes them. The canary's stand-in and the JWT gateway are upstreams too (the canary's JWT tests
+  // put the gateway in front of the stand-in), so each kind is held idle at once.
   it("keep an idle keep-alive connection open past Node's own timeout (5 s, and a second's grace)", async () => {
-    const router = new URL(await startRouter(await startPods({ v1: 1 }), { weights: { v1: 100 } }));
-    const socket = net.connect(Number(router.port), router.hostname);
-    let closed = false;
-    socket.on("close", () => {
-      closed = true;
-    });
-    socket.on("data", () => {});
-    socket.write(`GET / HTTP/1.1\r\nHost: ${router.host}\r\n\r\n`);
-    await new Promise((resolve) => setTimeout(resolve, 7_000));
-    expect(closed).toBe(false);
-    socket.destroy();
+    const provider = await identityProvider("https://idp.example.com/realms/shop");
+    const canary = await startStandIn({ weights: { v1: 100 } });
+    try {
+      const servers = {
+        router: await startRouter(await startPods({ v1: 1 }), { weights: { v1: 100 } }),
+        "canary stand-in": canary.url,
+        "JWT gateway": (await startJwtGateway(canary.url, [], provider.jwks)).url,
+      };
+      const closed: string[] = [];
+      const sockets = Object.entries(servers).map(([name, url]) => {
+        const { port, hostname, host } = new URL(url);
+        const socket = net.connect(Number(port), hostname);
+        socket.on("close", () => closed.push(name));
+        socket.on("data", () => {});
+        socket.write(`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+        return socket;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 7_000));
+      expect(closed).toEqual([]);
+      for (const socket of sockets) socket.destroy();
+    } finally {
+      await closeJwtGateways();
+      await canary.close();
+    }
   }, 15_000);
 });

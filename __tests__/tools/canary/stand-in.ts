@@ -7,10 +7,9 @@
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { afterAtLeast, weightedPicker } from "../traffic/mesh";
+import { afterAtLeast, listenOnLoopback, weightedPicker } from "../traffic/mesh";
 
 export interface VersionBehaviour {
   /** Every `errorEvery`-th request to the version answers 500. */
@@ -90,8 +89,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
     if (behaviour.delayMs) afterAtLeast(behaviour.delayMs, send);
     else send();
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const url = `http://127.0.0.1:${await listenOnLoopback(server)}/`;
   return {
     url,
     dir,

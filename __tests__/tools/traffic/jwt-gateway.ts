@@ -14,6 +14,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createLocalJWKSet, errors, type JSONWebKeySet, jwtVerify } from "jose";
 import type { ManifestDocument } from "../../../modules/manifests/model";
+import { listenOnLoopback } from "./mesh";
 
 interface JwtRule {
   readonly issuer: string;
@@ -217,8 +218,7 @@ export async function startJwtGateway(
     upstreamRequest.end();
   });
   servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, forwarded };
+  return { url: `http://127.0.0.1:${await listenOnLoopback(server)}/`, forwarded };
 }
 
 /** Closes every gateway a test started. */

@@ -19,15 +19,21 @@ const servers: (http.Server | net.Server)[] = [];
 const processes: ChildProcess[] = [];
 
 /**
- * Listens on a free port of 127.0.0.1 until closeAll; resolves to the port. An HTTP server never
- * closes an idle keep-alive connection itself: the proxies in front of it (the router, the edge and
- * JWT gateways) reuse theirs, and a close racing a reuse would answer 502; closeAll closes them.
+ * Listens on a free port of 127.0.0.1; resolves to the port. Every stand-in server listens so: an
+ * HTTP server never closes an idle keep-alive connection itself, since the proxies in front of it
+ * (the router, the edge and JWT gateways) reuse theirs and a close racing a reuse would answer 502.
+ * Whoever started the server closes it, and its connections, when the test ends.
  */
-export async function listen(server: http.Server | net.Server): Promise<number> {
+export async function listenOnLoopback(server: http.Server | net.Server): Promise<number> {
   if (server instanceof http.Server) server.keepAliveTimeout = 0;
-  servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return (server.address() as AddressInfo).port;
+}
+
+/** listenOnLoopback until closeAll, which closes the server and its connections. */
+export async function listen(server: http.Server | net.Server): Promise<number> {
+  servers.push(server);
+  return listenOnLoopback(server);
 }
 
 export async function closeAll(): Promise<void> {
